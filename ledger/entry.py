@@ -1,0 +1,153 @@
+"""Ledger entries, their canonical encoding, and the hash that chains them.
+
+Encoding ``cardflow.entry/1`` -- the bytes an entry's hash (and, later, its Merkle
+leaf) is computed over:
+
+* a JSON object holding every field of ``Entry`` except ``hash``, plus
+  ``"format": "cardflow.entry/1"``;
+* keys sorted by code point, no insignificant white space (``","`` and ``":"``),
+  non-ASCII characters written as themselves, the whole encoded as UTF-8;
+* timestamps as UTC in RFC 3339 with exactly six fractional digits and a ``Z``
+  (``2026-11-23T01:12:37.123456Z``);
+* ``null`` for an absent ``from_state`` or ``idempotency_key``;
+* evidence values are strings or booleans only: no floats, so no two encoders can
+  disagree on a number.
+
+``hash`` is the lowercase hex SHA-256 of those bytes; ``prev_hash`` is the hash of the
+entry with the previous sequence number, or 64 zeros for the first entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+ENCODING: Final = "cardflow.entry/1"
+GENESIS_HASH: Final = "0" * 64
+
+EvidenceValue = str | bool
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An entry as a writer asks for it; the ledger adds sequence, time and hashes.
+
+    ``version`` is the card's version this entry creates: 1 for the entry that opens
+    a card, and one more than the card's current version after that. The ledger
+    refuses a draft whose version is not exactly the next one.
+    """
+
+    card_id: str
+    version: int
+    kind: str
+    event: str
+    from_state: str | None
+    to_state: str
+    channel: str
+    actor: str
+    role: str
+    presenter: str
+    subject: str
+    occurred_at: datetime
+    evidence: Mapping[str, EvidenceValue]
+    definition_version: str
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A written ledger entry: immutable, hashed, linked to the one before it."""
+
+    seq: int
+    card_id: str
+    version: int
+    kind: str
+    event: str
+    from_state: str | None
+    to_state: str
+    channel: str
+    actor: str
+    role: str
+    presenter: str
+    subject: str
+    occurred_at: datetime
+    recorded_at: datetime
+    evidence: Mapping[str, EvidenceValue]
+    definition_version: str
+    idempotency_key: str | None
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def seal(cls, draft: Draft, *, seq: int, recorded_at: datetime, prev_hash: str) -> Entry:
+        """Place ``draft`` at ``seq`` after ``prev_hash`` and compute its hash."""
+        fields = {
+            "seq": seq,
+            "card_id": draft.card_id,
+            "version": draft.version,
+            "kind": draft.kind,
+            "event": draft.event,
+            "from_state": draft.from_state,
+            "to_state": draft.to_state,
+            "channel": draft.channel,
+            "actor": draft.actor,
+            "role": draft.role,
+            "presenter": draft.presenter,
+            "subject": draft.subject,
+            "occurred_at": utc(draft.occurred_at),
+            "recorded_at": utc(recorded_at),
+            "evidence": dict(draft.evidence),
+            "definition_version": draft.definition_version,
+            "idempotency_key": draft.idempotency_key,
+            "prev_hash": prev_hash,
+        }
+        return cls(**fields, hash=hashlib.sha256(canonical(fields)).hexdigest())
+
+    def encode(self) -> bytes:
+        """The canonical bytes of this entry (see the module docstring)."""
+        return canonical(self.fields())
+
+    def computed_hash(self) -> str:
+        """The hash these fields deserve; differs from ``hash`` if anything was altered."""
+        return hashlib.sha256(self.encode()).hexdigest()
+
+    def fields(self) -> dict[str, Any]:
+        """Every field but ``hash``, as the encoding sees them."""
+        return {
+            name: getattr(self, name) for name in self.__slots__ if name != "hash"  # type: ignore[attr-defined]
+        }
+
+
+def canonical(fields: Mapping[str, Any]) -> bytes:
+    """Encode entry fields as ``cardflow.entry/1`` bytes."""
+    document = {name: _plain(value) for name, value in fields.items()}
+    document["format"] = ENCODING
+    return json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a naive datetime is refused rather than guessed at."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must carry a time zone")
+    return moment.astimezone(UTC)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """RFC 3339, UTC, microseconds, ``Z``: the one way cardflow writes a time."""
+    return utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    raise TypeError(f"{type(value).__name__} has no canonical encoding")

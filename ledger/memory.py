@@ -1,0 +1,73 @@
+"""The in-memory ledger: the same guarantees as the SQL one, for fast tests and fakes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+
+from ledger.entry import GENESIS_HASH, Draft, Entry
+from ledger.errors import VersionConflict
+from ledger.store import Head, Person, Tip, Unreadable
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class MemoryLedger:
+    """A ledger held in lists and dicts behind one lock."""
+
+    def __init__(self, *, clock: Callable[[], datetime] = _now) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: list[Entry] = []
+        self._heads: dict[str, Head] = {}
+        self._persons: dict[str, Person] = {}
+
+    def append(self, drafts: Sequence[Draft], *, persons: Sequence[Person] = ()) -> list[Entry]:
+        with self._lock:
+            heads = dict(self._heads)
+            prev = self._entries[-1].hash if self._entries else GENESIS_HASH
+            seq = len(self._entries)
+            recorded_at = self._clock()
+            sealed: list[Entry] = []
+            for draft in drafts:
+                current = heads.get(draft.card_id)
+                actual = current.version if current else 0
+                if draft.version != actual + 1:
+                    raise VersionConflict(draft.card_id, expected=draft.version - 1, actual=actual)
+                seq += 1
+                entry = Entry.seal(draft, seq=seq, recorded_at=recorded_at, prev_hash=prev)
+                heads[draft.card_id] = Head(
+                    draft.card_id, draft.version, draft.to_state, seq, draft.subject
+                )
+                sealed.append(entry)
+                prev = entry.hash
+            self._entries.extend(sealed)
+            self._heads = heads
+            self._persons.update((person.ref, person) for person in persons)
+            return sealed
+
+    def head(self, card_id: str) -> Head | None:
+        return self._heads.get(card_id)
+
+    def entries_for(self, card_id: str) -> list[Entry]:
+        return [entry for entry in self._entries if entry.card_id == card_id]
+
+    def entries_after(self, seq: int, limit: int) -> list[Entry]:
+        start = max(seq, 0)
+        return self._entries[start : start + max(limit, 0)]
+
+    def scan(self) -> Iterator[Entry | Unreadable]:
+        return iter(list(self._entries))
+
+    def heads(self) -> Iterator[Head]:
+        return iter(sorted(self._heads.values(), key=lambda head: head.card_id))
+
+    def tip(self) -> Tip:
+        entries = self._entries
+        return Tip(len(entries), entries[-1].hash if entries else GENESIS_HASH)
+
+    def person(self, ref: str) -> Person | None:
+        return self._persons.get(ref)

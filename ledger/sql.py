@@ -1,0 +1,423 @@
+"""The SQLAlchemy ledger: SQLite in a file by default, PostgreSQL by URL, the same code.
+
+One append path (``SqlLedger.append``) writes entries, heads and persons in one
+transaction. Writers serialise on the single ``ledger_tip`` row -- ``BEGIN IMMEDIATE``
+on SQLite, ``SELECT ... FOR UPDATE`` on PostgreSQL -- so sequence numbers are gapless,
+the chain never forks, and entries become visible in sequence order: a follower of
+``entries_after`` can never see seq N+1 before seq N has committed.
+
+The database refuses UPDATE and DELETE on ``ledger_entries`` (and TRUNCATE on
+PostgreSQL) with triggers, so even a careless administrator's statement fails; an
+owner who drops the triggers first is caught by ``ledger.verify``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.types import TypeDecorator
+
+from ledger.entry import GENESIS_HASH, Draft, Entry
+from ledger.errors import LedgerError, VersionConflict
+from ledger.store import Head, Person, Tip, Unreadable
+
+SCHEMA_VERSION: Final = 1
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        moment = value.astimezone(UTC)
+        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else _as_utc(value)
+
+
+metadata = MetaData()
+
+entries_table = Table(
+    "ledger_entries",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=False),
+    Column("card_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("from_state", String(32)),
+    Column("to_state", String(32), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("presenter", String(16), nullable=False),
+    Column("subject", String(64), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("definition_version", String(64), nullable=False),
+    Column("idempotency_key", String(255)),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("card_id", "version", name="ledger_entries_card_version"),
+)
+
+heads_table = Table(
+    "ledger_heads",
+    metadata,
+    Column("card_id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("subject", String(64), nullable=False),
+    Index("ledger_heads_state", "state"),
+)
+
+tip_table = Table(
+    "ledger_tip",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+)
+
+persons_table = Table(
+    "persons",
+    metadata,
+    Column("ref", String(64), primary_key=True),
+    Column("id_number", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("details", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+_SQLITE_TRIGGERS: Final = tuple(
+    f"""CREATE TRIGGER IF NOT EXISTS ledger_entries_no_{op.lower()}
+        BEFORE {op} ON ledger_entries
+        BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only: {op} refused'); END"""
+    for op in ("UPDATE", "DELETE")
+)
+
+_POSTGRES_TRIGGERS: Final = (
+    """CREATE OR REPLACE FUNCTION cardflow_refuse_change() RETURNS trigger
+       LANGUAGE plpgsql AS $$
+       BEGIN
+         RAISE EXCEPTION 'ledger_entries is append-only: % refused', TG_OP
+           USING ERRCODE = 'insufficient_privilege';
+       END $$""",
+    "DROP TRIGGER IF EXISTS ledger_entries_no_change ON ledger_entries",
+    """CREATE TRIGGER ledger_entries_no_change BEFORE UPDATE OR DELETE ON ledger_entries
+       FOR EACH ROW EXECUTE FUNCTION cardflow_refuse_change()""",
+    "DROP TRIGGER IF EXISTS ledger_entries_no_truncate ON ledger_entries",
+    """CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries
+       FOR EACH STATEMENT EXECUTE FUNCTION cardflow_refuse_change()""",
+    "ALTER TABLE ledger_entries ENABLE ALWAYS TRIGGER ledger_entries_no_change",
+    "ALTER TABLE ledger_entries ENABLE ALWAYS TRIGGER ledger_entries_no_truncate",
+)
+
+
+class SchemaMismatch(LedgerError):
+    """The database was made by a cardflow with another schema version."""
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` and ``postgres://`` and use the psycopg 3 driver for them."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SqlLedger:
+    """A ledger in a relational database, reached through SQLAlchemy Core."""
+
+    def __init__(self, url: str, *, clock: Callable[[], datetime] = _now) -> None:
+        self.url = normalise_url(url)
+        self._clock = clock
+        self.engine = _engine(self.url)
+        self._writer = self.engine.execution_options(cardflow_write=True)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def create_schema(self) -> None:
+        """Create tables and triggers if missing; safe to run from several processes."""
+        with self._writer.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(7263311)"))
+            metadata.create_all(conn, checkfirst=True)
+            for statement in _SQLITE_TRIGGERS if self.dialect == "sqlite" else _POSTGRES_TRIGGERS:
+                conn.exec_driver_sql(statement)
+            first = {"id": 1, "size": 0, "hash": GENESIS_HASH, "schema_version": SCHEMA_VERSION}
+            conn.execute(_insert_ignoring_conflict(self.dialect, first))
+            found = conn.execute(select(tip_table.c.schema_version)).scalar_one()
+        if found != SCHEMA_VERSION:
+            raise SchemaMismatch(
+                f"the database holds cardflow schema {found}; this cardflow uses {SCHEMA_VERSION}"
+            )
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def append(self, drafts: Sequence[Draft], *, persons: Sequence[Person] = ()) -> list[Entry]:
+        if not drafts and not persons:
+            return []
+        with self._writer.begin() as conn:
+            tip = conn.execute(
+                select(tip_table.c.size, tip_table.c.hash)
+                .where(tip_table.c.id == 1)
+                .with_for_update()
+            ).one()
+            current = _versions(conn, {draft.card_id for draft in drafts})
+            sealed = _seal(drafts, current, seq=tip.size, prev_hash=tip.hash, now=self._clock())
+            recorded_at = sealed[0].recorded_at if sealed else self._clock()
+            if persons:
+                conn.execute(insert(persons_table), [_person_row(p, recorded_at) for p in persons])
+            if sealed:
+                conn.execute(insert(entries_table), [_entry_row(entry) for entry in sealed])
+                _move_heads(conn, sealed, current)
+                conn.execute(
+                    update(tip_table)
+                    .where(tip_table.c.id == 1)
+                    .values(size=sealed[-1].seq, hash=sealed[-1].hash)
+                )
+        return sealed
+
+    def head(self, card_id: str) -> Head | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(heads_table).where(heads_table.c.card_id == card_id)).first()
+        return None if row is None else Head(row.card_id, row.version, row.state, row.last_seq, row.subject)
+
+    def entries_for(self, card_id: str) -> list[Entry]:
+        query = (
+            select(entries_table)
+            .where(entries_table.c.card_id == card_id)
+            .order_by(entries_table.c.seq)
+        )
+        with self.engine.connect() as conn:
+            return [_entry(row._mapping) for row in conn.execute(query)]
+
+    def entries_after(self, seq: int, limit: int) -> list[Entry]:
+        query = (
+            select(entries_table)
+            .where(entries_table.c.seq > seq)
+            .order_by(entries_table.c.seq)
+            .limit(max(limit, 0))
+        )
+        with self.engine.connect() as conn:
+            return [_entry(row._mapping) for row in conn.execute(query)]
+
+    def scan(self) -> Iterator[Entry | Unreadable]:
+        query = select(*_raw_columns(self.dialect)).order_by(entries_table.c.seq)
+        with self.engine.connect() as conn:
+            for row in conn.execution_options(yield_per=1000).execute(query):
+                try:
+                    yield _entry(row._mapping)
+                except (ValueError, TypeError, KeyError) as damage:
+                    yield Unreadable(int(row.seq), str(damage))
+
+    def heads(self) -> Iterator[Head]:
+        query = select(heads_table).order_by(heads_table.c.card_id)
+        with self.engine.connect() as conn:
+            for row in conn.execution_options(yield_per=1000).execute(query):
+                yield Head(row.card_id, row.version, row.state, row.last_seq, row.subject)
+
+    def tip(self) -> Tip:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(tip_table.c.size, tip_table.c.hash)).one()
+        return Tip(row.size, row.hash)
+
+    def person(self, ref: str) -> Person | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(persons_table).where(persons_table.c.ref == ref)).first()
+        if row is None:
+            return None
+        return Person(row.ref, row.id_number, row.name, json.loads(row.details))
+
+
+def _engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling would defer BEGIN; take it over so that
+        # writers can say BEGIN IMMEDIATE and readers keep WAL's non-blocking reads.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("cardflow_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def _insert_ignoring_conflict(dialect: str, row: dict[str, Any]) -> Any:
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    return make(tip_table).values(**row).on_conflict_do_nothing(index_elements=["id"])
+
+
+def _versions(conn: Connection, card_ids: set[str]) -> dict[str, int]:
+    if not card_ids:
+        return {}
+    found: dict[str, int] = {}
+    ids = sorted(card_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        query = select(heads_table.c.card_id, heads_table.c.version).where(
+            heads_table.c.card_id.in_(chunk)
+        )
+        found.update((row.card_id, row.version) for row in conn.execute(query))
+    return found
+
+
+def _seal(
+    drafts: Sequence[Draft], current: dict[str, int], *, seq: int, prev_hash: str, now: datetime
+) -> list[Entry]:
+    versions = dict(current)
+    sealed: list[Entry] = []
+    for draft in drafts:
+        actual = versions.get(draft.card_id, 0)
+        if draft.version != actual + 1:
+            raise VersionConflict(draft.card_id, expected=draft.version - 1, actual=actual)
+        seq += 1
+        entry = Entry.seal(draft, seq=seq, recorded_at=now, prev_hash=prev_hash)
+        sealed.append(entry)
+        versions[draft.card_id] = draft.version
+        prev_hash = entry.hash
+    return sealed
+
+
+def _move_heads(conn: Connection, sealed: Sequence[Entry], current: dict[str, int]) -> None:
+    last = {entry.card_id: entry for entry in sealed}
+    opened = [
+        {
+            "card_id": e.card_id,
+            "version": e.version,
+            "state": e.to_state,
+            "last_seq": e.seq,
+            "subject": e.subject,
+        }
+        for card_id, e in last.items()
+        if card_id not in current
+    ]
+    if opened:
+        conn.execute(insert(heads_table), opened)
+    for card_id, e in last.items():
+        if card_id in current:
+            conn.execute(
+                update(heads_table)
+                .where(heads_table.c.card_id == card_id)
+                .values(version=e.version, state=e.to_state, last_seq=e.seq, subject=e.subject)
+            )
+
+
+def _entry_row(entry: Entry) -> dict[str, Any]:
+    row = {name: getattr(entry, name) for name in entries_table.c.keys()}
+    row["evidence"] = json.dumps(dict(entry.evidence), sort_keys=True, ensure_ascii=False)
+    return row
+
+
+def _person_row(person: Person, created_at: datetime) -> dict[str, Any]:
+    return {
+        "ref": person.ref,
+        "id_number": person.id_number,
+        "name": person.name,
+        "details": json.dumps(dict(person.details), sort_keys=True, ensure_ascii=False),
+        "created_at": created_at,
+    }
+
+
+def _raw_columns(dialect: str) -> list[Any]:
+    """Entry columns, timestamps read as stored text on SQLite (which types nothing), so
+    that one damaged value is reported by ``verify`` instead of stopping the scan."""
+    if dialect != "sqlite":
+        return list(entries_table.c)
+    return [
+        column.cast(Text).label(column.name) if isinstance(column.type, UtcDateTime) else column
+        for column in entries_table.c
+    ]
+
+
+def _entry(row: Any) -> Entry:
+    evidence = json.loads(row["evidence"])
+    if not isinstance(evidence, dict):
+        raise TypeError("evidence is not an object")
+    return Entry(
+        seq=int(row["seq"]),
+        card_id=str(row["card_id"]),
+        version=int(row["version"]),
+        kind=str(row["kind"]),
+        event=str(row["event"]),
+        from_state=None if row["from_state"] is None else str(row["from_state"]),
+        to_state=str(row["to_state"]),
+        channel=str(row["channel"]),
+        actor=str(row["actor"]),
+        role=str(row["role"]),
+        presenter=str(row["presenter"]),
+        subject=str(row["subject"]),
+        occurred_at=_moment(row["occurred_at"]),
+        recorded_at=_moment(row["recorded_at"]),
+        evidence=evidence,
+        definition_version=str(row["definition_version"]),
+        idempotency_key=None if row["idempotency_key"] is None else str(row["idempotency_key"]),
+        prev_hash=str(row["prev_hash"]),
+        hash=str(row["hash"]),
+    )
+
+
+def _moment(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return _as_utc(value)
+    return _as_utc(datetime.fromisoformat(str(value)))
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,132 @@
+"""Recompute the chain and compare the card heads with a replay of the entries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ledger.entry import GENESIS_HASH, Entry
+from ledger.store import Head, Ledger, Unreadable
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing found wrong; ``seq`` is the entry where it shows, if it shows in one."""
+
+    seq: int | None
+    what: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What ``verify`` checked and what it found."""
+
+    entries: int
+    cards: int
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_bad_seq(self) -> int | None:
+        return next((p.seq for p in self.problems if p.seq is not None), None)
+
+
+def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> Report:
+    """Check every entry's hash, link and place, then the heads and the tip.
+
+    Catches an entry edited, deleted or moved, and a head that disagrees with the
+    entries. It cannot catch a rewrite that recomputes every later hash too: that is
+    what signed checkpoints held outside the database are for.
+    """
+    problems: list[Problem] = []
+    replay: dict[str, Head] = {}
+    expected_seq = 1
+    prev_hash = GENESIS_HASH
+    count = 0
+    for item in ledger.scan():
+        count += 1
+        if progress is not None:
+            progress(count)
+        if isinstance(item, Unreadable):
+            problems.append(Problem(item.seq, f"entry {item.seq} cannot be read: {item.reason}"))
+            expected_seq = item.seq + 1
+            prev_hash = ""
+            continue
+        if item.seq != expected_seq:
+            if item.seq > expected_seq:
+                missing = f"{expected_seq}" if item.seq == expected_seq + 1 else (
+                    f"{expected_seq} to {item.seq - 1}"
+                )
+                problems.append(Problem(expected_seq, f"entry {missing} is missing"))
+            else:
+                problems.append(Problem(item.seq, f"entry {item.seq} is out of order"))
+        elif prev_hash and item.prev_hash != prev_hash:
+            problems.append(
+                Problem(item.seq, f"entry {item.seq} does not link to the entry before it")
+            )
+        if item.computed_hash() != item.hash:
+            problems.append(
+                Problem(item.seq, f"entry {item.seq} was altered: its contents do not match its hash")
+            )
+        _replay(item, replay, problems)
+        expected_seq = item.seq + 1
+        prev_hash = item.hash
+
+    tip = ledger.tip()
+    last = expected_seq - 1
+    if tip.size != last or (tip.size and tip.hash != prev_hash):
+        problems.append(
+            Problem(
+                min(tip.size, last) + 1 if tip.size != last else tip.size,
+                f"the ledger records {tip.size} entries ending in {tip.hash[:12]}, "
+                f"but holds {last} ending in {prev_hash[:12]}",
+            )
+        )
+    _compare_heads(ledger, replay, problems)
+    return Report(count, len(replay), tuple(problems))
+
+
+def _replay(entry: Entry, replay: dict[str, Head], problems: list[Problem]) -> None:
+    before = replay.get(entry.card_id)
+    if before is None and (entry.version != 1 or entry.from_state is not None):
+        problems.append(Problem(entry.seq, f"entry {entry.seq} opens card {entry.card_id} "
+                                           f"at version {entry.version}"))
+    elif before is not None and (
+        entry.version != before.version + 1 or entry.from_state != before.state
+    ):
+        problems.append(
+            Problem(
+                entry.seq,
+                f"entry {entry.seq} takes card {entry.card_id} from {entry.from_state} "
+                f"v{entry.version - 1}, but its previous entry left it {before.state} "
+                f"v{before.version}",
+            )
+        )
+    replay[entry.card_id] = Head(
+        entry.card_id, entry.version, entry.to_state, entry.seq, entry.subject
+    )
+
+
+def _compare_heads(ledger: Ledger, replay: dict[str, Head], problems: list[Problem]) -> None:
+    seen: set[str] = set()
+    for head in ledger.heads():
+        seen.add(head.card_id)
+        rebuilt = replay.get(head.card_id)
+        if rebuilt != head:
+            rebuilt_words = (
+                f"{rebuilt.state} v{rebuilt.version}" if rebuilt else "no entries at all"
+            )
+            problems.append(
+                Problem(
+                    rebuilt.last_seq if rebuilt else None,
+                    f"card {head.card_id} is recorded as {head.state} v{head.version}, "
+                    f"but its entries say {rebuilt_words}",
+                )
+            )
+    for card_id in sorted(replay.keys() - seen):
+        problems.append(
+            Problem(replay[card_id].last_seq, f"card {card_id} has entries but no head")
+        )

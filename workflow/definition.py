@@ -1,0 +1,232 @@
+"""The card lifecycle as data: the one table that the machine, the docs and the API read.
+
+Every rule cardflow enforces about *which* event may happen *where* lives here:
+
+* ``TRANSITIONS`` -- which event moves a card from which state to which state;
+* ``EVIDENCE`` -- every piece of evidence a channel can record, in a clerk's words;
+* ``RULES`` -- one row per (event, channel) pair that is allowed at all, with the
+  evidence that pair requires.
+
+The machine (``workflow.machine``), the Mermaid diagram, ``/v1/workflow`` and the
+feature coverage test are all generated from these tables, so they cannot disagree.
+Sources are the documents in ``shared/seeds`` (cited as ``seed 000`` ... ``seed 004``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Final
+
+from workflow.states import Channel, Event, Presenter, State
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """An event moving a card from ``source`` (``None``: the card does not exist yet)."""
+
+    event: Event
+    source: State | None
+    dest: State
+
+
+TRANSITIONS: Final[tuple[Transition, ...]] = (
+    Transition(Event.APPLY, None, State.APPLIED),
+    Transition(Event.REVIEW, State.APPLIED, State.REVIEWED),
+    Transition(Event.REJECT, State.APPLIED, State.REJECTED),
+    Transition(Event.RESUBMIT, State.REJECTED, State.APPLIED),
+    Transition(Event.PRODUCE, State.REVIEWED, State.PRODUCED),
+    Transition(Event.COLLECT, State.PRODUCED, State.COLLECTED),
+    Transition(Event.ACTIVATE, State.COLLECTED, State.ACTIVATED),
+    Transition(Event.REPORT_LOST, State.COLLECTED, State.REPORTED_LOST),
+    Transition(Event.REPORT_LOST, State.ACTIVATED, State.REPORTED_LOST),
+)
+
+
+class Kind(StrEnum):
+    """How a piece of evidence is recorded: never as raw personal data."""
+
+    CONFIRMED = "confirmed"  # true: the clerk saw it
+    CHOICE = "choice"  # one of a fixed list
+    REFERENCE = "reference"  # a short document number issued by the channel
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """One piece of evidence a channel may record, and how a clerk would name it."""
+
+    key: str
+    says: str
+    kind: Kind = Kind.CONFIRMED
+    choices: tuple[str, ...] = ()
+
+
+def _proofs(*proofs: Proof) -> dict[str, Proof]:
+    return {proof.key: proof for proof in proofs}
+
+
+EVIDENCE: Final[Mapping[str, Proof]] = _proofs(
+    Proof(
+        "identity_document",
+        "a valid identity document",
+        Kind.CHOICE,
+        (
+            "resident_id_card",
+            "household_register",
+            "passport",
+            "hk_macao_travel_permit",
+            "military_officer_card",
+        ),
+    ),
+    Proof("registration_form", "the completed registration form"),
+    Proof("photo", "a photo of the applicant"),
+    Proof("applicant_signature", "the applicant's signature on the form"),
+    Proof(
+        "unit_letter",
+        "the unit's letter of introduction or labour-security certificate",
+        Kind.CHOICE,
+        ("letter_of_introduction", "labour_security_certificate"),
+    ),
+    Proof("unit_seal", "the unit's official seal"),
+    Proof("person_in_charge_id", "the ID of the unit's person in charge"),
+    Proof("agent_id_documents", "the original and a copy of the agent's ID"),
+    Proof("insured_id_documents", "the original and a copy of the insured person's ID"),
+    Proof("information_checked", "staff checked the registration information"),
+    Proof(
+        "rejection_reason",
+        "the reason the review failed",
+        Kind.CHOICE,
+        ("information_mismatch", "photo_unusable", "document_invalid", "form_incomplete"),
+    ),
+    Proof("corrections_made", "the corrected materials"),
+    Proof("production_batch", "the issuing bank's production batch number", Kind.REFERENCE),
+    Proof(
+        "collection_notice",
+        "the acceptance receipt or the phone notice",
+        Kind.CHOICE,
+        ("acceptance_receipt", "phone_notice"),
+    ),
+    Proof("valid_id", "a valid ID shown at the counter"),
+    Proof("card_presented", "the social security card itself"),
+    Proof("original_id", "the original identity document"),
+    Proof("initial_pin_changed", "the initial PIN (123456) changed"),
+    Proof("operator_identity_check", "identity verified by the 12333 operator"),
+    Proof(
+        "first_settlement",
+        "the first outpatient registration or hospitalisation settled with the card",
+        Kind.CHOICE,
+        ("outpatient_registration", "hospitalisation"),
+    ),
+    Proof("medical_insurance_card_inserted_first", "the original medical insurance card inserted first"),
+    Proof("first_purchase", "the first purchase settled with the card"),
+    Proof("payment_slip", "the payment slip for the card production fee", Kind.REFERENCE),
+    Proof(
+        "deadline_expired",
+        "the deadline that expired",
+        Kind.CHOICE,
+        ("activation_window",),
+    ),
+)
+
+_APPLICATION: Final = ("identity_document", "registration_form", "photo", "applicant_signature")
+_UNIT_BATCH: Final = ("unit_letter", "unit_seal", "person_in_charge_id")
+_COLLECTION: Final = ("collection_notice", "valid_id")
+
+AGENT_EVIDENCE: Final[tuple[str, ...]] = ("agent_id_documents", "insured_id_documents")
+"""What an agent shows on top, wherever an agent may stand in (seed 000)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One allowed (event, channel) pair and the evidence it requires."""
+
+    event: Event
+    channel: Channel
+    requires: tuple[str, ...]
+    cites: str
+    agent_allowed: bool = True
+    only_from: frozenset[State] | None = field(default=None)
+    issues: tuple[str, ...] = ()
+    """References cardflow itself issues when the step is accepted."""
+
+
+RULES: Final[tuple[Rule, ...]] = (
+    Rule(Event.APPLY, Channel.EMPLOYER, _APPLICATION + _UNIT_BATCH, "seed 000, seed 004"),
+    Rule(Event.APPLY, Channel.COMMUNITY, _APPLICATION, "seed 001"),
+    Rule(Event.APPLY, Channel.CARD_CENTER, _APPLICATION, "seed 000, seed 004"),
+    Rule(Event.APPLY, Channel.BANK_OUTLET, _APPLICATION, "seed 001"),
+    Rule(Event.REVIEW, Channel.CARD_CENTER, ("information_checked",), "seed 004",
+         agent_allowed=False, issues=("payment_slip",)),
+    Rule(Event.REJECT, Channel.CARD_CENTER, ("rejection_reason",), "seed 004",
+         agent_allowed=False),
+    Rule(Event.RESUBMIT, Channel.EMPLOYER, ("corrections_made", *_UNIT_BATCH), "seed 004"),
+    Rule(Event.RESUBMIT, Channel.COMMUNITY, ("corrections_made",), "seed 004"),
+    Rule(Event.RESUBMIT, Channel.CARD_CENTER, ("corrections_made",), "seed 004"),
+    Rule(Event.RESUBMIT, Channel.BANK_OUTLET, ("corrections_made",), "seed 004"),
+    Rule(Event.PRODUCE, Channel.ISSUING_BANK, ("production_batch",), "seed 002",
+         agent_allowed=False),
+    Rule(Event.COLLECT, Channel.EMPLOYER, _COLLECTION, "seed 000"),
+    Rule(Event.COLLECT, Channel.COMMUNITY, _COLLECTION, "seed 001"),
+    Rule(Event.COLLECT, Channel.CARD_CENTER, _COLLECTION, "seed 000"),
+    Rule(Event.COLLECT, Channel.BANK_OUTLET, _COLLECTION, "seed 000"),
+    Rule(Event.ACTIVATE, Channel.CARD_CENTER, ("card_presented", "original_id"), "seed 003"),
+    Rule(Event.ACTIVATE, Channel.BANK_OUTLET,
+         ("card_presented", "original_id", "initial_pin_changed"), "seed 000, seed 001"),
+    Rule(Event.ACTIVATE, Channel.HOTLINE_12333, ("operator_identity_check",), "seed 000",
+         agent_allowed=False),
+    Rule(Event.ACTIVATE, Channel.HOSPITAL, ("first_settlement",), "seed 001, seed 002",
+         agent_allowed=False),
+    Rule(Event.ACTIVATE, Channel.PHARMACY,
+         ("medical_insurance_card_inserted_first", "first_purchase"), "seed 001, seed 002",
+         agent_allowed=False),
+    Rule(Event.REPORT_LOST, Channel.CARD_CENTER, ("valid_id",), "DESIGN.md"),
+    Rule(Event.REPORT_LOST, Channel.BANK_OUTLET, ("valid_id",), "DESIGN.md"),
+    Rule(Event.REPORT_LOST, Channel.HOTLINE_12333, ("operator_identity_check",), "DESIGN.md",
+         agent_allowed=False),
+    Rule(Event.REPORT_LOST, Channel.SYSTEM, ("deadline_expired",), "seed 001",
+         agent_allowed=False, only_from=frozenset({State.COLLECTED})),
+)
+
+RULES_BY_PAIR: Final[Mapping[tuple[Event, Channel], Rule]] = {
+    (rule.event, rule.channel): rule for rule in RULES
+}
+
+
+def channels_for(event: Event) -> tuple[Channel, ...]:
+    """The channels that may carry ``event``, in table order."""
+    return tuple(rule.channel for rule in RULES if rule.event is event)
+
+
+def events_for(channel: Channel) -> tuple[Event, ...]:
+    """The events ``channel`` may carry, in table order."""
+    return tuple(rule.event for rule in RULES if rule.channel is channel)
+
+
+def required_evidence(rule: Rule, presenter: Presenter) -> tuple[Proof, ...]:
+    """What must be shown for ``rule`` when ``presenter`` stands at the channel."""
+    keys = rule.requires + (AGENT_EVIDENCE if presenter is Presenter.AGENT else ())
+    return tuple(EVIDENCE[key] for key in keys)
+
+
+def _digest() -> str:
+    table = {
+        "transitions": [[t.event, t.source, t.dest] for t in TRANSITIONS],
+        "evidence": [[p.key, p.kind, list(p.choices)] for p in EVIDENCE.values()],
+        "agent": list(AGENT_EVIDENCE),
+        "rules": [
+            [r.event, r.channel, list(r.requires), r.agent_allowed,
+             sorted(r.only_from) if r.only_from is not None else None, list(r.issues)]
+            for r in RULES
+        ],
+    }
+    encoded = json.dumps(table, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+DEFINITION_DIGEST: Final[str] = _digest()
+DEFINITION_VERSION: Final[str] = f"1+{DEFINITION_DIGEST[:12]}"
+"""Recorded on every ledger entry: the series, then a digest of the tables above, so a
+changed rule can never be recorded under an old version."""

@@ -1,0 +1,274 @@
+"""The use cases: apply for a card, move it a step, read it, verify the ledger.
+
+The CLI and the API both call these and nothing else: each use case loads what it
+needs through the ledger's port, asks the rules for a decision and appends the
+resulting entry -- the card's head moves in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Final
+
+import structlog
+
+from ledger.entry import Draft, Entry
+from ledger.errors import VersionConflict
+from ledger.store import Head, Ledger, Person
+from ledger.verify import Report, verify
+from workflow.definition import DEFINITION_VERSION
+from workflow.errors import (
+    CardNotFound,
+    InvalidRequest,
+    StaleVersion,
+    WorkflowError,
+)
+from workflow.identity import parse_citizen_id
+from workflow.rules import Decision, allowed_events, decide
+from workflow.states import Channel, Event, Presenter, Role, State
+
+log = structlog.get_logger()
+
+CHINA_STANDARD_TIME: Final = timezone(timedelta(hours=8), "CST")
+CLOCK_SKEW: Final = timedelta(minutes=5)
+"""How far in the future a channel's clock may claim an event happened."""
+_RETRIES: Final = 5
+TRANSITION: Final = "transition"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asked: the principal recorded on every entry."""
+
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Applicant:
+    """The registration form's personal data: kept in the person store, never the ledger."""
+
+    name: str
+    id_number: str
+    gender: str | None = None
+    ethnicity: str | None = None
+    nationality: str | None = None
+    address: str | None = None
+    contact_number: str | None = None
+
+    def details(self) -> dict[str, str]:
+        return {
+            key: value
+            for key, value in (
+                ("gender", self.gender),
+                ("ethnicity", self.ethnicity),
+                ("nationality", self.nationality),
+                ("address", self.address),
+                ("contact_number", self.contact_number),
+            )
+            if value
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One event as a channel reports it."""
+
+    event: Event
+    channel: Channel
+    actor: Actor
+    presenter: Presenter = Presenter.SELF
+    evidence: Mapping[str, object] = field(default_factory=dict)
+    occurred_at: datetime | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """A card as it stands now, and what may happen to it next."""
+
+    card_id: str
+    state: State
+    version: int
+    last_seq: int
+    allowed: tuple[Event, ...]
+
+    @classmethod
+    def from_head(cls, head: Head) -> Card:
+        state = State(head.state)
+        return cls(head.card_id, state, head.version, head.last_seq, allowed_events(state))
+
+
+def issued_reference(key: str, card_id: str, version: int) -> str:
+    """The reference cardflow issues for ``key`` (``payment_slip`` -> ``PS-1A2B3C4D-2``)."""
+    initials = "".join(word[0] for word in key.split("_")).upper()
+    return f"{initials}-{card_id.replace('-', '')[:8].upper()}-{version}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class CardService:
+    """The use cases over one ledger; time and ids are injected so tests can fix them."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        clock: Callable[[], datetime] = _now,
+        new_id: Callable[[], str] = _new_id,
+    ) -> None:
+        self.ledger = ledger
+        self._clock = clock
+        self._new_id = new_id
+
+    def apply(self, applicant: Applicant, step: Step) -> Card:
+        """Open a card in ``applied`` for ``applicant``; the person goes to the person store."""
+        card_id = self._new_id()
+        logger = log.bind(card_id=card_id, event=str(step.event), channel=str(step.channel))
+        try:
+            if step.event is not Event.APPLY:
+                raise InvalidRequest(f"a card is opened by apply, not {step.event}")
+            now = self._clock()
+            parse_citizen_id(applicant.id_number, today=now.astimezone(CHINA_STANDARD_TIME).date())
+            if not applicant.name.strip():
+                raise InvalidRequest("the applicant's name is empty")
+            decision = decide(
+                card_id=card_id,
+                state=None,
+                event=step.event,
+                channel=step.channel,
+                presenter=step.presenter,
+                evidence=step.evidence,
+            )
+            person = Person(
+                ref=self._new_id(),
+                id_number=applicant.id_number.strip().upper(),
+                name=applicant.name.strip(),
+                details=applicant.details(),
+            )
+            draft = self._draft(card_id, 1, person.ref, decision, step, now)
+            (entry,) = self.ledger.append([draft], persons=[person])
+        except WorkflowError as refused:
+            logger.info("transition refused", outcome="refused", reason=type(refused).__name__)
+            raise
+        logger.info("transition accepted", outcome="accepted", seq=entry.seq, to_state=entry.to_state)
+        return Card(card_id, decision.to_state, 1, entry.seq, allowed_events(decision.to_state))
+
+    def transition(self, card_id: str, step: Step, *, expected_version: int | None = None) -> Card:
+        """Move the card one step, or raise the refusal that says why not.
+
+        Without ``expected_version`` a lost race is retried against the card's new
+        state, so the caller hears the real reason (usually: no longer allowed).
+        """
+        logger = log.bind(card_id=card_id, event=str(step.event), channel=str(step.channel))
+        try:
+            for _attempt in range(_RETRIES):
+                head = self._head(card_id)
+                state = State(head.state)
+                if expected_version is not None and expected_version != head.version:
+                    raise self._stale(head, expected_version)
+                decision = decide(
+                    card_id=card_id,
+                    state=state,
+                    event=step.event,
+                    channel=step.channel,
+                    presenter=step.presenter,
+                    evidence=step.evidence,
+                )
+                draft = self._draft(
+                    card_id, head.version + 1, head.subject, decision, step, self._clock()
+                )
+                try:
+                    (entry,) = self.ledger.append([draft])
+                except VersionConflict:
+                    if expected_version is not None:
+                        raise self._stale(self._head(card_id), expected_version) from None
+                    continue
+                break
+            else:
+                raise self._stale(self._head(card_id), head.version)
+        except WorkflowError as refused:
+            logger.info("transition refused", outcome="refused", reason=type(refused).__name__)
+            raise
+        logger.info("transition accepted", outcome="accepted", seq=entry.seq, to_state=entry.to_state)
+        return Card(card_id, decision.to_state, entry.version, entry.seq,
+                    allowed_events(decision.to_state))
+
+    def card(self, card_id: str) -> Card:
+        """The card as it stands now."""
+        return Card.from_head(self._head(card_id))
+
+    def history(self, card_id: str) -> list[Entry]:
+        """The card's ledger entries, oldest first."""
+        entries = self.ledger.entries_for(card_id)
+        if not entries:
+            raise CardNotFound(card_id)
+        return entries
+
+    def feed(self, *, after: int, limit: int) -> list[Entry]:
+        """The ledger in sequence order, for other systems to follow."""
+        return self.ledger.entries_after(after, limit)
+
+    def verify(self, *, progress: Callable[[int], None] | None = None) -> Report:
+        """Recompute every hash and compare every card with a replay of its entries."""
+        return verify(self.ledger, progress=progress)
+
+    def _head(self, card_id: str) -> Head:
+        head = self.ledger.head(card_id)
+        if head is None:
+            raise CardNotFound(card_id)
+        return head
+
+    def _stale(self, head: Head, expected: int) -> StaleVersion:
+        state = State(head.state)
+        return StaleVersion(
+            card_id=head.card_id,
+            expected=expected,
+            actual=head.version,
+            state=state,
+            allowed=allowed_events(state),
+        )
+
+    def _draft(
+        self,
+        card_id: str,
+        version: int,
+        subject: str,
+        decision: Decision,
+        step: Step,
+        now: datetime,
+    ) -> Draft:
+        occurred_at = step.occurred_at or now
+        if occurred_at.tzinfo is None:
+            raise InvalidRequest("occurred_at must carry a time zone")
+        if occurred_at > now + CLOCK_SKEW:
+            raise InvalidRequest("occurred_at is in the future")
+        return Draft(
+            card_id=card_id,
+            version=version,
+            kind=TRANSITION,
+            event=str(decision.event),
+            from_state=None if decision.from_state is None else str(decision.from_state),
+            to_state=str(decision.to_state),
+            channel=str(decision.channel),
+            actor=step.actor.name,
+            role=str(step.actor.role),
+            presenter=str(decision.presenter),
+            subject=subject,
+            occurred_at=occurred_at,
+            evidence={
+                **decision.evidence,
+                **{key: issued_reference(key, card_id, version) for key in decision.issues},
+            },
+            definition_version=DEFINITION_VERSION,
+            idempotency_key=step.idempotency_key,
+        )

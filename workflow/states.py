@@ -1,0 +1,60 @@
+"""The words cardflow speaks in: states, events, channels, roles, presenters."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class State(StrEnum):
+    """Where a card is in its life."""
+
+    APPLIED = "applied"
+    REVIEWED = "reviewed"
+    REJECTED = "rejected"
+    PRODUCED = "produced"
+    COLLECTED = "collected"
+    ACTIVATED = "activated"
+    REPORTED_LOST = "reported_lost"
+
+
+class Event(StrEnum):
+    """What can happen to a card; each one names a transition of the lifecycle."""
+
+    APPLY = "apply"
+    REVIEW = "review"
+    REJECT = "reject"
+    RESUBMIT = "resubmit"
+    PRODUCE = "produce"
+    COLLECT = "collect"
+    ACTIVATE = "activate"
+    REPORT_LOST = "report_lost"
+
+
+class Channel(StrEnum):
+    """The way a transition reached cardflow; it decides the evidence required."""
+
+    EMPLOYER = "employer"
+    COMMUNITY = "community"
+    CARD_CENTER = "card_center"
+    BANK_OUTLET = "bank_outlet"
+    ISSUING_BANK = "issuing_bank"
+    HOTLINE_12333 = "hotline_12333"
+    HOSPITAL = "hospital"
+    PHARMACY = "pharmacy"
+    SYSTEM = "system"
+
+
+class Presenter(StrEnum):
+    """Who stood at the channel: the insured person, or an agent acting for them."""
+
+    SELF = "self"
+    AGENT = "agent"
+
+
+class Role(StrEnum):
+    """What a principal may do; recorded on every entry beside the actor."""
+
+    CLERK = "clerk"
+    SYSTEM = "system"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
