@@ -9,8 +9,9 @@ from typing import TextIO
 import structlog
 
 
-def configure_logging(*, json: bool | None = None, level: int = logging.INFO,
-                      stream: TextIO | None = None) -> None:
+def configure_logging(
+    *, json: bool | None = None, level: int = logging.INFO, stream: TextIO | None = None
+) -> None:
     """Send cardflow's log lines to ``stream`` (stderr by default).
 
     ``json=None`` decides by the stream: a terminal gets coloured key=value lines, a

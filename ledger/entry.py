@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -85,40 +85,41 @@ class Entry:
     @classmethod
     def seal(cls, draft: Draft, *, seq: int, recorded_at: datetime, prev_hash: str) -> Entry:
         """Place ``draft`` at ``seq`` after ``prev_hash`` and compute its hash."""
-        fields = {
-            "seq": seq,
-            "card_id": draft.card_id,
-            "version": draft.version,
-            "kind": draft.kind,
-            "event": draft.event,
-            "from_state": draft.from_state,
-            "to_state": draft.to_state,
-            "channel": draft.channel,
-            "actor": draft.actor,
-            "role": draft.role,
-            "presenter": draft.presenter,
-            "subject": draft.subject,
-            "occurred_at": utc(draft.occurred_at),
-            "recorded_at": utc(recorded_at),
-            "evidence": dict(draft.evidence),
-            "definition_version": draft.definition_version,
-            "idempotency_key": draft.idempotency_key,
-            "prev_hash": prev_hash,
-        }
-        return cls(**fields, hash=hashlib.sha256(canonical(fields)).hexdigest())
+        unsealed = cls(
+            seq=seq,
+            card_id=draft.card_id,
+            version=draft.version,
+            kind=draft.kind,
+            event=draft.event,
+            from_state=draft.from_state,
+            to_state=draft.to_state,
+            channel=draft.channel,
+            actor=draft.actor,
+            role=draft.role,
+            presenter=draft.presenter,
+            subject=draft.subject,
+            occurred_at=utc(draft.occurred_at),
+            recorded_at=utc(recorded_at),
+            evidence=dict(draft.evidence),
+            definition_version=draft.definition_version,
+            idempotency_key=draft.idempotency_key,
+            prev_hash=prev_hash,
+            hash="",
+        )
+        return replace(unsealed, hash=unsealed.computed_hash())
 
     def encode(self) -> bytes:
         """The canonical bytes of this entry (see the module docstring)."""
-        return canonical(self.fields())
+        return canonical(self.unhashed())
 
     def computed_hash(self) -> str:
         """The hash these fields deserve; differs from ``hash`` if anything was altered."""
         return hashlib.sha256(self.encode()).hexdigest()
 
-    def fields(self) -> dict[str, Any]:
+    def unhashed(self) -> dict[str, Any]:
         """Every field but ``hash``, as the encoding sees them."""
         return {
-            name: getattr(self, name) for name in self.__slots__ if name != "hash"  # type: ignore[attr-defined]
+            field.name: getattr(self, field.name) for field in fields(self) if field.name != "hash"
         }
 
 

@@ -71,8 +71,9 @@ metadata = MetaData()
 entries_table = Table(
     "ledger_entries",
     metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=False),
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
     Column("card_id", String(64), nullable=False),
     Column("version", Integer, nullable=False),
     Column("kind", String(32), nullable=False),
@@ -157,7 +158,7 @@ def normalise_url(url: str) -> str:
     """Accept ``postgresql://`` and ``postgres://`` and use the psycopg 3 driver for them."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -224,7 +225,11 @@ class SqlLedger:
     def head(self, card_id: str) -> Head | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(heads_table).where(heads_table.c.card_id == card_id)).first()
-        return None if row is None else Head(row.card_id, row.version, row.state, row.last_seq, row.subject)
+        return (
+            None
+            if row is None
+            else Head(row.card_id, row.version, row.state, row.last_seq, row.subject)
+        )
 
     def entries_for(self, card_id: str) -> list[Entry]:
         query = (
@@ -360,7 +365,7 @@ def _move_heads(conn: Connection, sealed: Sequence[Entry], current: dict[str, in
 
 
 def _entry_row(entry: Entry) -> dict[str, Any]:
-    row = {name: getattr(entry, name) for name in entries_table.c.keys()}
+    row = {name: getattr(entry, name) for name in entries_table.c.keys()}  # noqa: SIM118
     row["evidence"] = json.dumps(dict(entry.evidence), sort_keys=True, ensure_ascii=False)
     return row
 

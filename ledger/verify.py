@@ -57,8 +57,10 @@ def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> 
             continue
         if item.seq != expected_seq:
             if item.seq > expected_seq:
-                missing = f"{expected_seq}" if item.seq == expected_seq + 1 else (
-                    f"{expected_seq} to {item.seq - 1}"
+                missing = (
+                    f"{expected_seq}"
+                    if item.seq == expected_seq + 1
+                    else (f"{expected_seq} to {item.seq - 1}")
                 )
                 problems.append(Problem(expected_seq, f"entry {missing} is missing"))
             else:
@@ -69,7 +71,9 @@ def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> 
             )
         if item.computed_hash() != item.hash:
             problems.append(
-                Problem(item.seq, f"entry {item.seq} was altered: its contents do not match its hash")
+                Problem(
+                    item.seq, f"entry {item.seq} was altered: its contents do not match its hash"
+                )
             )
         _replay(item, replay, problems)
         expected_seq = item.seq + 1
@@ -92,8 +96,12 @@ def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> 
 def _replay(entry: Entry, replay: dict[str, Head], problems: list[Problem]) -> None:
     before = replay.get(entry.card_id)
     if before is None and (entry.version != 1 or entry.from_state is not None):
-        problems.append(Problem(entry.seq, f"entry {entry.seq} opens card {entry.card_id} "
-                                           f"at version {entry.version}"))
+        problems.append(
+            Problem(
+                entry.seq,
+                f"entry {entry.seq} opens card {entry.card_id} at version {entry.version}",
+            )
+        )
     elif before is not None and (
         entry.version != before.version + 1 or entry.from_state != before.state
     ):

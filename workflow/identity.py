@@ -16,8 +16,43 @@ from workflow.errors import InvalidIdentity
 _WEIGHTS: Final = tuple(pow(2, 17 - i, 11) for i in range(17))
 _CHECK_CHARACTERS: Final = "10X98765432"
 _PROVINCE_CODES: Final = frozenset(
-    {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
-     50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83}
+    {
+        11,
+        12,
+        13,
+        14,
+        15,
+        21,
+        22,
+        23,
+        31,
+        32,
+        33,
+        34,
+        35,
+        36,
+        37,
+        41,
+        42,
+        43,
+        44,
+        45,
+        46,
+        50,
+        51,
+        52,
+        53,
+        54,
+        61,
+        62,
+        63,
+        64,
+        65,
+        71,
+        81,
+        82,
+        83,
+    }
 )
 
 
@@ -45,7 +80,9 @@ def parse_citizen_id(number: str, *, today: date) -> CitizenId:
     """Validate an 18-character citizen ID number, naming the first check it fails."""
     candidate = number.strip().upper()
     if len(candidate) != 18:
-        raise InvalidIdentity("length", f"a citizen ID number has 18 characters, not {len(candidate)}")
+        raise InvalidIdentity(
+            "length", f"a citizen ID number has 18 characters, not {len(candidate)}"
+        )
     if not candidate[:17].isdigit() or not (candidate[17].isdigit() or candidate[17] == "X"):
         raise InvalidIdentity(
             "characters", "a citizen ID number is 17 digits followed by a digit or X"

@@ -138,11 +138,7 @@ def _malformed(proof: Proof, value: object) -> str | None:
         if value in proof.choices:
             return None
         return f"{proof.says}: one of {', '.join(proof.choices)}"
-    if (
-        isinstance(value, str)
-        and _REFERENCE.fullmatch(value)
-        and not _LONG_DIGIT_RUN.search(value)
-    ):
+    if isinstance(value, str) and _REFERENCE.fullmatch(value) and not _LONG_DIGIT_RUN.search(value):
         return None
     return (
         f"{proof.says}: a reference of letters, digits and . _ / - (at most 64), "

@@ -160,7 +160,9 @@ class CardService:
         except WorkflowError as refused:
             logger.info("transition refused", outcome="refused", reason=type(refused).__name__)
             raise
-        logger.info("transition accepted", outcome="accepted", seq=entry.seq, to_state=entry.to_state)
+        logger.info(
+            "transition accepted", outcome="accepted", seq=entry.seq, to_state=entry.to_state
+        )
         return Card(card_id, decision.to_state, 1, entry.seq, allowed_events(decision.to_state))
 
     def transition(self, card_id: str, step: Step, *, expected_version: int | None = None) -> Card:
@@ -199,9 +201,12 @@ class CardService:
         except WorkflowError as refused:
             logger.info("transition refused", outcome="refused", reason=type(refused).__name__)
             raise
-        logger.info("transition accepted", outcome="accepted", seq=entry.seq, to_state=entry.to_state)
-        return Card(card_id, decision.to_state, entry.version, entry.seq,
-                    allowed_events(decision.to_state))
+        logger.info(
+            "transition accepted", outcome="accepted", seq=entry.seq, to_state=entry.to_state
+        )
+        return Card(
+            card_id, decision.to_state, entry.version, entry.seq, allowed_events(decision.to_state)
+        )
 
     def card(self, card_id: str) -> Card:
         """The card as it stands now."""
