@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Final
 
 from ledger.sql import SqlLedger
@@ -22,3 +24,14 @@ def open_service(url: str) -> CardService:
     ledger = SqlLedger(url)
     ledger.create_schema()
     return CardService(ledger)
+
+
+@contextmanager
+def service_for_command(url: str) -> Iterator[CardService]:
+    """A service for one command's lifetime, its connections closed at the end."""
+    service = open_service(url)
+    try:
+        yield service
+    finally:
+        assert isinstance(service.ledger, SqlLedger)
+        service.ledger.dispose()

@@ -136,7 +136,7 @@ _POSTGRES_TRIGGERS: Final = (
     """CREATE OR REPLACE FUNCTION cardflow_refuse_change() RETURNS trigger
        LANGUAGE plpgsql AS $$
        BEGIN
-         RAISE EXCEPTION 'ledger_entries is append-only: % refused', TG_OP
+         RAISE EXCEPTION 'ledger_entries is append-only: %% refused', TG_OP
            USING ERRCODE = 'insufficient_privilege';
        END $$""",
     "DROP TRIGGER IF EXISTS ledger_entries_no_change ON ledger_entries",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workflow.definition import RULES, TRANSITIONS
+from workflow.definition import DEFINITION_VERSION, EVIDENCE, RULES, TRANSITIONS
 
 
 def mermaid() -> str:
@@ -18,3 +18,28 @@ def mermaid() -> str:
         )
         lines.append(f"    {source} --> {transition.dest} : {transition.event} [{channels}]")
     return "\n".join(lines) + "\n"
+
+
+def rules_markdown() -> str:
+    """The (event, channel) rules as a Markdown table, evidence in a clerk's words."""
+    rows = [
+        "| event | channel | evidence required | an agent may act | source |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for rule in RULES:
+        evidence = "; ".join(EVIDENCE[key].says for key in rule.requires)
+        if rule.only_from is not None:
+            evidence += f" (only from {', '.join(sorted(rule.only_from))})"
+        if rule.issues:
+            evidence += f"; issues {', '.join(EVIDENCE[key].says for key in rule.issues)}"
+        agent = "yes, with both IDs" if rule.agent_allowed else "no"
+        rows.append(f"| {rule.event} | {rule.channel} | {evidence} | {agent} | {rule.cites} |")
+    return "\n".join(rows) + "\n"
+
+
+def readme_section() -> str:
+    """What the README shows between its generated-section markers."""
+    return (
+        f"```mermaid\n{mermaid()}```\n\n{rules_markdown()}\n"
+        f"Definition version: `{DEFINITION_VERSION}`.\n"
+    )

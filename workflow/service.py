@@ -133,7 +133,7 @@ class CardService:
     def apply(self, applicant: Applicant, step: Step) -> Card:
         """Open a card in ``applied`` for ``applicant``; the person goes to the person store."""
         card_id = self._new_id()
-        logger = log.bind(card_id=card_id, event=str(step.event), channel=str(step.channel))
+        logger = log.bind(card_id=card_id, transition=str(step.event), channel=str(step.channel))
         try:
             if step.event is not Event.APPLY:
                 raise InvalidRequest(f"a card is opened by apply, not {step.event}")
@@ -171,7 +171,7 @@ class CardService:
         Without ``expected_version`` a lost race is retried against the card's new
         state, so the caller hears the real reason (usually: no longer allowed).
         """
-        logger = log.bind(card_id=card_id, event=str(step.event), channel=str(step.channel))
+        logger = log.bind(card_id=card_id, transition=str(step.event), channel=str(step.channel))
         try:
             for _attempt in range(_RETRIES):
                 head = self._head(card_id)

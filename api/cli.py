@@ -1,0 +1,164 @@
+"""The ``cardflow`` command: the demo, the server, a card's history, the ledger check."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Annotated, Final
+
+import typer
+
+from api.config import DATABASE_URL_ENV, database_url, service_for_command
+from api.demo import channels_shown, run_demo
+from api.logs import configure_logging
+from ledger.entry import Entry, format_timestamp
+from ledger.verify import Report
+from workflow.diagram import readme_section
+from workflow.errors import CardNotFound
+
+app = typer.Typer(
+    name="cardflow",
+    help="Run social security cards through their lifecycle, with a verifiable audit ledger.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar=DATABASE_URL_ENV,
+        help="SQLAlchemy URL of the ledger; default: sqlite:///cardflow.db in this folder.",
+        show_default=False,
+    ),
+]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log every transition.")]
+
+_ENTRY_FIELDS: Final = ("seq", "event", "from_state", "to_state", "channel")
+
+
+@app.command()
+def demo(url: DatabaseUrl = None, verbose: Verbose = False) -> None:
+    """Run a realistic set of cards through every channel, refusals included, and verify."""
+    configure_logging(level=logging.INFO if verbose else logging.WARNING)
+    chosen = database_url(url)
+    typer.echo(f"cardflow demo on {_redacted(chosen)}\n")
+    with service_for_command(chosen) as service:
+        told, report = run_demo(service, say=typer.echo)
+    surprises = sum(tale.surprises for tale in told)
+    refused = sum(line.startswith("refused") for tale in told for line in tale.lines)
+    typer.echo(f"{len(told)} cards told, {refused} refusals shown, {surprises} surprises")
+    typer.echo(f"channels used: {', '.join(sorted(channels_shown(told)))}")
+    _print_report(report)
+    if surprises or not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    url: DatabaseUrl = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    configure_logging()
+    os.environ[DATABASE_URL_ENV] = database_url(url)
+    with service_for_command(os.environ[DATABASE_URL_ENV]):
+        pass  # the schema is created once here, before any worker starts
+    uvicorn.run(
+        "api.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+    )
+
+
+@app.command()
+def history(
+    card_id: Annotated[str, typer.Argument(help="The card's id.")],
+    url: DatabaseUrl = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """Show a card's history as a timeline, oldest first."""
+    configure_logging(level=logging.WARNING)
+    try:
+        with service_for_command(database_url(url)) as service:
+            entries = service.history(card_id)
+    except CardNotFound as missing:
+        typer.echo(missing.detail, err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps([_as_json(entry) for entry in entries], indent=2, ensure_ascii=False))
+        return
+    for entry in entries:
+        typer.echo(_timeline_line(entry))
+
+
+@app.command()
+def verify(url: DatabaseUrl = None) -> None:
+    """Recompute every hash; exit 1 and name the first bad entry if anything was altered."""
+    configure_logging(level=logging.WARNING)
+    with service_for_command(database_url(url)) as service:
+        report = service.verify()
+    _print_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def describe() -> None:
+    """Print the lifecycle diagram and the channel rules as Markdown (as in the README)."""
+    typer.echo(readme_section(), nl=False)
+
+
+def _print_report(report: Report) -> None:
+    if report.ok:
+        typer.echo(
+            f"ledger verified: {report.entries} entries, {report.cards} cards, "
+            "every hash and link intact"
+        )
+        return
+    typer.echo(
+        f"ledger FAILED verification: first bad sequence number {report.first_bad_seq}", err=True
+    )
+    for problem in report.problems:
+        typer.echo(f"  - {problem.what}", err=True)
+
+
+def _timeline_line(entry: Entry) -> str:
+    moved = f"{entry.from_state or '(none)'} -> {entry.to_state}"
+    who = f"{entry.actor} ({entry.role})" + (
+        ", for the insured by an agent" if entry.presenter == "agent" else ""
+    )
+    evidence = ", ".join(
+        key if value is True else f"{key}={value}" for key, value in sorted(entry.evidence.items())
+    )
+    return (
+        f"#{entry.seq:<5} {format_timestamp(entry.occurred_at)}  {entry.event:<11} {moved:<28} "
+        f"via {entry.channel:<13} by {who}\n        evidence: {evidence or 'none'}"
+    )
+
+
+def _as_json(entry: Entry) -> dict[str, object]:
+    document = entry.unhashed()
+    document["occurred_at"] = format_timestamp(entry.occurred_at)
+    document["recorded_at"] = format_timestamp(entry.recorded_at)
+    document["evidence"] = dict(entry.evidence)
+    document["hash"] = entry.hash
+    return document
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,72 @@
+"""The lifecycle machine: the definition table, interpreted by ``transitions``."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import pytest
+
+from workflow.definition import TRANSITIONS
+from workflow.machine import LIFECYCLE, Lifecycle, NotFromHere
+from workflow.states import Event, State
+
+
+class TestFire:
+    """Firing an event gives the destination the table names, or refuses."""
+
+    @pytest.mark.parametrize(
+        "transition", TRANSITIONS, ids=lambda t: f"{t.source}-{t.event}-{t.dest}"
+    )
+    def test_every_row_of_the_table(self, transition):
+        assert LIFECYCLE.fire(transition.source, transition.event) is transition.dest
+
+    @pytest.mark.parametrize("event", list(Event))
+    def test_nothing_leaves_reported_lost(self, event):
+        with pytest.raises(NotFromHere):
+            LIFECYCLE.fire(State.REPORTED_LOST, event)
+
+    def test_only_apply_starts_a_card(self):
+        assert LIFECYCLE.allowed(None) == (Event.APPLY,)
+        with pytest.raises(NotFromHere):
+            LIFECYCLE.fire(None, Event.REVIEW)
+
+    def test_pairs_missing_from_the_table_are_refused(self):
+        table = {(t.source, t.event) for t in TRANSITIONS}
+        for state in [None, *State]:
+            for event in Event:
+                if (state, event) in table:
+                    continue
+                with pytest.raises(NotFromHere):
+                    LIFECYCLE.fire(state, event)
+
+
+class TestAllowed:
+    """The allowed events of a state are exactly the table's rows out of it."""
+
+    @pytest.mark.parametrize("state", list(State))
+    def test_matches_the_table(self, state):
+        expected = {t.event for t in TRANSITIONS if t.source is state}
+        assert set(LIFECYCLE.allowed(state)) == expected
+
+
+class TestMemory:
+    """One machine serves every card; deciding never registers a model."""
+
+    def test_no_model_is_ever_registered(self):
+        machine = Lifecycle()
+        for _ in range(1000):
+            machine.fire(State.COLLECTED, Event.ACTIVATE)
+        assert machine.registered_models == 0
+
+    def test_memory_stays_flat_over_many_decisions(self):
+        machine = Lifecycle()
+        for _ in range(2_000):  # warm caches before measuring
+            machine.fire(State.PRODUCED, Event.COLLECT)
+        tracemalloc.start()
+        before = tracemalloc.take_snapshot()
+        for _ in range(50_000):
+            machine.fire(State.PRODUCED, Event.COLLECT)
+        after = tracemalloc.take_snapshot()
+        tracemalloc.stop()
+        grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+        assert grown < 64 * 1024, f"memory grew by {grown} bytes over 50,000 decisions"
