@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from pathlib import Path
 from typing import Annotated, Final
 
 import typer
@@ -14,7 +15,7 @@ from api.demo import channels_shown, run_demo
 from api.logs import configure_logging
 from ledger.entry import Entry, format_timestamp
 from ledger.verify import Report
-from workflow.diagram import readme_section
+from workflow.diagram import readme_section, with_generated_section
 from workflow.errors import CardNotFound
 
 app = typer.Typer(
@@ -112,9 +113,17 @@ def verify(url: DatabaseUrl = None) -> None:
 
 
 @app.command()
-def describe() -> None:
+def describe(
+    readme: Annotated[
+        Path | None,
+        typer.Option(help="Rewrite the generated section of this README instead of printing."),
+    ] = None,
+) -> None:
     """Print the lifecycle diagram and the channel rules as Markdown (as in the README)."""
-    typer.echo(readme_section(), nl=False)
+    if readme is None:
+        typer.echo(readme_section(), nl=False)
+        return
+    readme.write_text(with_generated_section(readme.read_text(encoding="utf-8")), encoding="utf-8")
 
 
 def _print_report(report: Report) -> None:

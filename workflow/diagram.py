@@ -43,3 +43,14 @@ def readme_section() -> str:
         f"```mermaid\n{mermaid()}```\n\n{rules_markdown()}\n"
         f"Definition version: `{DEFINITION_VERSION}`.\n"
     )
+
+
+START_MARKER = "<!-- generated:lifecycle:start -->"
+END_MARKER = "<!-- generated:lifecycle:end -->"
+
+
+def with_generated_section(readme: str) -> str:
+    """``readme`` with the text between the lifecycle markers regenerated."""
+    head, rest = readme.split(START_MARKER, 1)
+    _, tail = rest.split(END_MARKER, 1)
+    return f"{head}{START_MARKER}\n{readme_section()}{END_MARKER}{tail}"

@@ -1,0 +1,40 @@
+"""The README tells the truth: its generated section and its two commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workflow.diagram import END_MARKER, START_MARKER, readme_section, with_generated_section
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+INSTALL_AND_DEMO = (
+    "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]' && .venv/bin/cardflow demo"
+)
+TEST_COMMAND = ".venv/bin/pytest"
+
+
+class TestGeneratedSection:
+    """The diagram and rules in the README are the definition's."""
+
+    def test_matches_the_definition(self):
+        section = README.split(START_MARKER, 1)[1].split(END_MARKER, 1)[0]
+        assert section.strip() == readme_section().strip(), (
+            "README is stale: run `cardflow describe --readme README.md`"
+        )
+
+    def test_regenerating_is_stable(self):
+        assert with_generated_section(README) == README
+
+
+class TestCommands:
+    """The two commands are in the README, and CI runs them as written."""
+
+    def test_in_the_readme(self):
+        assert f"\n{INSTALL_AND_DEMO}\n" in README
+        assert f"\n{TEST_COMMAND}\n" in README
+
+    def test_ci_runs_them(self):
+        ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+        assert INSTALL_AND_DEMO in ci
+        assert f"\n{TEST_COMMAND}\n" in ci
