@@ -80,15 +80,17 @@ def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> 
         prev_hash = item.hash
 
     tip = ledger.tip()
-    last = expected_seq - 1
-    if tip.size != last or (tip.size and tip.hash != prev_hash):
+    held = expected_seq - 1
+    if tip.size != held:
         problems.append(
             Problem(
-                min(tip.size, last) + 1 if tip.size != last else tip.size,
-                f"the ledger records {tip.size} entries ending in {tip.hash[:12]}, "
-                f"but holds {last} ending in {prev_hash[:12]}",
+                min(tip.size, held) + 1,
+                f"the ledger recorded {tip.size} entries but holds {held}: "
+                + ("its tail was removed" if tip.size > held else "entries bypassed the tip"),
             )
         )
+    elif held and tip.hash != prev_hash:
+        problems.append(Problem(held, f"entry {held} is not the last entry the ledger recorded"))
     _compare_heads(ledger, replay, problems)
     return Report(count, len(replay), tuple(problems))
 
