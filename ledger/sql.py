@@ -47,6 +47,9 @@ from ledger.entry import GENESIS_HASH, Draft, Entry
 from ledger.errors import LedgerError, VersionConflict
 from ledger.store import Head, Person, Tip, Unreadable
 
+# Engines hide bound parameters from error messages: an apply's parameters carry a
+# person's name and ID number, which must never reach a log line.
+
 SCHEMA_VERSION: Final = 1
 
 
@@ -281,10 +284,12 @@ class SqlLedger:
 def _engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(
+        url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -16,6 +16,7 @@ from functools import cache
 from urllib.parse import quote
 
 import pytest
+import structlog
 from sqlalchemy import create_engine, text
 
 from ledger.memory import MemoryLedger
@@ -85,6 +86,15 @@ def sqlite_url(tmp_path) -> str:
 def database_url(request) -> str:
     """Each SQL backend in turn."""
     return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture(autouse=True)
+def _structlog_defaults() -> Iterator[None]:
+    """Start and leave each test with structlog's defaults: logs are asserted on, and a
+    command run in-process (or ``app_from_environment``) configures it for production."""
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture

@@ -45,10 +45,15 @@ class Decision:
 
 def allowed_events(state: State | None) -> tuple[Event, ...]:
     """The events some channel could carry from ``state``."""
+    return tuple(event for event in LIFECYCLE.allowed(state) if channels_allowed(event, state))
+
+
+def channels_allowed(event: Event, state: State | None) -> tuple[Channel, ...]:
+    """The channels that may carry ``event`` from ``state`` (ignoring the machine)."""
     return tuple(
-        event
-        for event in LIFECYCLE.allowed(state)
-        if any(_rule_reaches(RULES_BY_PAIR[event, ch], state) for ch in channels_for(event))
+        channel
+        for channel in channels_for(event)
+        if _rule_reaches(RULES_BY_PAIR[event, channel], state)
     )
 
 

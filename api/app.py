@@ -1,0 +1,172 @@
+"""The HTTP API, wired in one place: routers, problem handlers and the request context."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Final
+
+import structlog
+from fastapi import FastAPI
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.config import database_url, open_service
+from api.logs import configure_logging
+from api.problems import EXCEPTION_HANDLERS, PROBLEM_JSON, internal_error, problem_types_markdown
+from api.routes import cards, ledger, workflow
+from ledger.sql import SqlLedger
+from workflow.definition import DEFINITION_VERSION
+from workflow.service import CardService
+
+log = structlog.get_logger()
+
+REQUEST_ID_HEADER: Final = "X-Request-ID"
+_ACCEPTABLE_REQUEST_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+=-]{0,127}")
+
+_FASTAPI_422: Final = {"$ref": "#/components/schemas/HTTPValidationError"}
+_VALIDATION_PROBLEM: Final = {"$ref": "#/components/schemas/ValidationProblem"}
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+DESCRIPTION: Final = f"""
+cardflow runs the life of a social security card as an explicit state machine and
+writes every step, with the channel it came through, to an append-only, hash-chained
+audit ledger.
+
+- **Personal data goes in, never out.** The applicant's name and ID number are taken
+  on apply and kept apart from the ledger; every response names the card only.
+- **Optimistic concurrency.** Card responses carry `ETag: "<version>"`; a transition
+  with `expected_version` (or `If-Match`) is refused with 409 if the card moved on.
+- **Writes accept `Idempotency-Key`**, recorded on the ledger entry.
+- **Every request has an id**: the caller's `X-Request-ID`, or a new one, returned
+  in the same header and on every log line and problem.
+- **Authentication is not there yet**: every write is recorded as actor `api` with
+  the role `clerk`. Serve it on a trusted network only.
+
+The rules served by `/v1/workflow` are definition version `{DEFINITION_VERSION}`.
+
+## Problems
+
+Every error is `{PROBLEM_JSON}` (RFC 9457) with a stable `type`, a `title`, the
+`status`, a `detail` for people and the `request_id`. A 5xx is always a bug.
+
+{problem_types_markdown()}"""
+
+TAGS: Final = [
+    {"name": "cards", "description": "Apply for a card, read it, move it, read its history."},
+    {"name": "ledger", "description": "Follow the ledger in order, and verify it."},
+    {"name": "workflow", "description": "The lifecycle and its rules, from the definition."},
+]
+
+
+class CardflowAPI(FastAPI):
+    """FastAPI, with every error documented as the problem+json cardflow really sends."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            schema = super().openapi()
+            for path in schema.get("paths", {}).values():
+                for operation in path.values():
+                    for status, response in operation.get("responses", {}).items():
+                        content = response.get("content", {})
+                        if status[:1] in ("4", "5") and "application/json" in content:
+                            content[PROBLEM_JSON] = content.pop("application/json")
+                            if content[PROBLEM_JSON].get("schema") == _FASTAPI_422:
+                                content[PROBLEM_JSON]["schema"] = _VALIDATION_PROBLEM
+            components = schema.get("components", {}).get("schemas", {})
+            for name in ("HTTPValidationError", "ValidationError"):
+                components.pop(name, None)
+        return super().openapi()
+
+
+class RequestContext:
+    """Give each request an id, log one line for it, and answer a bug with a 500 problem.
+
+    Plain ASGI rather than ``BaseHTTPMiddleware``: the id is bound with
+    ``structlog.contextvars`` here, and the handler (run in a worker thread) inherits
+    it, so every log line the request causes carries it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(Headers(scope=scope).get(REQUEST_ID_HEADER))
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                started = True
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        began = time.perf_counter()
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception:
+                log.exception("request failed", method=scope["method"], path=scope["path"])
+                if started:
+                    raise
+                await internal_error(request_id)(scope, receive, send_with_id)
+            finally:
+                (log.error if status >= 500 else log.info)(
+                    "request",
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status,
+                    duration_ms=round((time.perf_counter() - began) * 1000, 3),
+                )
+
+
+def create_app(service: CardService, *, lifespan: Lifespan | None = None) -> FastAPI:
+    """The API over ``service``; ``lifespan`` runs around the server's life (e.g. to close)."""
+    app = CardflowAPI(
+        title="cardflow",
+        version="1",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    for error, handler in EXCEPTION_HANDLERS.items():
+        app.add_exception_handler(error, handler)
+    for router in (cards.router, ledger.router, workflow.router):
+        app.include_router(router)
+    app.add_middleware(RequestContext)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app ``cardflow serve`` runs (a uvicorn factory): the ledger at the configured URL.
+
+    Each worker process calls this, so it configures logging itself and closes its
+    connections when the server stops.
+    """
+    configure_logging()
+    service = open_service(database_url())
+
+    @asynccontextmanager
+    async def closing(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if isinstance(service.ledger, SqlLedger):
+            service.ledger.dispose()
+
+    return create_app(service, lifespan=closing)
+
+
+def _request_id(offered: str | None) -> str:
+    if offered is not None and _ACCEPTABLE_REQUEST_ID.fullmatch(offered):
+        return offered
+    return str(uuid.uuid4())

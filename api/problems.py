@@ -1,0 +1,355 @@
+"""The one place refusals become HTTP: RFC 9457 ``application/problem+json`` bodies.
+
+The domain's errors carry no status codes (``workflow/errors.py`` draws their tree);
+this module decides the status, the stable ``type`` URI and the extension members
+of each, and answers FastAPI's and Starlette's own errors in the same shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any, Final, TypedDict
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.types import HTTPExceptionHandler
+
+from api.schemas import (
+    AllowedEventOut,
+    ChannelProblem,
+    ConflictProblem,
+    EvidenceProblem,
+    IdentityProblem,
+    InvalidInputProblem,
+    Problem,
+    StaleProblem,
+    TransitionProblem,
+    UnknownNameProblem,
+    ValidationIssue,
+    ValidationProblem,
+)
+from workflow.errors import (
+    CardNotFound,
+    ChannelNotAllowed,
+    Conflict,
+    InvalidEvidence,
+    InvalidIdentity,
+    StaleVersion,
+    TransitionNotAllowed,
+    UnknownName,
+    WorkflowError,
+)
+
+PROBLEM_JSON: Final = "application/problem+json"
+PROBLEM_BASE: Final = "https://cardflow.dev/problems/"
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemType:
+    """A kind of problem: a URI that never changes, its status, and when it is given."""
+
+    slug: str
+    status: int
+    title: str
+    when: str
+
+    @property
+    def uri(self) -> str:
+        return PROBLEM_BASE + self.slug
+
+
+CARD_NOT_FOUND: Final = ProblemType(
+    "card-not-found", 404, "Card not found", "No card has the id in the path."
+)
+TRANSITION_NOT_ALLOWED: Final = ProblemType(
+    "transition-not-allowed",
+    409,
+    "Transition not allowed now",
+    "The event is not allowed in the card's current state; `state` and `allowed_events` "
+    "say what is.",
+)
+STALE_VERSION: Final = ProblemType(
+    "stale-version",
+    409,
+    "Stale version",
+    "The card moved past `expected_version` (or `If-Match`); read it again, then decide.",
+)
+CONFLICT: Final = ProblemType(
+    "conflict", 409, "Conflict", "The card is not where the request assumes it is."
+)
+INVALID_EVIDENCE: Final = ProblemType(
+    "invalid-evidence",
+    422,
+    "Evidence missing or malformed",
+    "`missing`, `unknown` and `malformed` name every gap in the evidence, in a clerk's words.",
+)
+CHANNEL_NOT_ALLOWED: Final = ProblemType(
+    "channel-not-allowed",
+    422,
+    "Channel not allowed",
+    "The channel never carries the event, or an agent may not act through it; "
+    "`allowed_channels` lists the channels that may.",
+)
+UNKNOWN_NAME: Final = ProblemType(
+    "unknown-name",
+    422,
+    "Unknown name",
+    "A name cardflow does not know; `valid` lists those it does.",
+)
+INVALID_IDENTITY: Final = ProblemType(
+    "invalid-identity",
+    422,
+    "Invalid identity number",
+    "The ID number fails a GB 11643-1999 check; `check` names which. The number is never repeated.",
+)
+INVALID_REQUEST: Final = ProblemType(
+    "invalid-request",
+    422,
+    "Invalid request",
+    "The request fits the schema but cannot stand as it is, e.g. `occurred_at` in the future "
+    "or `If-Match` disagreeing with `expected_version`.",
+)
+VALIDATION_ERROR: Final = ProblemType(
+    "validation-error",
+    422,
+    "Request does not fit the contract",
+    "Malformed JSON, a wrong type, an unknown field, or an unknown event, channel or "
+    "presenter; `errors` lists each with its location and the values allowed.",
+)
+NOT_FOUND: Final = ProblemType("not-found", 404, "Not found", "No route has that path.")
+METHOD_NOT_ALLOWED: Final = ProblemType(
+    "method-not-allowed",
+    405,
+    "Method not allowed",
+    "The route does not take that method; the `Allow` header lists those it does.",
+)
+INTERNAL_ERROR: Final = ProblemType(
+    "internal-error",
+    500,
+    "Internal error",
+    "A bug in cardflow, logged with its traceback; quote `request_id` when reporting it.",
+)
+
+PROBLEM_TYPES: Final[tuple[ProblemType, ...]] = (
+    CARD_NOT_FOUND,
+    TRANSITION_NOT_ALLOWED,
+    STALE_VERSION,
+    CONFLICT,
+    INVALID_EVIDENCE,
+    CHANNEL_NOT_ALLOWED,
+    UNKNOWN_NAME,
+    INVALID_IDENTITY,
+    INVALID_REQUEST,
+    VALIDATION_ERROR,
+    NOT_FOUND,
+    METHOD_NOT_ALLOWED,
+    INTERNAL_ERROR,
+)
+"""Every ``type`` cardflow answers with; any other HTTP error is ``about:blank``."""
+
+
+def problem_types_markdown() -> str:
+    """The table of problem types, for the API's description."""
+    rows = ["| status | type | when |", "| --- | --- | --- |"]
+    rows += [f"| {kind.status} | `{kind.uri}` | {kind.when} |" for kind in PROBLEM_TYPES]
+    return "\n".join(rows) + "\n"
+
+
+def problem_response(problem: Problem, *, headers: Mapping[str, str] | None = None) -> Response:
+    """``problem`` as ``application/problem+json`` with its status."""
+    return JSONResponse(
+        problem.model_dump(mode="json"),
+        status_code=problem.status,
+        headers=headers,
+        media_type=PROBLEM_JSON,
+    )
+
+
+def refusal_problem(error: WorkflowError, request_id: str) -> Problem:
+    """The problem a refusal by cardflow's rules becomes."""
+    common = _Said(detail=error.detail, request_id=request_id)
+    match error:
+        case CardNotFound():
+            return Problem(**_head(CARD_NOT_FOUND), **common)
+        case InvalidEvidence():
+            return EvidenceProblem(
+                **_head(INVALID_EVIDENCE),
+                **common,
+                event=error.event,
+                channel=error.channel,
+                missing=list(error.missing),
+                unknown=list(error.unknown),
+                malformed=list(error.malformed),
+            )
+        case UnknownName():
+            return UnknownNameProblem(**_head(UNKNOWN_NAME), **common, valid=list(error.valid))
+        case InvalidIdentity():
+            return IdentityProblem(**_head(INVALID_IDENTITY), **common, check=error.check)
+        case ChannelNotAllowed():
+            return ChannelProblem(
+                **_head(CHANNEL_NOT_ALLOWED),
+                **common,
+                event=error.event,
+                channel=error.channel,
+                allowed_channels=list(error.allowed),
+            )
+        case TransitionNotAllowed():
+            return TransitionProblem(
+                **_head(TRANSITION_NOT_ALLOWED),
+                **common,
+                card_id=error.card_id,
+                state=error.state,
+                event=error.event,
+                channel=error.channel,
+                allowed_events=AllowedEventOut.listing(error.state, error.allowed),
+            )
+        case StaleVersion():
+            return StaleProblem(
+                **_head(STALE_VERSION),
+                **common,
+                card_id=error.card_id,
+                expected_version=error.expected,
+                current_version=error.actual,
+                state=error.state,
+                allowed_events=AllowedEventOut.listing(error.state, error.allowed),
+            )
+        case Conflict():
+            return Problem(**_head(CONFLICT), **common)
+        case _:
+            return Problem(**_head(INVALID_REQUEST), **common)
+
+
+def validation_problem(error: RequestValidationError, request_id: str) -> ValidationProblem:
+    """The problem a request that does not fit the schema becomes; no input is echoed."""
+    issues = [
+        ValidationIssue(
+            loc=[part if isinstance(part, int) else str(part) for part in item["loc"]],
+            msg=str(item["msg"]),
+            type=str(item["type"]),
+        )
+        for item in error.errors()
+    ]
+    return ValidationProblem(
+        **_head(VALIDATION_ERROR),
+        detail="; ".join(f"{_where(issue.loc)}: {issue.msg}" for issue in issues),
+        request_id=request_id,
+        errors=issues,
+    )
+
+
+def http_problem(error: HTTPException, request: Request, request_id: str) -> Problem:
+    """The problem Starlette's own errors (no such route, wrong method) become."""
+    kind = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED}.get(error.status_code)
+    phrase = HTTPStatus(error.status_code).phrase
+    detail = error.detail if error.detail != phrase else _explain(error.status_code, request)
+    if kind is None:
+        return Problem(
+            type="about:blank",
+            title=phrase,
+            status=error.status_code,
+            detail=detail,
+            request_id=request_id,
+        )
+    return Problem(**_head(kind), detail=detail, request_id=request_id)
+
+
+def internal_error(request_id: str) -> Response:
+    """The answer to a bug: nothing of the failure leaks, the request id finds the log line."""
+    return problem_response(
+        Problem(
+            **_head(INTERNAL_ERROR),
+            detail=f"cardflow failed to handle this request; quote request id {request_id}",
+            request_id=request_id,
+        )
+    )
+
+
+def request_id_of(request: Request) -> str:
+    """The id the request-context middleware gave this request."""
+    return str(request.state.request_id)
+
+
+async def _on_refusal(request: Request, error: Exception) -> Response:
+    assert isinstance(error, WorkflowError)
+    return problem_response(refusal_problem(error, request_id_of(request)))
+
+
+async def _on_invalid(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    return problem_response(validation_problem(error, request_id_of(request)))
+
+
+async def _on_http(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    return problem_response(
+        http_problem(error, request, request_id_of(request)), headers=error.headers
+    )
+
+
+EXCEPTION_HANDLERS: Final[Mapping[type[Exception], HTTPExceptionHandler]] = {
+    WorkflowError: _on_refusal,
+    RequestValidationError: _on_invalid,
+    HTTPException: _on_http,
+}
+"""What ``create_app`` registers; an exception not covered here is a bug (500)."""
+
+
+class _Head(TypedDict):
+    type: str
+    title: str
+    status: int
+
+
+class _Said(TypedDict):
+    detail: str
+    request_id: str
+
+
+def _head(kind: ProblemType) -> _Head:
+    return _Head(type=kind.uri, title=kind.title, status=kind.status)
+
+
+def _where(loc: list[str | int]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _explain(status: int, request: Request) -> str:
+    if status == 404:
+        return f"cardflow has nothing at {request.url.path}"
+    if status == 405:
+        return f"{request.url.path} does not take {request.method}"
+    return HTTPStatus(status).description or HTTPStatus(status).phrase
+
+
+_DOCUMENTED: Final[Mapping[int, tuple[object, str]]] = {
+    404: (Problem, f"No card has that id (`{CARD_NOT_FOUND.uri}`)."),
+    409: (
+        ConflictProblem,
+        f"Not allowed in the card's current state (`{TRANSITION_NOT_ALLOWED.uri}`), or the "
+        f"card moved past the version expected (`{STALE_VERSION.uri}`).",
+    ),
+    422: (
+        InvalidInputProblem,
+        "Invalid input, refused whatever the card's state: see the problem types in the API "
+        "description.",
+    ),
+    500: (Problem, f"A bug in cardflow (`{INTERNAL_ERROR.uri}`)."),
+}
+
+
+def documented(
+    *statuses: int, invalid: object = InvalidInputProblem
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the problems a route can answer with.
+
+    ``invalid`` narrows the 422 bodies for a route the rules never refuse (a read).
+    """
+    models = {**{status: model for status, (model, _) in _DOCUMENTED.items()}, 422: invalid}
+    return {
+        status: {"model": models[status], "description": _DOCUMENTED[status][1]}
+        for status in statuses
+    }

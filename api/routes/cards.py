@@ -1,0 +1,105 @@
+"""``/v1/cards``: apply for a card, read it, move it one step, read its history."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from fastapi import APIRouter, Response
+
+from api.dependencies import CurrentActor, IdempotencyKey, IfMatchVersion, Service
+from api.problems import documented
+from api.schemas import ApplicationIn, CardOut, HistoryOut, TransitionIn
+from workflow.errors import InvalidRequest
+
+router = APIRouter(prefix="/v1/cards", tags=["cards"], responses=documented(500))
+
+_ETAG: Final[dict[str, Any]] = {
+    "description": 'The card\'s version, quoted (`"3"`): send it back as `If-Match`.',
+    "schema": {"type": "string"},
+}
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Apply for a card",
+    responses={
+        201: {
+            "description": "The card, opened in `applied`.",
+            "headers": {
+                "Location": {"description": "The card's URL.", "schema": {"type": "string"}},
+                "ETag": _ETAG,
+            },
+        },
+        **documented(422),
+    },
+)
+def apply(
+    body: ApplicationIn,
+    response: Response,
+    service: Service,
+    actor: CurrentActor,
+    idempotency_key: IdempotencyKey = None,
+) -> CardOut:
+    """Open a card in `applied`. The applicant's personal data is kept apart from the
+    ledger and never returned: every response names the card only."""
+    card = service.apply(body.applicant.to_applicant(), body.to_step(actor, idempotency_key))
+    response.headers["Location"] = f"{router.prefix}/{card.card_id}"
+    response.headers["ETag"] = _etag(card.version)
+    return CardOut.of(card)
+
+
+@router.get(
+    "/{card_id}",
+    summary="Read a card",
+    responses={200: {"headers": {"ETag": _ETAG}}, **documented(404)},
+)
+def read_card(card_id: str, response: Response, service: Service) -> CardOut:
+    """The card's state and version, and the events allowed now with the channels that
+    may carry each."""
+    card = service.card(card_id)
+    response.headers["ETag"] = _etag(card.version)
+    return CardOut.of(card)
+
+
+@router.post(
+    "/{card_id}/transitions",
+    summary="Move a card one step",
+    responses={200: {"headers": {"ETag": _ETAG}}, **documented(404, 409, 422)},
+)
+def move_card(
+    card_id: str,
+    body: TransitionIn,
+    response: Response,
+    service: Service,
+    actor: CurrentActor,
+    if_match: IfMatchVersion,
+    idempotency_key: IdempotencyKey = None,
+) -> CardOut:
+    """Apply one event through one channel with its evidence. With `expected_version`
+    (or `If-Match`) the step happens only if the card is still at that version."""
+    card = service.transition(
+        card_id,
+        body.to_step(actor, idempotency_key),
+        expected_version=_agreed_version(body.expected_version, if_match),
+    )
+    response.headers["ETag"] = _etag(card.version)
+    return CardOut.of(card)
+
+
+@router.get("/{card_id}/history", summary="Read a card's history", responses=documented(404))
+def read_history(card_id: str, service: Service) -> HistoryOut:
+    """The card's ledger entries, oldest first, every field as hashed."""
+    return HistoryOut.of(card_id, service.history(card_id))
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def _agreed_version(in_body: int | None, in_header: int | None) -> int | None:
+    if in_body is not None and in_header is not None and in_body != in_header:
+        raise InvalidRequest(
+            f"expected_version {in_body} and If-Match {in_header} disagree; send one of them"
+        )
+    return in_body if in_body is not None else in_header

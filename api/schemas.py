@@ -1,0 +1,822 @@
+"""The HTTP contract's bodies: what callers send, what cardflow answers, how it refuses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any, Final
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    StrictStr,
+    WithJsonSchema,
+)
+
+from ledger.entry import Entry, format_timestamp
+from ledger.verify import Report
+from workflow.definition import (
+    AGENT_EVIDENCE,
+    DEFINITION_VERSION,
+    EVIDENCE,
+    RULES,
+    TRANSITIONS,
+    Kind,
+    Proof,
+    events_for,
+)
+from workflow.diagram import mermaid
+from workflow.rules import channels_allowed
+from workflow.service import Actor, Applicant, Card, Step
+from workflow.states import Channel, Event, Presenter, State
+
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(format_timestamp, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+"""A time as cardflow writes it: RFC 3339, UTC, microseconds, ``Z``."""
+
+EvidenceIn = dict[str, StrictBool | StrictStr]
+"""Evidence as the ledger holds it: a confirmation (``true``), a choice or a reference."""
+
+_CARD_ID: Final = "5f0c6f7e-8a52-4c1e-9d8b-3c1f4e2a7b90"
+_SUBJECT: Final = "0b7d2c1e-3f4a-4e5b-8c6d-7e8f9a0b1c2d"
+_HASH: Final = "9f2c4b1e0d8a7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b"
+_REQUEST_ID: Final = "3b1f0c9e-2d4a-4f6b-8e7c-1a2b3c4d5e6f"
+_APPLICATION_EVIDENCE: Final[dict[str, Any]] = {
+    "identity_document": "resident_id_card",
+    "registration_form": True,
+    "photo": True,
+    "applicant_signature": True,
+}
+
+_ENTRY_EXAMPLE: Final[dict[str, Any]] = {
+    "seq": 42,
+    "card_id": _CARD_ID,
+    "version": 2,
+    "kind": "transition",
+    "event": "review",
+    "from_state": "applied",
+    "to_state": "reviewed",
+    "channel": "card_center",
+    "actor": "api",
+    "role": "clerk",
+    "presenter": "self",
+    "subject": _SUBJECT,
+    "occurred_at": "2026-03-02T01:30:00.000000Z",
+    "recorded_at": "2026-03-02T01:30:00.123456Z",
+    "evidence": {"information_checked": True, "payment_slip": "PS-5F0C6F7E-2"},
+    "definition_version": DEFINITION_VERSION,
+    "idempotency_key": None,
+    "prev_hash": "1c7e" * 16,
+    "hash": _HASH,
+}
+
+_RULE_EXAMPLE: Final[dict[str, Any]] = {
+    "event": "review",
+    "channel": "card_center",
+    "requires": [
+        {
+            "key": "information_checked",
+            "says": "staff checked the registration information",
+            "kind": "confirmed",
+            "choices": [],
+        }
+    ],
+    "agent_allowed": False,
+    "only_from": None,
+    "issues": [
+        {
+            "key": "payment_slip",
+            "says": "the payment slip for the card production fee",
+            "kind": "reference",
+            "choices": [],
+        }
+    ],
+    "cites": "seed 004",
+}
+
+
+class _Request(BaseModel):
+    """A request body: an unknown field is a caller's mistake, refused rather than dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApplicantIn(_Request):
+    """The registration form's personal data: stored apart from the ledger, never echoed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Li Lei",
+                    "id_number": "11010519491231002X",
+                    "gender": "female",
+                    "ethnicity": "Han",
+                    "nationality": "CHN",
+                    "address": "1 Fuxing Road, Haidian District, Beijing",
+                    "contact_number": "13800000000",
+                }
+            ]
+        }
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    id_number: str = Field(
+        min_length=1,
+        max_length=32,
+        description="The 18-character citizen ID number, also the social security number.",
+    )
+    gender: str | None = Field(default=None, max_length=32)
+    ethnicity: str | None = Field(default=None, max_length=64)
+    nationality: str | None = Field(default=None, max_length=64)
+    address: str | None = Field(default=None, max_length=300)
+    contact_number: str | None = Field(default=None, max_length=32)
+
+    def to_applicant(self) -> Applicant:
+        return Applicant(
+            name=self.name,
+            id_number=self.id_number,
+            gender=self.gender,
+            ethnicity=self.ethnicity,
+            nationality=self.nationality,
+            address=self.address,
+            contact_number=self.contact_number,
+        )
+
+
+class ApplicationIn(_Request):
+    """An application for a card, as the channel that took it reports it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "applicant": {"name": "Li Lei", "id_number": "11010519491231002X"},
+                    "channel": "card_center",
+                    "presenter": "self",
+                    "evidence": _APPLICATION_EVIDENCE,
+                    "occurred_at": "2026-03-02T09:15:00+08:00",
+                }
+            ]
+        }
+    )
+
+    applicant: ApplicantIn
+    channel: Channel
+    presenter: Presenter = Presenter.SELF
+    evidence: EvidenceIn = Field(default_factory=dict)
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="When it happened, as the channel claims; with a time zone."
+    )
+
+    def to_step(self, actor: Actor, idempotency_key: str | None) -> Step:
+        return Step(
+            event=Event.APPLY,
+            channel=self.channel,
+            actor=actor,
+            presenter=self.presenter,
+            evidence=self.evidence,
+            occurred_at=self.occurred_at,
+            idempotency_key=idempotency_key,
+        )
+
+
+class TransitionIn(_Request):
+    """One event for an existing card, as the channel that carried it reports it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "event": "review",
+                    "channel": "card_center",
+                    "evidence": {"information_checked": True},
+                    "expected_version": 1,
+                },
+                {
+                    "event": "activate",
+                    "channel": "bank_outlet",
+                    "presenter": "agent",
+                    "evidence": {
+                        "card_presented": True,
+                        "original_id": True,
+                        "initial_pin_changed": True,
+                        "agent_id_documents": True,
+                        "insured_id_documents": True,
+                    },
+                    "occurred_at": "2026-04-10T14:02:00+08:00",
+                },
+            ]
+        }
+    )
+
+    event: Event
+    channel: Channel
+    presenter: Presenter = Presenter.SELF
+    evidence: EvidenceIn = Field(default_factory=dict)
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="When it happened, as the channel claims; with a time zone."
+    )
+    expected_version: int | None = Field(
+        default=None,
+        ge=1,
+        description="Refuse with 409 unless the card is still at this version (or use If-Match).",
+    )
+
+    def to_step(self, actor: Actor, idempotency_key: str | None) -> Step:
+        return Step(
+            event=self.event,
+            channel=self.channel,
+            actor=actor,
+            presenter=self.presenter,
+            evidence=self.evidence,
+            occurred_at=self.occurred_at,
+            idempotency_key=idempotency_key,
+        )
+
+
+class AllowedEventOut(BaseModel):
+    """An event the card allows now, and the channels that may carry it from here."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"event": "collect", "channels": ["employer", "card_center"]}]
+        }
+    )
+
+    event: Event
+    channels: list[Channel]
+
+    @classmethod
+    def listing(cls, state: State | None, events: Sequence[Event]) -> list[AllowedEventOut]:
+        """``events`` with their channels, leaving out rules that only apply elsewhere."""
+        return [
+            cls(
+                event=event,
+                channels=list(channels_allowed(event, state)),
+            )
+            for event in events
+        ]
+
+
+class CardOut(BaseModel):
+    """A card as it stands now; personal data is never part of it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "card_id": _CARD_ID,
+                    "state": "applied",
+                    "version": 1,
+                    "last_seq": 41,
+                    "allowed_events": [
+                        {"event": "review", "channels": ["card_center"]},
+                        {"event": "reject", "channels": ["card_center"]},
+                    ],
+                }
+            ]
+        }
+    )
+
+    card_id: str
+    state: State
+    version: int
+    last_seq: int
+    allowed_events: list[AllowedEventOut]
+
+    @classmethod
+    def of(cls, card: Card) -> CardOut:
+        return cls(
+            card_id=card.card_id,
+            state=card.state,
+            version=card.version,
+            last_seq=card.last_seq,
+            allowed_events=AllowedEventOut.listing(card.state, card.allowed),
+        )
+
+
+class EntryOut(BaseModel):
+    """One ledger entry, every field as hashed (``subject`` is an opaque person reference)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_ENTRY_EXAMPLE]})
+
+    seq: int
+    card_id: str
+    version: int
+    kind: str
+    event: str
+    from_state: str | None
+    to_state: str
+    channel: str
+    actor: str
+    role: str
+    presenter: str
+    subject: str
+    occurred_at: Timestamp
+    recorded_at: Timestamp
+    evidence: dict[str, bool | str]
+    definition_version: str
+    idempotency_key: str | None
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def of(cls, entry: Entry) -> EntryOut:
+        return cls(
+            seq=entry.seq,
+            card_id=entry.card_id,
+            version=entry.version,
+            kind=entry.kind,
+            event=entry.event,
+            from_state=entry.from_state,
+            to_state=entry.to_state,
+            channel=entry.channel,
+            actor=entry.actor,
+            role=entry.role,
+            presenter=entry.presenter,
+            subject=entry.subject,
+            occurred_at=entry.occurred_at,
+            recorded_at=entry.recorded_at,
+            evidence=dict(entry.evidence),
+            definition_version=entry.definition_version,
+            idempotency_key=entry.idempotency_key,
+            prev_hash=entry.prev_hash,
+            hash=entry.hash,
+        )
+
+
+class HistoryOut(BaseModel):
+    """A card's ledger entries, oldest first."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"card_id": _CARD_ID, "entries": [_ENTRY_EXAMPLE]}]}
+    )
+
+    card_id: str
+    entries: list[EntryOut]
+
+    @classmethod
+    def of(cls, card_id: str, entries: Sequence[Entry]) -> HistoryOut:
+        return cls(card_id=card_id, entries=[EntryOut.of(entry) for entry in entries])
+
+
+class FeedOut(BaseModel):
+    """A page of the ledger in sequence order; ask again with ``after=next_after``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"entries": [], "next_after": 42}]})
+
+    entries: list[EntryOut]
+    next_after: int = Field(
+        description="The last sequence number returned, or ``after`` when none was."
+    )
+
+    @classmethod
+    def of(cls, entries: Sequence[Entry], *, after: int) -> FeedOut:
+        return cls(
+            entries=[EntryOut.of(entry) for entry in entries],
+            next_after=entries[-1].seq if entries else after,
+        )
+
+
+class VerifyProblemOut(BaseModel):
+    """One thing the check found wrong, at the entry where it shows (if it shows in one)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"seq": 7, "what": "entry 7 was altered: its contents do not match its hash"}
+            ]
+        }
+    )
+
+    seq: int | None
+    what: str
+
+
+class VerifyOut(BaseModel):
+    """What recomputing the ledger found; ``ok`` is false if anything was altered."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"ok": True, "entries": 42, "cards": 9, "first_bad_seq": None, "problems": []}
+            ]
+        }
+    )
+
+    ok: bool
+    entries: int
+    cards: int
+    first_bad_seq: int | None
+    problems: list[VerifyProblemOut]
+
+    @classmethod
+    def of(cls, report: Report) -> VerifyOut:
+        return cls(
+            ok=report.ok,
+            entries=report.entries,
+            cards=report.cards,
+            first_bad_seq=report.first_bad_seq,
+            problems=[VerifyProblemOut(seq=p.seq, what=p.what) for p in report.problems],
+        )
+
+
+class ProofOut(BaseModel):
+    """A piece of evidence: its key, a clerk's words for it, and the form it takes."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "key": "collection_notice",
+                    "says": "the acceptance receipt or the phone notice",
+                    "kind": "choice",
+                    "choices": ["acceptance_receipt", "phone_notice"],
+                }
+            ]
+        }
+    )
+
+    key: str
+    says: str
+    kind: Kind
+    choices: list[str]
+
+    @classmethod
+    def of(cls, proof: Proof) -> ProofOut:
+        return cls(key=proof.key, says=proof.says, kind=proof.kind, choices=list(proof.choices))
+
+    @classmethod
+    def keyed(cls, keys: Sequence[str]) -> list[ProofOut]:
+        return [cls.of(EVIDENCE[key]) for key in keys]
+
+
+class TransitionOut(BaseModel):
+    """An event moving a card from ``source`` (null: no card yet) to ``dest``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"event": "apply", "source": None, "dest": "applied"}]}
+    )
+
+    event: Event
+    source: State | None
+    dest: State
+
+
+class ChannelOut(BaseModel):
+    """A channel and the events it may carry."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"channel": "employer", "events": ["apply", "collect"]}]}
+    )
+
+    channel: Channel
+    events: list[Event]
+
+
+class RuleOut(BaseModel):
+    """One allowed (event, channel) pair, with the evidence it requires."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_RULE_EXAMPLE]})
+
+    event: Event
+    channel: Channel
+    requires: list[ProofOut]
+    agent_allowed: bool = Field(
+        description="Whether an agent may act for the insured person (showing both IDs)."
+    )
+    only_from: list[State] | None = Field(
+        description="The only states this pair applies from; null: wherever the event does."
+    )
+    issues: list[ProofOut] = Field(description="References cardflow issues when it accepts.")
+    cites: str
+
+
+class WorkflowOut(BaseModel):
+    """The lifecycle and its rules, generated from the definition cardflow runs."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "definition_version": DEFINITION_VERSION,
+                    "states": ["applied", "reviewed"],
+                    "events": ["apply", "review"],
+                    "presenters": ["self", "agent"],
+                    "channels": [{"channel": "card_center", "events": ["apply", "review"]}],
+                    "transitions": [
+                        {"event": "apply", "source": None, "dest": "applied"},
+                        {"event": "review", "source": "applied", "dest": "reviewed"},
+                    ],
+                    "rules": [_RULE_EXAMPLE],
+                    "agent_evidence": [
+                        {
+                            "key": "agent_id_documents",
+                            "says": "the original and a copy of the agent's ID",
+                            "kind": "confirmed",
+                            "choices": [],
+                        }
+                    ],
+                    "evidence": [],
+                    "mermaid": "stateDiagram-v2\n    [*] --> applied : apply [card_center]\n",
+                }
+            ]
+        }
+    )
+
+    definition_version: str
+    states: list[State]
+    events: list[Event]
+    presenters: list[Presenter]
+    channels: list[ChannelOut]
+    transitions: list[TransitionOut]
+    rules: list[RuleOut]
+    agent_evidence: list[ProofOut] = Field(
+        description="What an agent shows on top, wherever an agent may act."
+    )
+    evidence: list[ProofOut] = Field(description="Every piece of evidence any rule names.")
+    mermaid: str = Field(description="The lifecycle as a Mermaid stateDiagram-v2.")
+
+    @classmethod
+    def from_definition(cls) -> WorkflowOut:
+        return cls(
+            definition_version=DEFINITION_VERSION,
+            states=list(State),
+            events=list(Event),
+            presenters=list(Presenter),
+            channels=[
+                ChannelOut(channel=channel, events=list(events_for(channel))) for channel in Channel
+            ],
+            transitions=[
+                TransitionOut(event=t.event, source=t.source, dest=t.dest) for t in TRANSITIONS
+            ],
+            rules=[
+                RuleOut(
+                    event=rule.event,
+                    channel=rule.channel,
+                    requires=ProofOut.keyed(rule.requires),
+                    agent_allowed=rule.agent_allowed,
+                    only_from=None if rule.only_from is None else sorted(rule.only_from),
+                    issues=ProofOut.keyed(rule.issues),
+                    cites=rule.cites,
+                )
+                for rule in RULES
+            ],
+            agent_evidence=ProofOut.keyed(AGENT_EVIDENCE),
+            evidence=[ProofOut.of(proof) for proof in EVIDENCE.values()],
+            mermaid=mermaid(),
+        )
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: ``type`` is stable, ``detail`` speaks to a person."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://cardflow.dev/problems/card-not-found",
+                    "title": "Card not found",
+                    "status": 404,
+                    "detail": f"no card with id {_CARD_ID!r}",
+                    "request_id": _REQUEST_ID,
+                }
+            ]
+        }
+    )
+
+    type: str = Field(description="A URI naming the kind of problem; see the API description.")
+    title: str
+    status: int
+    detail: str
+    request_id: str = Field(description="Quote it when reporting the problem.")
+
+
+class ValidationIssue(BaseModel):
+    """One place where a request does not fit the contract."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "loc": ["body", "channel"],
+                    "msg": "Input should be 'employer', 'community' or 'card_center'",
+                    "type": "enum",
+                }
+            ]
+        }
+    )
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationProblem(Problem):
+    """The request does not fit the contract: malformed JSON, a wrong type, an unknown name."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://cardflow.dev/problems/validation-error",
+                    "title": "Request does not fit the contract",
+                    "status": 422,
+                    "detail": "body.event: Input should be 'apply', 'review' or 'reject'",
+                    "request_id": _REQUEST_ID,
+                    "errors": [
+                        {
+                            "loc": ["body", "event"],
+                            "msg": "Input should be 'apply', 'review' or 'reject'",
+                            "type": "enum",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    errors: list[ValidationIssue]
+
+
+class EvidenceProblem(Problem):
+    """Evidence missing, not asked for, or of the wrong form, each in a clerk's words."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://cardflow.dev/problems/invalid-evidence",
+                    "title": "Evidence missing or malformed",
+                    "status": 422,
+                    "detail": "review through card_center refused, missing: "
+                    "staff checked the registration information",
+                    "request_id": _REQUEST_ID,
+                    "event": "review",
+                    "channel": "card_center",
+                    "missing": ["staff checked the registration information"],
+                    "unknown": [],
+                    "malformed": [],
+                }
+            ]
+        }
+    )
+
+    event: Event
+    channel: Channel
+    missing: list[str]
+    unknown: list[str]
+    malformed: list[str]
+
+
+class UnknownNameProblem(Problem):
+    """A name outside cardflow's vocabulary; ``valid`` lists the ones it knows."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://cardflow.dev/problems/unknown-name",
+                    "title": "Unknown name",
+                    "status": 422,
+                    "detail": "unknown presenter 'proxy'; valid: self, agent",
+                    "request_id": _REQUEST_ID,
+                    "valid": ["self", "agent"],
+                }
+            ]
+        }
+    )
+
+    valid: list[str]
+
+
+class IdentityProblem(Problem):
+    """An ID number that fails a check; ``check`` names which, the number is never repeated."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://cardflow.dev/problems/invalid-identity",
+                    "title": "Invalid identity number",
+                    "status": 422,
+                    "detail": "the ID number's check character is wrong",
+                    "request_id": _REQUEST_ID,
+                    "check": "check_character",
+                }
+            ]
+        }
+    )
+
+    check: str
+
+
+class ChannelProblem(Problem):
+    """The channel never carries the event (or not for an agent)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://cardflow.dev/problems/channel-not-allowed",
+                    "title": "Channel not allowed",
+                    "status": 422,
+                    "detail": "produce through card_center is not allowed: the card_center "
+                    "channel never carries produce; channels that may carry produce: "
+                    "issuing_bank",
+                    "request_id": _REQUEST_ID,
+                    "event": "produce",
+                    "channel": "card_center",
+                    "allowed_channels": ["issuing_bank"],
+                }
+            ]
+        }
+    )
+
+    event: Event
+    channel: Channel
+    allowed_channels: list[Channel]
+
+
+class TransitionProblem(Problem):
+    """The event is not allowed in the card's current state; here is what is."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://cardflow.dev/problems/transition-not-allowed",
+                    "title": "Transition not allowed now",
+                    "status": 409,
+                    "detail": f"card {_CARD_ID} is applied: activate through bank_outlet is "
+                    "not allowed now; allowed now: review, reject",
+                    "request_id": _REQUEST_ID,
+                    "card_id": _CARD_ID,
+                    "state": "applied",
+                    "event": "activate",
+                    "channel": "bank_outlet",
+                    "allowed_events": [
+                        {"event": "review", "channels": ["card_center"]},
+                        {"event": "reject", "channels": ["card_center"]},
+                    ],
+                }
+            ]
+        }
+    )
+
+    card_id: str
+    state: State | None
+    event: Event
+    channel: Channel
+    allowed_events: list[AllowedEventOut]
+
+
+class StaleProblem(Problem):
+    """The card moved on since the caller read it: read it again, then decide."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://cardflow.dev/problems/stale-version",
+                    "title": "Stale version",
+                    "status": 409,
+                    "detail": f"card {_CARD_ID} is at version 2, not 1: read it again and retry",
+                    "request_id": _REQUEST_ID,
+                    "card_id": _CARD_ID,
+                    "expected_version": 1,
+                    "current_version": 2,
+                    "state": "reviewed",
+                    "allowed_events": [{"event": "produce", "channels": ["issuing_bank"]}],
+                }
+            ]
+        }
+    )
+
+    card_id: str
+    expected_version: int
+    current_version: int
+    state: State
+    allowed_events: list[AllowedEventOut]
+
+
+InvalidInputProblem = (
+    ValidationProblem
+    | EvidenceProblem
+    | ChannelProblem
+    | IdentityProblem
+    | UnknownNameProblem
+    | Problem
+)
+"""Every body a 422 may carry."""
+
+ConflictProblem = TransitionProblem | StaleProblem
+"""Every body a 409 may carry."""

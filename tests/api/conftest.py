@@ -1,0 +1,147 @@
+"""The API under test: a client over the use cases on every ledger backend, and a helper."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from ledger.store import Ledger
+from workflow.definition import RULES
+from workflow.rules import allowed_events
+from workflow.states import Channel, Event, State
+
+NAME = "Li Lei"
+ID_NUMBER = "11010519491231002X"
+BAD_CHECK_ID_NUMBER = "110105194912310021"
+
+APPLICATION: Mapping[str, object] = {
+    "identity_document": "resident_id_card",
+    "registration_form": True,
+    "photo": True,
+    "applicant_signature": True,
+}
+
+HAPPY_PATH: tuple[tuple[Event, Channel, Mapping[str, object], State], ...] = (
+    (Event.REVIEW, Channel.CARD_CENTER, {"information_checked": True}, State.REVIEWED),
+    (Event.PRODUCE, Channel.ISSUING_BANK, {"production_batch": "B-2026-03"}, State.PRODUCED),
+    (
+        Event.COLLECT,
+        Channel.CARD_CENTER,
+        {"collection_notice": "acceptance_receipt", "valid_id": True},
+        State.COLLECTED,
+    ),
+    (
+        Event.ACTIVATE,
+        Channel.BANK_OUTLET,
+        {"card_presented": True, "original_id": True, "initial_pin_changed": True},
+        State.ACTIVATED,
+    ),
+    (
+        Event.REPORT_LOST,
+        Channel.HOTLINE_12333,
+        {"operator_identity_check": True},
+        State.REPORTED_LOST,
+    ),
+)
+"""Every step from applied to reported lost, with the evidence its rule requires."""
+
+MEMORY_ONLY = pytest.mark.parametrize("ledger", ["memory"], indirect=True)
+"""For tests of the HTTP layer alone, where every ledger backend would behave the same."""
+
+
+class Cards:
+    """Speaks the HTTP contract the way a counter system would."""
+
+    def __init__(self, client: TestClient, ledger: Ledger) -> None:
+        self.client = client
+        self.ledger = ledger
+
+    def apply(self, **overrides: Any) -> httpx.Response:
+        body: dict[str, Any] = {
+            "applicant": {"name": NAME, "id_number": ID_NUMBER, "contact_number": "13800000000"},
+            "channel": "card_center",
+            "evidence": dict(APPLICATION),
+            **overrides,
+        }
+        return self.client.post("/v1/cards", json=body)
+
+    def new(self) -> str:
+        response = self.apply()
+        assert response.status_code == 201, response.text
+        return str(response.json()["card_id"])
+
+    def step(
+        self,
+        card_id: str,
+        event: str,
+        channel: str,
+        evidence: Mapping[str, object],
+        *,
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> httpx.Response:
+        body = {"event": event, "channel": channel, "evidence": dict(evidence), **extra}
+        return self.client.post(f"/v1/cards/{card_id}/transitions", json=body, headers=headers)
+
+    def in_state(self, state: State) -> str:
+        """A new card moved along the happy path until it is in ``state``."""
+        card_id = self.new()
+        for event, channel, evidence, reached in HAPPY_PATH:
+            if state is State.APPLIED:
+                break
+            response = self.step(card_id, event, channel, evidence)
+            assert response.status_code == 200, response.text
+            if reached is state:
+                break
+        return card_id
+
+    def snapshot(self, card_id: str | None = None) -> tuple[object, ...]:
+        """Everything a refused request must leave untouched."""
+        tip = self.ledger.tip()
+        if card_id is None:
+            return (tip,)
+        return (tip, self.ledger.head(card_id), self.ledger.entries_for(card_id))
+
+
+@pytest.fixture
+def client(service) -> Iterator[TestClient]:
+    with TestClient(create_app(service)) as client:
+        yield client
+
+
+@pytest.fixture
+def cards(client, service) -> Cards:
+    return Cards(client, service.ledger)
+
+
+def problem(response: httpx.Response, status: int, slug: str) -> dict[str, Any]:
+    """The body of ``response``, once it is shown to be the RFC 9457 problem expected."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["type"] == f"https://cardflow.dev/problems/{slug}"
+    assert body["status"] == status
+    assert body["title"]
+    assert body["detail"]
+    assert body["request_id"] == response.headers["x-request-id"]
+    return body
+
+
+def allowed_now(state: State) -> list[dict[str, Any]]:
+    """What a card in ``state`` lists as allowed, worked out from the definition table."""
+    return [
+        {
+            "event": event,
+            "channels": [
+                rule.channel
+                for rule in RULES
+                if rule.event is event and (rule.only_from is None or state in rule.only_from)
+            ],
+        }
+        for event in allowed_events(state)
+    ]

@@ -1,0 +1,162 @@
+"""The ``cardflow`` command, run as a user would: demo, history, verify, serve."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
+
+from api.cli import app
+from workflow.states import Channel
+
+runner = CliRunner()
+
+
+def cardflow(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def demo_url(database_url) -> str:
+    result = cardflow("demo", "--database-url", database_url)
+    assert result.exit_code == 0, result.output
+    return database_url
+
+
+def verified_entries(output: str) -> int:
+    return int(output.split("ledger verified: ")[1].split()[0])
+
+
+def first_card(url: str) -> str:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        card_id = conn.execute(
+            text("SELECT card_id FROM ledger_entries WHERE seq = 1")
+        ).scalar_one()
+    engine.dispose()
+    return str(card_id)
+
+
+class TestHelp:
+    """Every command explains itself."""
+
+    @pytest.mark.parametrize("command", [[], ["demo"], ["serve"], ["history"], ["verify"]])
+    def test_help(self, command):
+        result = cardflow(*command, "--help")
+        assert result.exit_code == 0
+        assert "Usage" in result.output
+
+
+class TestDemo:
+    """The demo moves cards through every channel, shows refusals and verifies."""
+
+    def test_every_channel_and_a_verified_ledger(self, demo_url):
+        result = cardflow("demo", "--database-url", demo_url)
+        assert result.exit_code == 0, result.output
+        used = result.output.split("channels used: ")[1].splitlines()[0].split(", ")
+        assert sorted(used) == sorted(Channel)
+        for state in ("activated", "reported_lost"):
+            assert f"now {state}" in result.output
+        assert "0 surprises" in result.output
+        assert "refused" in result.output
+        assert "ledger verified:" in result.output
+
+    def test_running_twice_is_safe(self, sqlite_url):
+        first, second = (cardflow("demo", "--database-url", sqlite_url) for _ in range(2))
+        assert (first.exit_code, second.exit_code) == (0, 0), second.output
+        assert verified_entries(second.output) == 2 * verified_entries(first.output)
+
+    def test_reads_the_url_from_the_environment(self, sqlite_url, monkeypatch):
+        monkeypatch.setenv("CARDFLOW_DATABASE_URL", sqlite_url)
+        result = cardflow("demo")
+        assert result.exit_code == 0, result.output
+        assert "cardflow.db" in result.output
+
+
+class TestHistory:
+    """A card's history reads as a timeline, or as JSON."""
+
+    def test_timeline(self, demo_url):
+        result = cardflow("history", first_card(demo_url), "--database-url", demo_url)
+        assert result.exit_code == 0, result.output
+        assert "(none) -> applied" in result.output
+        assert "evidence:" in result.output
+
+    def test_json(self, demo_url):
+        result = cardflow("history", first_card(demo_url), "--database-url", demo_url, "--json")
+        entries = json.loads(result.output)
+        assert entries[0]["seq"] == 1
+        assert [e["version"] for e in entries] == list(range(1, len(entries) + 1))
+        assert entries[0]["occurred_at"].endswith("Z")
+
+    def test_unknown_card(self, demo_url):
+        result = runner.invoke(app, ["history", "no-such-card", "--database-url", demo_url])
+        assert result.exit_code == 2
+        assert "no card" in result.output
+
+
+class TestVerify:
+    """Verify passes an untouched ledger and names the first bad entry of a tampered one."""
+
+    def test_untouched(self, demo_url):
+        result = cardflow("verify", "--database-url", demo_url)
+        assert result.exit_code == 0
+        assert "every hash and link intact" in result.output
+
+    def test_tampered(self, demo_url):
+        engine = create_engine(demo_url)
+        with engine.begin() as conn:
+            if engine.dialect.name == "sqlite":
+                conn.execute(text("DROP TRIGGER ledger_entries_no_update"))
+            else:
+                conn.execute(text("DROP TRIGGER ledger_entries_no_change ON ledger_entries"))
+            conn.execute(text("UPDATE ledger_entries SET channel = 'pharmacy' WHERE seq = 3"))
+        engine.dispose()
+        result = runner.invoke(app, ["verify", "--database-url", demo_url])
+        assert result.exit_code == 1
+        assert "first bad sequence number 3" in result.output
+        assert "entry 3 was altered" in result.output
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class TestServe:
+    """``cardflow serve`` answers HTTP on the embedded default."""
+
+    def test_serves_the_workflow(self, tmp_path):
+        port = free_port()
+        env = {**os.environ, "CARDFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}"}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "api", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    response = httpx.get(f"http://127.0.0.1:{port}/v1/workflow", timeout=1)
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise
+                    time.sleep(0.2)
+            assert response.status_code == 200
+            assert "applied" in response.json()["states"]
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        assert (tmp_path / "served.db").exists()
