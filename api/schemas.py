@@ -151,7 +151,29 @@ class ApplicantIn(_Request):
         )
 
 
-class ApplicationIn(_Request):
+class _StepIn(_Request):
+    """What every write names: the channel, who presented, the evidence, and when."""
+
+    channel: Channel
+    presenter: Presenter = Presenter.SELF
+    evidence: EvidenceIn = Field(default_factory=dict)
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="When it happened, as the channel claims; with a time zone."
+    )
+
+    def _step(self, event: Event, actor: Actor, idempotency_key: str | None) -> Step:
+        return Step(
+            event=event,
+            channel=self.channel,
+            actor=actor,
+            presenter=self.presenter,
+            evidence=self.evidence,
+            occurred_at=self.occurred_at,
+            idempotency_key=idempotency_key,
+        )
+
+
+class ApplicationIn(_StepIn):
     """An application for a card, as the channel that took it reports it."""
 
     model_config = ConfigDict(
@@ -169,26 +191,12 @@ class ApplicationIn(_Request):
     )
 
     applicant: ApplicantIn
-    channel: Channel
-    presenter: Presenter = Presenter.SELF
-    evidence: EvidenceIn = Field(default_factory=dict)
-    occurred_at: AwareDatetime | None = Field(
-        default=None, description="When it happened, as the channel claims; with a time zone."
-    )
 
     def to_step(self, actor: Actor, idempotency_key: str | None) -> Step:
-        return Step(
-            event=Event.APPLY,
-            channel=self.channel,
-            actor=actor,
-            presenter=self.presenter,
-            evidence=self.evidence,
-            occurred_at=self.occurred_at,
-            idempotency_key=idempotency_key,
-        )
+        return self._step(Event.APPLY, actor, idempotency_key)
 
 
-class TransitionIn(_Request):
+class TransitionIn(_StepIn):
     """One event for an existing card, as the channel that carried it reports it."""
 
     model_config = ConfigDict(
@@ -218,12 +226,6 @@ class TransitionIn(_Request):
     )
 
     event: Event
-    channel: Channel
-    presenter: Presenter = Presenter.SELF
-    evidence: EvidenceIn = Field(default_factory=dict)
-    occurred_at: AwareDatetime | None = Field(
-        default=None, description="When it happened, as the channel claims; with a time zone."
-    )
     expected_version: int | None = Field(
         default=None,
         ge=1,
@@ -231,15 +233,7 @@ class TransitionIn(_Request):
     )
 
     def to_step(self, actor: Actor, idempotency_key: str | None) -> Step:
-        return Step(
-            event=self.event,
-            channel=self.channel,
-            actor=actor,
-            presenter=self.presenter,
-            evidence=self.evidence,
-            occurred_at=self.occurred_at,
-            idempotency_key=idempotency_key,
-        )
+        return self._step(self.event, actor, idempotency_key)
 
 
 class AllowedEventOut(BaseModel):
