@@ -14,11 +14,11 @@ from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.config import database_url, open_service
+from api.config import database_url, open_runtime
+from api.keys import Keys
 from api.logs import configure_logging
 from api.problems import EXCEPTION_HANDLERS, PROBLEM_JSON, internal_error, problem_types_markdown
 from api.routes import cards, ledger, workflow
-from ledger.sql import SqlLedger
 from workflow.definition import DEFINITION_VERSION
 from workflow.service import CardService
 
@@ -44,8 +44,11 @@ audit ledger.
 - **Writes accept `Idempotency-Key`**, recorded on the ledger entry.
 - **Every request has an id**: the caller's `X-Request-ID`, or a new one, returned
   in the same header and on every log line and problem.
-- **Authentication is not there yet**: every write is recorded as actor `api` with
-  the role `clerk`. Serve it on a trusted network only.
+- **No anonymous access to card data.** Send an API key as `Authorization: Bearer
+  cf_…` (made with `cardflow keys create`). A key is a principal with a role (`clerk`,
+  `system`, `supervisor`, `admin`) and the channels it may act through: supervisors
+  read only, and a key is refused (403) on a channel that is not its own. Only
+  `/v1/workflow` and these docs are public.
 
 The rules served by `/v1/workflow` are definition version `{DEFINITION_VERSION}`.
 
@@ -125,13 +128,15 @@ class RequestContext:
                     "request",
                     method=scope["method"],
                     path=scope["path"],
+                    principal=scope["state"].get("principal"),
                     status=status,
                     duration_ms=round((time.perf_counter() - began) * 1000, 3),
                 )
 
 
-def create_app(service: CardService, *, lifespan: Lifespan | None = None) -> FastAPI:
-    """The API over ``service``; ``lifespan`` runs around the server's life (e.g. to close)."""
+def create_app(service: CardService, keys: Keys, *, lifespan: Lifespan | None = None) -> FastAPI:
+    """The API over ``service``, callers known by ``keys``; ``lifespan`` runs around the
+    server's life (e.g. to close connections)."""
     app = CardflowAPI(
         title="cardflow",
         version="1",
@@ -140,6 +145,7 @@ def create_app(service: CardService, *, lifespan: Lifespan | None = None) -> Fas
         lifespan=lifespan,
     )
     app.state.service = service
+    app.state.keys = keys
     for error, handler in EXCEPTION_HANDLERS.items():
         app.add_exception_handler(error, handler)
     for router in (cards.router, ledger.router, workflow.router):
@@ -155,15 +161,14 @@ def app_from_environment() -> FastAPI:
     connections when the server stops.
     """
     configure_logging()
-    service = open_service(database_url())
+    runtime = open_runtime(database_url())
 
     @asynccontextmanager
     async def closing(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        if isinstance(service.ledger, SqlLedger):
-            service.ledger.dispose()
+        runtime.close()
 
-    return create_app(service, lifespan=closing)
+    return create_app(runtime.service, runtime.keys, lifespan=closing)
 
 
 def _request_id(offered: str | None) -> str:

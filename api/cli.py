@@ -10,13 +10,15 @@ from typing import Annotated, Final
 
 import typer
 
-from api.config import DATABASE_URL_ENV, database_url, service_for_command
+from api.config import DATABASE_URL_ENV, database_url, runtime_for_command
 from api.demo import channels_shown, run_demo
+from api.keys import ApiKey, UnknownKey
 from api.logs import configure_logging
 from ledger.entry import Entry, format_timestamp
 from ledger.verify import Report
 from workflow.diagram import readme_section, with_generated_section
 from workflow.errors import CardNotFound
+from workflow.states import Channel, Role
 
 app = typer.Typer(
     name="cardflow",
@@ -45,8 +47,8 @@ def demo(url: DatabaseUrl = None, verbose: Verbose = False) -> None:
     configure_logging(level=logging.INFO if verbose else logging.WARNING)
     chosen = database_url(url)
     typer.echo(f"cardflow demo on {_redacted(chosen)}\n")
-    with service_for_command(chosen) as service:
-        told, report = run_demo(service, say=typer.echo)
+    with runtime_for_command(chosen) as runtime:
+        told, report = run_demo(runtime.service, say=typer.echo)
     surprises = sum(tale.surprises for tale in told)
     refused = sum(line.startswith("refused") for tale in told for line in tale.lines)
     typer.echo(f"{len(told)} cards told, {refused} refusals shown, {surprises} surprises")
@@ -68,7 +70,7 @@ def serve(
 
     configure_logging()
     os.environ[DATABASE_URL_ENV] = database_url(url)
-    with service_for_command(os.environ[DATABASE_URL_ENV]):
+    with runtime_for_command(os.environ[DATABASE_URL_ENV]):
         pass  # the schema is created once here, before any worker starts
     uvicorn.run(
         "api.app:app_from_environment",
@@ -89,8 +91,8 @@ def history(
     """Show a card's history as a timeline, oldest first."""
     configure_logging(level=logging.WARNING)
     try:
-        with service_for_command(database_url(url)) as service:
-            entries = service.history(card_id)
+        with runtime_for_command(database_url(url)) as runtime:
+            entries = runtime.service.history(card_id)
     except CardNotFound as missing:
         typer.echo(missing.detail, err=True)
         raise typer.Exit(2) from None
@@ -105,8 +107,8 @@ def history(
 def verify(url: DatabaseUrl = None) -> None:
     """Recompute every hash; exit 1 and name the first bad entry if anything was altered."""
     configure_logging(level=logging.WARNING)
-    with service_for_command(database_url(url)) as service:
-        report = service.verify()
+    with runtime_for_command(database_url(url)) as runtime:
+        report = runtime.service.verify()
     _print_report(report)
     if not report.ok:
         raise typer.Exit(1)
@@ -124,6 +126,61 @@ def describe(
         typer.echo(readme_section(), nl=False)
         return
     readme.write_text(with_generated_section(readme.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+keys = typer.Typer(help="Make, list and revoke API keys (bearer tokens).", no_args_is_help=True)
+app.add_typer(keys, name="keys")
+
+
+@keys.command("create")
+def create_key(
+    name: Annotated[str, typer.Option(help="Who holds the key, e.g. 'icbc-branch-0231'.")],
+    role: Annotated[Role, typer.Option(help="clerk, system, supervisor or admin.")],
+    channel: Annotated[
+        list[Channel] | None,
+        typer.Option(
+            help="A channel the key may act through; repeat for more. "
+            "Default: every channel the role allows."
+        ),
+    ] = None,
+    url: DatabaseUrl = None,
+) -> None:
+    """Make a key and print its token once: cardflow keeps only a hash of it."""
+    with runtime_for_command(database_url(url)) as runtime:
+        key, token = runtime.keys.create(name, role, channel or None)
+    typer.echo(token)
+    typer.echo(f"key {key.key_id}: {_describe_key(key)}", err=True)
+
+
+@keys.command("list")
+def list_keys(url: DatabaseUrl = None) -> None:
+    """List every key, live and revoked; never a token."""
+    with runtime_for_command(database_url(url)) as runtime:
+        for key in runtime.keys.list():
+            typer.echo(f"{key.key_id}  {_describe_key(key)}")
+
+
+@keys.command("revoke")
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(help="The key's id, as `keys list` shows it.")],
+    url: DatabaseUrl = None,
+) -> None:
+    """Revoke a key: its token is refused from now on."""
+    with runtime_for_command(database_url(url)) as runtime:
+        try:
+            key = runtime.keys.revoke(key_id)
+        except UnknownKey:
+            typer.echo(f"no key with id {key_id!r}", err=True)
+            raise typer.Exit(2) from None
+    typer.echo(f"{key.key_id}  {_describe_key(key)}")
+
+
+def _describe_key(key: ApiKey) -> str:
+    channels = (
+        "every channel its role allows" if key.channels is None else ", ".join(sorted(key.channels))
+    )
+    status = f"revoked {format_timestamp(key.revoked_at)}" if key.revoked_at else "live"
+    return f"{key.name}  {key.role}  {channels}  {status}"
 
 
 def _print_report(report: Report) -> None:

@@ -1,12 +1,14 @@
-"""Where cardflow finds its database, and the one place a service is wired to a ledger."""
+"""Where cardflow finds its database, and the one place the service and keys are wired."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Final
 
+from api.keys import SqlKeys
 from ledger.sql import SqlLedger
 from workflow.service import CardService
 
@@ -19,19 +21,32 @@ def database_url(explicit: str | None = None) -> str:
     return explicit or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
 
 
-def open_service(url: str) -> CardService:
-    """A service on the ledger at ``url``, its schema created if missing."""
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """What a process runs on: the use cases and the API keys, over one database."""
+
+    service: CardService
+    keys: SqlKeys
+    ledger: SqlLedger
+
+    def close(self) -> None:
+        self.ledger.dispose()
+
+
+def open_runtime(url: str) -> Runtime:
+    """The service and keys on the database at ``url``, its schema created if missing."""
     ledger = SqlLedger(url)
     ledger.create_schema()
-    return CardService(ledger)
+    keys = SqlKeys(ledger.engine)
+    keys.create_schema()
+    return Runtime(CardService(ledger), keys, ledger)
 
 
 @contextmanager
-def service_for_command(url: str) -> Iterator[CardService]:
-    """A service for one command's lifetime, its connections closed at the end."""
-    service = open_service(url)
+def runtime_for_command(url: str) -> Iterator[Runtime]:
+    """A runtime for one command's lifetime, its connections closed at the end."""
+    runtime = open_runtime(url)
     try:
-        yield service
+        yield runtime
     finally:
-        assert isinstance(service.ledger, SqlLedger)
-        service.ledger.dispose()
+        runtime.close()

@@ -7,11 +7,9 @@ from typing import Annotated, Final
 
 from fastapi import Depends, Header, Request
 
+from api.keys import Keys
 from workflow.errors import InvalidRequest
 from workflow.service import Actor, CardService
-from workflow.states import Role
-
-API_ACTOR: Final = Actor("api", Role.CLERK)
 
 _VERSION_TAG: Final = re.compile(r'\s*(?:"(\d{1,18})"|(\d{1,18}))\s*')
 
@@ -22,15 +20,34 @@ def card_service(request: Request) -> CardService:
     return service
 
 
-def current_actor() -> Actor:
-    """Who is asking: for now, every caller is the clerk ``api``.
+class Unauthenticated(Exception):
+    """No credentials, or credentials that name no live key: answered with 401."""
 
-    Authentication arrives with API keys, and this dependency is where it will land:
-    it will resolve the caller's credentials to a principal with a role and the
-    channels it may act through. Every write handler already takes its actor from
-    here, so that change reshapes no endpoint.
-    """
-    return API_ACTOR
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def current_actor(
+    request: Request,
+    authorization: Annotated[
+        str | None,
+        Header(
+            description="`Bearer cf_…`: an API key made with `cardflow keys create`.",
+            examples=["Bearer cf_3f9a1c2b7d4e_…"],
+        ),
+    ] = None,
+) -> Actor:
+    """The principal behind the request's bearer token; every card route depends on it."""
+    if authorization is None:
+        raise Unauthenticated("send an API key as 'Authorization: Bearer cf_…'")
+    scheme, _, token = authorization.partition(" ")
+    keys: Keys = request.app.state.keys
+    key = keys.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+    if key is None:
+        raise Unauthenticated("the API key is unknown or revoked")
+    request.state.principal = key.actor.name
+    return key.actor
 
 
 def if_match_version(

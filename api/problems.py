@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.types import HTTPExceptionHandler
 
+from api.dependencies import Unauthenticated
 from api.schemas import (
     AllowedEventOut,
     ChannelProblem,
@@ -25,6 +26,7 @@ from api.schemas import (
     EvidenceProblem,
     IdentityProblem,
     InvalidInputProblem,
+    PermissionProblem,
     Problem,
     StaleProblem,
     TransitionProblem,
@@ -38,6 +40,7 @@ from workflow.errors import (
     Conflict,
     InvalidEvidence,
     InvalidIdentity,
+    NotPermitted,
     StaleVersion,
     TransitionNotAllowed,
     UnknownName,
@@ -62,6 +65,19 @@ class ProblemType:
         return PROBLEM_BASE + self.slug
 
 
+UNAUTHENTICATED: Final = ProblemType(
+    "unauthenticated",
+    401,
+    "Unauthenticated",
+    "No `Authorization: Bearer cf_…` header, or a key that is unknown or revoked.",
+)
+NOT_PERMITTED: Final = ProblemType(
+    "not-permitted",
+    403,
+    "Not permitted",
+    "The key's role only reads (supervisors), or the channel is not one the key may act "
+    "through; `permitted_channels` lists those it may.",
+)
 CARD_NOT_FOUND: Final = ProblemType(
     "card-not-found", 404, "Card not found", "No card has the id in the path."
 )
@@ -135,6 +151,8 @@ INTERNAL_ERROR: Final = ProblemType(
 )
 
 PROBLEM_TYPES: Final[tuple[ProblemType, ...]] = (
+    UNAUTHENTICATED,
+    NOT_PERMITTED,
     CARD_NOT_FOUND,
     TRANSITION_NOT_ALLOWED,
     STALE_VERSION,
@@ -184,6 +202,13 @@ def refusal_problem(error: WorkflowError, request_id: str) -> Problem:
                 missing=list(error.missing),
                 unknown=list(error.unknown),
                 malformed=list(error.malformed),
+            )
+        case NotPermitted():
+            return PermissionProblem(
+                **_head(NOT_PERMITTED),
+                **common,
+                channel=error.channel,
+                permitted_channels=list(error.permitted),
             )
         case UnknownName():
             return UnknownNameProblem(**_head(UNKNOWN_NAME), **common, valid=list(error.valid))
@@ -283,6 +308,14 @@ async def _on_invalid(request: Request, error: Exception) -> Response:
     return problem_response(validation_problem(error, request_id_of(request)))
 
 
+async def _on_unauthenticated(request: Request, error: Exception) -> Response:
+    assert isinstance(error, Unauthenticated)
+    return problem_response(
+        Problem(**_head(UNAUTHENTICATED), detail=error.detail, request_id=request_id_of(request)),
+        headers={"WWW-Authenticate": 'Bearer realm="cardflow"'},
+    )
+
+
 async def _on_http(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     return problem_response(
@@ -292,6 +325,7 @@ async def _on_http(request: Request, error: Exception) -> Response:
 
 EXCEPTION_HANDLERS: Final[Mapping[type[Exception], HTTPExceptionHandler]] = {
     WorkflowError: _on_refusal,
+    Unauthenticated: _on_unauthenticated,
     RequestValidationError: _on_invalid,
     HTTPException: _on_http,
 }
@@ -326,6 +360,11 @@ def _explain(status: int, request: Request) -> str:
 
 
 _DOCUMENTED: Final[Mapping[int, tuple[object, str]]] = {
+    401: (Problem, f"No API key, or an unknown or revoked one (`{UNAUTHENTICATED.uri}`)."),
+    403: (
+        PermissionProblem,
+        f"The key's role or channels do not allow this (`{NOT_PERMITTED.uri}`).",
+    ),
     404: (Problem, f"No card has that id (`{CARD_NOT_FOUND.uri}`)."),
     409: (
         ConflictProblem,

@@ -740,6 +740,30 @@ class ChannelProblem(Problem):
     allowed_channels: list[Channel]
 
 
+class PermissionProblem(Problem):
+    """The caller's role or channels do not allow the request."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://cardflow.dev/problems/not-permitted",
+                    "title": "Not permitted",
+                    "status": 403,
+                    "detail": "pharmacy-0042#3f9a1c2b7d4e may not act: it may not act through "
+                    "bank_outlet",
+                    "request_id": _REQUEST_ID,
+                    "channel": "bank_outlet",
+                    "permitted_channels": ["pharmacy"],
+                }
+            ]
+        }
+    )
+
+    channel: Channel | None
+    permitted_channels: list[Channel]
+
+
 class TransitionProblem(Problem):
     """The event is not allowed in the card's current state; here is what is."""
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
-from workflow.states import Channel, Event, Presenter, State
+from workflow.states import Channel, Event, Presenter, Role, State
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +233,16 @@ RULES_BY_PAIR: Final[Mapping[tuple[Event, Channel], Rule]] = {
 }
 
 
+ROLE_CHANNELS: Final[Mapping[Role, frozenset[Channel]]] = {
+    Role.CLERK: frozenset(Channel) - {Channel.SYSTEM},
+    Role.SYSTEM: frozenset(Channel),
+    Role.ADMIN: frozenset(Channel),
+    Role.SUPERVISOR: frozenset(),
+}
+"""The channels each role may act through at most; a principal may be narrowed further.
+Supervisors read only; only cardflow's own system principals speak for the system."""
+
+
 def channels_for(event: Event) -> tuple[Channel, ...]:
     """The channels that may carry ``event``, in table order."""
     return tuple(rule.channel for rule in RULES if rule.event is event)
@@ -254,6 +264,7 @@ def _digest() -> str:
         "transitions": [[t.event, t.source, t.dest] for t in TRANSITIONS],
         "evidence": [[p.key, p.kind, list(p.choices)] for p in EVIDENCE.values()],
         "agent": list(AGENT_EVIDENCE),
+        "roles": {role: sorted(channels) for role, channels in ROLE_CHANNELS.items()},
         "rules": [
             [
                 r.event,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workflow.definition import DEFINITION_VERSION, EVIDENCE, RULES, TRANSITIONS
+from workflow.definition import DEFINITION_VERSION, EVIDENCE, ROLE_CHANNELS, RULES, TRANSITIONS
 
 
 def mermaid() -> str:
@@ -37,10 +37,19 @@ def rules_markdown() -> str:
     return "\n".join(rows) + "\n"
 
 
+def roles_markdown() -> str:
+    """Which channels each role may act through, at most."""
+    rows = ["| role | may act through |", "| --- | --- |"]
+    for role, channels in ROLE_CHANNELS.items():
+        named = ", ".join(sorted(channels)) if channels else "nothing: it reads only"
+        rows.append(f"| {role} | {named} |")
+    return "\n".join(rows) + "\n"
+
+
 def readme_section() -> str:
     """What the README shows between its generated-section markers."""
     return (
-        f"```mermaid\n{mermaid()}```\n\n{rules_markdown()}\n"
+        f"```mermaid\n{mermaid()}```\n\n{rules_markdown()}\n{roles_markdown()}\n"
         f"Definition version: `{DEFINITION_VERSION}`.\n"
     )
 

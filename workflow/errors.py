@@ -9,6 +9,7 @@
     │   ├── InvalidIdentity     an ID number that fails its check
     │   └── InvalidEvidence     evidence missing, unknown, or of the wrong form
     ├── ChannelNotAllowed       that channel never carries that event (or not for an agent)
+    ├── NotPermitted            the caller's role or channels do not allow the request
     └── Conflict                the card is not where the caller thinks it is
         ├── TransitionNotAllowed  the event is not allowed in the card's current state
         └── StaleVersion          the card moved on since the caller last read it
@@ -101,6 +102,18 @@ class ChannelNotAllowed(WorkflowError):
         self.event = event
         self.channel = channel
         self.allowed = tuple(allowed)
+
+
+class NotPermitted(WorkflowError):
+    """The caller may not do this: its role only reads, or the channel is not one of its own."""
+
+    def __init__(
+        self, *, actor: str, channel: Channel | None, permitted: Sequence[Channel], reason: str
+    ) -> None:
+        super().__init__(f"{actor} may not act: {reason}")
+        self.actor = actor
+        self.channel = channel
+        self.permitted = tuple(permitted)
 
 
 class Conflict(WorkflowError):

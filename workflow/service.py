@@ -19,10 +19,11 @@ from ledger.entry import Draft, Entry
 from ledger.errors import VersionConflict
 from ledger.store import Head, Ledger, Person
 from ledger.verify import Report, verify
-from workflow.definition import DEFINITION_VERSION
+from workflow.definition import DEFINITION_VERSION, ROLE_CHANNELS
 from workflow.errors import (
     CardNotFound,
     InvalidRequest,
+    NotPermitted,
     StaleVersion,
     WorkflowError,
 )
@@ -41,10 +42,35 @@ TRANSITION: Final = "transition"
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who asked: the principal recorded on every entry."""
+    """Who asked: the principal recorded on every entry, and the channels it may use.
+
+    ``channels`` narrows what the role allows (``None``: everything the role allows).
+    """
 
     name: str
     role: Role
+    channels: frozenset[Channel] | None = None
+
+    def permitted(self) -> frozenset[Channel]:
+        allowed = ROLE_CHANNELS[self.role]
+        return allowed if self.channels is None else allowed & self.channels
+
+    def authorise(self, channel: Channel) -> None:
+        """Raise ``NotPermitted`` unless this principal may act through ``channel``."""
+        permitted = self.permitted()
+        if channel in permitted:
+            return
+        reason = (
+            f"the {self.role} role only reads"
+            if not ROLE_CHANNELS[self.role]
+            else f"it may not act through {channel}"
+        )
+        raise NotPermitted(
+            actor=self.name,
+            channel=channel,
+            permitted=sorted(permitted),
+            reason=reason,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +161,7 @@ class CardService:
         card_id = self._new_id()
         logger = log.bind(card_id=card_id, transition=str(step.event), channel=str(step.channel))
         try:
+            step.actor.authorise(step.channel)
             if step.event is not Event.APPLY:
                 raise InvalidRequest(f"a card is opened by apply, not {step.event}")
             now = self._clock()
@@ -173,6 +200,7 @@ class CardService:
         """
         logger = log.bind(card_id=card_id, transition=str(step.event), channel=str(step.channel))
         try:
+            step.actor.authorise(step.channel)
             for _attempt in range(_RETRIES):
                 head = self._head(card_id)
                 state = State(head.state)

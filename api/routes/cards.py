@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
-from api.dependencies import CurrentActor, IdempotencyKey, IfMatchVersion, Service
+from api.dependencies import CurrentActor, IdempotencyKey, IfMatchVersion, Service, current_actor
 from api.problems import documented
 from api.schemas import ApplicationIn, CardOut, HistoryOut, TransitionIn
 from workflow.errors import InvalidRequest
 
-router = APIRouter(prefix="/v1/cards", tags=["cards"], responses=documented(500))
+router = APIRouter(
+    prefix="/v1/cards",
+    tags=["cards"],
+    dependencies=[Depends(current_actor)],
+    responses=documented(401, 500),
+)
 
 _ETAG: Final[dict[str, Any]] = {
     "description": 'The card\'s version, quoted (`"3"`): send it back as `If-Match`.',
@@ -31,7 +36,7 @@ _ETAG: Final[dict[str, Any]] = {
                 "ETag": _ETAG,
             },
         },
-        **documented(422),
+        **documented(403, 422),
     },
 )
 def apply(
@@ -65,7 +70,7 @@ def read_card(card_id: str, response: Response, service: Service) -> CardOut:
 @router.post(
     "/{card_id}/transitions",
     summary="Move a card one step",
-    responses={200: {"headers": {"ETag": _ETAG}}, **documented(404, 409, 422)},
+    responses={200: {"headers": {"ETag": _ETAG}}, **documented(403, 404, 409, 422)},
 )
 def move_card(
     card_id: str,

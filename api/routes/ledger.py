@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from api.dependencies import Service
+from api.dependencies import Service, current_actor
 from api.problems import documented
 from api.schemas import FeedOut, ValidationProblem, VerifyOut
 
@@ -14,7 +14,12 @@ FEED_LIMIT: Final = 100
 FEED_LIMIT_MAX: Final = 1000
 _LARGEST_SEQ: Final = 2**63 - 1
 
-router = APIRouter(prefix="/v1/ledger", tags=["ledger"], responses=documented(500))
+router = APIRouter(
+    prefix="/v1/ledger",
+    tags=["ledger"],
+    dependencies=[Depends(current_actor)],
+    responses=documented(401, 500),
+)
 
 
 @router.get(

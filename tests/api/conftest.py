@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -10,10 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.keys import MemoryKeys
 from ledger.store import Ledger
 from workflow.definition import RULES
 from workflow.rules import allowed_events
-from workflow.states import Channel, Event, State
+from workflow.states import Channel, Event, Role, State
 
 NAME = "Li Lei"
 ID_NUMBER = "11010519491231002X"
@@ -109,9 +110,42 @@ class Cards:
 
 
 @pytest.fixture
-def client(service) -> Iterator[TestClient]:
-    with TestClient(create_app(service)) as client:
+def keys(clock) -> MemoryKeys:
+    return MemoryKeys(clock=clock)
+
+
+@pytest.fixture
+def app(service, keys):
+    return create_app(service, keys)
+
+
+@pytest.fixture
+def anonymous(app) -> Iterator[TestClient]:
+    """A client that sends no credentials."""
+    with TestClient(app) as client:
         yield client
+
+
+@pytest.fixture
+def client_as(app, keys) -> Iterator[Callable[..., TestClient]]:
+    """Clients holding a fresh key of the role (and channels) asked for."""
+    opened: list[TestClient] = []
+
+    def make(role: Role, channels: Iterable[Channel] | None = None, name: str = "tests"):
+        _, token = keys.create(name, role, channels)
+        client = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+        opened.append(client.__enter__())
+        return client
+
+    yield make
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(client_as) -> TestClient:
+    """An administrator's client: every channel, every read."""
+    return client_as(Role.ADMIN, name="tests-admin")
 
 
 @pytest.fixture

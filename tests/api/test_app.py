@@ -14,6 +14,7 @@ from structlog.testing import capture_logs
 
 from api import schemas
 from api.app import app_from_environment
+from api.config import runtime_for_command
 from api.problems import PROBLEM_BASE, PROBLEM_TYPES
 from tests.api.conftest import (
     APPLICATION,
@@ -26,7 +27,7 @@ from tests.api.conftest import (
     problem,
 )
 from workflow.definition import DEFINITION_VERSION
-from workflow.states import Channel, Event, Presenter
+from workflow.states import Channel, Event, Presenter, Role
 
 
 @MEMORY_ONLY
@@ -248,7 +249,10 @@ class TestAppFromEnvironment:
 
     def test_serves_the_ledger_at_the_configured_url(self, sqlite_url, monkeypatch):
         monkeypatch.setenv("CARDFLOW_DATABASE_URL", sqlite_url)
-        with TestClient(app_from_environment()) as client:
+        with runtime_for_command(sqlite_url) as runtime:
+            _, token = runtime.keys.create("counter-7", Role.CLERK, [Channel.CARD_CENTER])
+        bearer = {"Authorization": f"Bearer {token}"}
+        with TestClient(app_from_environment(), headers=bearer) as client:
             created = client.post(
                 "/v1/cards",
                 json={
@@ -258,6 +262,6 @@ class TestAppFromEnvironment:
                 },
             )
             assert created.status_code == 201, created.text
-        with TestClient(app_from_environment()) as client:
+        with TestClient(app_from_environment(), headers=bearer) as client:
             card = client.get(created.headers["location"]).json()
             assert card == created.json()

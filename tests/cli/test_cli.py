@@ -160,3 +160,35 @@ class TestServe:
             server.terminate()
             server.wait(timeout=10)
         assert (tmp_path / "served.db").exists()
+
+
+class TestKeys:
+    """``cardflow keys`` makes, lists and revokes keys; the token works over HTTP."""
+
+    def test_create_list_revoke(self, sqlite_url):
+        made = runner.invoke(
+            app,
+            [
+                "keys",
+                "create",
+                "--name",
+                "icbc-0231",
+                "--role",
+                "clerk",
+                "--channel",
+                "bank_outlet",
+                "--database-url",
+                sqlite_url,
+            ],
+        )
+        assert made.exit_code == 0, made.output
+        token = made.stdout.strip().splitlines()[0]
+        assert token.startswith("cf_")
+        key_id = token.split("_")[1]
+        listed = cardflow("keys", "list", "--database-url", sqlite_url)
+        assert f"{key_id}  icbc-0231  clerk  bank_outlet  live" in listed.output
+        assert token not in listed.output
+        revoked = cardflow("keys", "revoke", key_id, "--database-url", sqlite_url)
+        assert "revoked" in revoked.output
+        unknown = runner.invoke(app, ["keys", "revoke", "nope", "--database-url", sqlite_url])
+        assert unknown.exit_code == 2

@@ -1,0 +1,75 @@
+"""API keys on every store: made, checked, revoked; only a hash of the secret is kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+
+from api.keys import MemoryKeys, SqlKeys, UnknownKey
+from workflow.states import Channel, Role
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def keys(request, clock):
+    if request.param == "memory":
+        yield MemoryKeys(clock=clock)
+        return
+    engine = create_engine(request.getfixturevalue(f"{request.param}_url"))
+    store = SqlKeys(engine, clock=clock)
+    store.create_schema()
+    yield store
+    engine.dispose()
+
+
+class TestKeys:
+    """A key is a principal: a name, a role and the channels it may use."""
+
+    def test_create_and_authenticate(self, keys):
+        key, token = keys.create("pharmacy-0042", Role.CLERK, [Channel.PHARMACY])
+        assert token.startswith(f"cf_{key.key_id}_")
+        found = keys.authenticate(token)
+        assert found == key
+        assert found.actor.name == f"pharmacy-0042#{key.key_id}"
+        assert found.actor.permitted() == frozenset({Channel.PHARMACY})
+
+    def test_every_channel_the_role_allows_by_default(self, keys):
+        key, token = keys.create("counter", Role.CLERK)
+        assert keys.authenticate(token).channels is None
+        assert Channel.SYSTEM not in key.actor.permitted()
+
+    @pytest.mark.parametrize("mangle", [lambda t: t[:-1] + "x", lambda t: t + "x", str.upper])
+    def test_a_wrong_secret(self, keys, mangle):
+        _, token = keys.create("counter", Role.CLERK)
+        assert keys.authenticate(mangle(token)) is None
+
+    def test_revoke(self, keys, clock):
+        key, token = keys.create("counter", Role.CLERK)
+        revoked = keys.revoke(key.key_id)
+        assert revoked.revoked_at == clock.now
+        assert keys.authenticate(token) is None
+        assert [k.revoked_at for k in keys.list()] == [clock.now]
+
+    def test_revoke_an_unknown_key(self, keys):
+        with pytest.raises(UnknownKey):
+            keys.revoke("nope")
+
+    def test_a_key_needs_a_name(self, keys):
+        with pytest.raises(ValueError, match="name"):
+            keys.create("  ", Role.CLERK)
+
+
+class TestStorage:
+    """The database never holds a usable token."""
+
+    def test_only_a_hash_of_the_secret(self, tmp_path: Path, clock):
+        path = tmp_path / "keys.db"
+        engine = create_engine(f"sqlite:///{path}")
+        store = SqlKeys(engine, clock=clock)
+        store.create_schema()
+        _, token = store.create("counter", Role.CLERK)
+        engine.dispose()
+        secret = token.rsplit("_", 1)[1]
+        stored = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+        assert secret.encode() not in stored
