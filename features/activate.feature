@@ -1,0 +1,63 @@
+Feature: Activating a card
+  A new card cannot be used until it is activated. It may be activated at the bank
+  outlet that issued it, at the card management center, through the 12333 hotline,
+  or simply by its first use at a designated hospital or pharmacy; each channel
+  records the evidence it saw.
+
+  # Source: seed 000 — activation at a bank outlet, by the 12333 hotline, at designated hospitals and pharmacies
+  # Source: seed 001 — activation at a bank outlet, a designated hospital, a designated pharmacy
+  # Source: seed 003 — activation at a social security service center
+  Scenario Outline: A collected card is activated through <channel>
+    Given a card that has been collected
+    When the card is activated through the <channel> channel with <evidence>
+    Then the card is activated
+
+    @bank_outlet
+    Examples: at the bank outlet, with the initial PIN changed
+      | channel     | evidence                                                                                         |
+      | bank_outlet | the social security card itself, the original identity document and the initial PIN (123456) changed |
+
+    @card_center
+    Examples: at the social security service center
+      | channel     | evidence                                                           |
+      | card_center | the social security card itself and the original identity document |
+
+    @hotline_12333
+    Examples: through the 12333 hotline's manual service
+      | channel       | evidence                                |
+      | hotline_12333 | identity verified by the 12333 operator |
+
+    @hospital
+    Examples: by the first settlement at a designated hospital
+      | channel  | evidence                                                |
+      | hospital | the first outpatient registration settled with the card |
+      | hospital | the first hospitalisation settled with the card         |
+
+    @pharmacy
+    Examples: by the first purchase at a designated pharmacy
+      | channel  | evidence                                                                                   |
+      | pharmacy | the original medical insurance card inserted first and the first purchase settled with the card |
+
+  # Source: seed 000 — at the bank counter the initial password (usually 123456) is changed
+  @bank_outlet
+  Scenario: At a bank outlet the initial PIN must be changed
+    Given a card that has been collected
+    When the card is activated through the bank_outlet channel with the social security card itself and the original identity document
+    Then it is refused because "the initial PIN (123456) changed" is missing
+    And the card and its history are unchanged
+
+  # Source: seed 001 — at a designated pharmacy the original medical insurance card is inserted first
+  @pharmacy
+  Scenario: At a pharmacy the original medical insurance card goes in first
+    Given a card that has been collected
+    When the card is activated through the pharmacy channel with the first purchase settled with the card
+    Then it is refused because "the original medical insurance card inserted first" is missing
+    And the card and its history are unchanged
+
+  # Source: seed 000 — an agent shows both IDs
+  @card_center
+  Scenario: An agent with both IDs activates the card at the service center
+    Given a card that has been collected
+    When the card is activated by an agent through the card_center channel with the social security card itself, the original identity document and both IDs
+    Then the card is activated
+    And the card was activated by an agent

@@ -1,0 +1,93 @@
+Feature: Applying for a card
+  An application opens a card. Whatever the channel, the applicant shows a valid
+  identity document, the completed registration form, a photo and their signature.
+  An employer applying in batch also brings the unit's letter, its official seal and
+  the ID of its person in charge. The social security number is the citizen ID
+  number, and a number that fails its check is refused before anything is written.
+
+  # Source: seed 000 — application through the unit or at the card management center
+  # Source: seed 001 — rural residents through the village committee; individuals at the bank
+  # Source: seed 004 — the valid identity documents accepted
+  Scenario Outline: An application through <channel> opens a card in applied
+    Given an applicant Wang Fang with citizen ID 11010519491231002X
+    When the applicant applies through the <channel> channel with <evidence>
+    Then the card is applied
+    And the card's application was made with <evidence>
+
+    @card_center
+    Examples: at the card management center
+      | channel     | evidence                                                                                                                      |
+      | card_center | a resident ID card, the completed registration form, a photo of the applicant and the applicant's signature on the form       |
+      | card_center | a passport, the completed registration form, a photo of the applicant and the applicant's signature on the form               |
+      | card_center | a military officer's card, the completed registration form, a photo of the applicant and the applicant's signature on the form |
+
+    @community
+    Examples: through the village committee or community
+      | channel   | evidence                                                                                                                |
+      | community | a resident ID card, the completed registration form, a photo of the applicant and the applicant's signature on the form |
+
+    @bank_outlet
+    Examples: at the bank
+      | channel     | evidence                                                                                                                                  |
+      | bank_outlet | a Hong Kong and Macao travel permit, the completed registration form, a photo of the applicant and the applicant's signature on the form |
+
+    @employer
+    Examples: by the employer in batch
+      | channel  | evidence                                                                                                                                                                                                                      |
+      | employer | a resident ID card, the completed registration form, a photo of the applicant, the applicant's signature on the form, the unit's letter of introduction, the unit's official seal and the ID of the unit's person in charge          |
+      | employer | a resident ID card, the completed registration form, a photo of the applicant, the applicant's signature on the form, the unit's labour-security certificate, the unit's official seal and the ID of the unit's person in charge |
+
+  # Source: seed 000 — the household register is a valid identity document for a child
+  @card_center
+  Scenario: A guardian applies for a child with the household register
+    Given an applicant Chen Xiaoyu with citizen ID 330106201909030123
+    When an agent applies for the applicant through the card_center channel with the household register, the completed registration form, a photo of the applicant, the applicant's signature on the form and both IDs
+    Then the card is applied
+    And the card was applied for by an agent
+    And the card's application was made with the household register
+
+  # Source: seed 000 — an agent shows the originals and copies of both IDs
+  @card_center
+  Scenario: A guardian without both IDs cannot apply for a child
+    Given an applicant Chen Xiaoyu with citizen ID 330106201909030123
+    When an agent applies for the applicant through the card_center channel with the household register, the completed registration form, a photo of the applicant and the applicant's signature on the form
+    Then it is refused for want of:
+      | the original and a copy of the agent's ID          |
+      | the original and a copy of the insured person's ID |
+    And the card and its history are unchanged
+
+  # Source: seed 000 — a unit's unified application needs its letter and its person in charge's ID
+  # Source: seed 004 — the unit's letter of introduction or labour-security certificate
+  @employer
+  Scenario: An employer's batch application needs the unit's letter, seal and person in charge's ID
+    Given an applicant Liu Yang with citizen ID 11010519491231002X
+    When the applicant applies through the employer channel with a resident ID card, the completed registration form, a photo of the applicant and the applicant's signature on the form
+    Then it is refused for want of:
+      | the unit's letter of introduction or labour-security certificate |
+      | the unit's official seal                                         |
+      | the ID of the unit's person in charge                            |
+    And the card and its history are unchanged
+
+  # Source: seed 000 — the registration form carries the photo and the applicant's signature
+  @bank_outlet
+  Scenario: An application without the applicant's signature is refused
+    Given an applicant Zhou Min with citizen ID 11010519491231002X
+    When the applicant applies through the bank_outlet channel with a resident ID card, the completed registration form and a photo of the applicant
+    Then it is refused because "the applicant's signature on the form" is missing
+    And the card and its history are unchanged
+
+  # Source: DESIGN.md — the social security number is the citizen ID number, checked by ISO 7064 MOD 11-2
+  @card_center
+  Scenario: A citizen ID with a wrong check character is refused
+    Given an applicant Zhao Lei with citizen ID 110105194912310021
+    When the applicant applies through the card_center channel with a resident ID card, the completed registration form, a photo of the applicant and the applicant's signature on the form
+    Then it is refused because the citizen ID fails its check character check
+    And the card and its history are unchanged
+
+  # Source: DESIGN.md — the citizen ID number carries the holder's birth date
+  @card_center
+  Scenario: A citizen ID whose birth date never was is refused
+    Given an applicant Zhao Lei whose citizen ID gives a birth date that never was
+    When the applicant applies through the card_center channel with a resident ID card, the completed registration form, a photo of the applicant and the applicant's signature on the form
+    Then it is refused because the citizen ID fails its birth date check
+    And the card and its history are unchanged

@@ -1,0 +1,486 @@
+"""The step library behind ``features/``: business words in, use cases of ``CardService`` out.
+
+Steps never speak HTTP: they drive the service over an in-memory ledger, so each
+scenario states a rule and checks it against the same code the API and CLI call.
+Evidence is written in a clerk's words; ``EvidencePhrases`` turns those words into
+the evidence the rules expect, reading the ``says`` texts of ``EVIDENCE`` so that a
+renamed proof breaks the features loudly instead of silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final, TypeVar
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from ledger.memory import MemoryLedger
+from ledger.store import Head, Tip
+from tests.conftest import FakeClock
+from workflow.definition import AGENT_EVIDENCE, EVIDENCE, Kind
+from workflow.errors import (
+    ChannelNotAllowed,
+    InvalidEvidence,
+    InvalidIdentity,
+    TransitionNotAllowed,
+    WorkflowError,
+)
+from workflow.identity import check_character
+from workflow.service import Actor, Applicant, Card, CardService, Step, issued_reference
+from workflow.states import Channel, Event, Presenter, Role, State
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for channel in Channel:
+        config.addinivalue_line("markers", f"{channel}: scenarios through the {channel} channel")
+
+
+# -- words -------------------------------------------------------------------------------
+
+EVENT_WORDS: Final[Mapping[str, Event]] = {
+    "applied for": Event.APPLY,
+    "reviewed": Event.REVIEW,
+    "rejected": Event.REJECT,
+    "resubmitted": Event.RESUBMIT,
+    "produced": Event.PRODUCE,
+    "collected": Event.COLLECT,
+    "activated": Event.ACTIVATE,
+    "reported lost": Event.REPORT_LOST,
+}
+"""How a supervisor says that an event happened to a card."""
+
+STATE_WORDS: Final[Mapping[str, State]] = {str(state).replace("_", " "): state for state in State}
+
+CHECK_WORDS: Final[Mapping[str, str]] = {
+    "check character": "check_character",
+    "birth date": "birth_date",
+    "region": "region",
+    "length": "length",
+}
+
+
+T = TypeVar("T")
+
+
+def _alternatives(words: Sequence[str]) -> str:
+    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+
+
+def _vocabulary(names: Mapping[str, T]) -> Callable[[str], T]:
+    """A ``parse`` type that matches only ``names``, so a step's words cannot run together."""
+
+    def convert(text: str) -> T:
+        return names[text]
+
+    setattr(convert, "pattern", _alternatives(list(names)))  # noqa: B010 -- parse reads it
+    return convert
+
+
+TYPES: Final = {
+    "Event": _vocabulary(EVENT_WORDS),
+    "State": _vocabulary(STATE_WORDS),
+    "Channel": _vocabulary({str(channel): channel for channel in Channel}),
+    "Check": _vocabulary(CHECK_WORDS),
+}
+
+
+def words(pattern: str) -> parsers.parse:
+    """``parsers.parse`` that knows cardflow's events, states, channels and checks."""
+    return parsers.parse(pattern, extra_types=TYPES)
+
+
+def _choice(key: str, choice: str) -> dict[str, object]:
+    assert choice in EVIDENCE[key].choices, f"{choice} is not a choice of {key}"
+    return {key: choice}
+
+
+PHRASES: Final[Mapping[str, Mapping[str, object]]] = {
+    # Every proof confirmed by sight is named exactly as the catalogue says it.
+    **{proof.says: {key: True} for key, proof in EVIDENCE.items() if proof.kind is Kind.CONFIRMED},
+    # A proof that is one of a list is named by the choice itself.
+    "a resident ID card": _choice("identity_document", "resident_id_card"),
+    "the household register": _choice("identity_document", "household_register"),
+    "a passport": _choice("identity_document", "passport"),
+    "a Hong Kong and Macao travel permit": _choice("identity_document", "hk_macao_travel_permit"),
+    "a military officer's card": _choice("identity_document", "military_officer_card"),
+    "the unit's letter of introduction": _choice("unit_letter", "letter_of_introduction"),
+    "the unit's labour-security certificate": _choice("unit_letter", "labour_security_certificate"),
+    "the acceptance receipt": _choice("collection_notice", "acceptance_receipt"),
+    "the phone notice": _choice("collection_notice", "phone_notice"),
+    "the first outpatient registration settled with the card": _choice(
+        "first_settlement", "outpatient_registration"
+    ),
+    "the first hospitalisation settled with the card": _choice(
+        "first_settlement", "hospitalisation"
+    ),
+    "information that does not match": _choice("rejection_reason", "information_mismatch"),
+    "an unusable photo": _choice("rejection_reason", "photo_unusable"),
+    "an invalid document": _choice("rejection_reason", "document_invalid"),
+    "an incomplete form": _choice("rejection_reason", "form_incomplete"),
+    "the activation window expired": _choice("deadline_expired", "activation_window"),
+    # What an agent shows, said the way a clerk says it at the counter.
+    "both IDs": dict.fromkeys(AGENT_EVIDENCE, True),
+}
+"""The clerk's words for each piece of evidence, and what the rules record for them."""
+
+_BATCH: Final = re.compile(r"production batch (?P<batch>\S+)")
+_SEPARATOR: Final = re.compile(r"(?:, | and |$)")
+_PHRASE_ORDER: Final = sorted(PHRASES, key=len, reverse=True)
+
+
+def evidence_from(text: str) -> dict[str, object]:
+    """The evidence a list like "the phone notice and a valid ID shown at the counter" names.
+
+    Phrases are matched longest first, since some (the agent's "original and a copy")
+    contain "and" themselves.
+    """
+    text = text.strip()
+    if text == "nothing":
+        return {}
+    evidence: dict[str, object] = {}
+    rest = text
+    while rest:
+        batch = _BATCH.match(rest)
+        phrase = next((p for p in _PHRASE_ORDER if rest.startswith(p)), None)
+        if phrase is not None and _SEPARATOR.match(rest, len(phrase)):
+            evidence.update(PHRASES[phrase])
+            rest = rest[len(phrase) :]
+        elif batch is not None:
+            evidence["production_batch"] = batch["batch"]
+            rest = rest[batch.end() :]
+        else:
+            raise AssertionError(f"no evidence is called {rest!r}; known: {sorted(PHRASES)}")
+        separator = _SEPARATOR.match(rest)
+        assert separator is not None, f"expected a comma or 'and' before {rest!r}"
+        rest = rest[separator.end() :]
+    return evidence
+
+
+# -- the desk: what a scenario has in hand --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The ledger's tip and every card's head, to show that a refusal changed nothing."""
+
+    tip: Tip
+    heads: tuple[Head, ...]
+
+
+@dataclass(slots=True)
+class Desk:
+    """The applicant, their card, and the outcome of the last thing tried."""
+
+    applicant: Applicant
+    card: Card | None = None
+    attempted: Step | None = None
+    refusal: WorkflowError | None = None
+    before: Snapshot | None = None
+    accepted: list[Step] = field(default_factory=list)
+
+    @property
+    def card_id(self) -> str:
+        assert self.card is not None, "no card has been opened"
+        return self.card.card_id
+
+
+WANG_FANG: Final = Applicant(name="Wang Fang", id_number="11010519491231002X")
+
+HAPPY_PATH: Final[tuple[tuple[Event, Channel, str], ...]] = (
+    (
+        Event.APPLY,
+        Channel.CARD_CENTER,
+        "a resident ID card, the completed registration form, a photo of the applicant "
+        "and the applicant's signature on the form",
+    ),
+    (Event.REVIEW, Channel.CARD_CENTER, "staff checked the registration information"),
+    (Event.PRODUCE, Channel.ISSUING_BANK, "production batch B2026-001"),
+    (
+        Event.COLLECT,
+        Channel.CARD_CENTER,
+        "the acceptance receipt and a valid ID shown at the counter",
+    ),
+    (
+        Event.ACTIVATE,
+        Channel.BANK_OUTLET,
+        "the social security card itself, the original identity document "
+        "and the initial PIN (123456) changed",
+    ),
+)
+REJECTION: Final = (Event.REJECT, Channel.CARD_CENTER, "an unusable photo")
+LOSS: Final = (Event.REPORT_LOST, Channel.CARD_CENTER, "a valid ID shown at the counter")
+
+ROUTES: Final[Mapping[State, tuple[tuple[Event, Channel, str], ...]]] = {
+    State.APPLIED: HAPPY_PATH[:1],
+    State.REVIEWED: HAPPY_PATH[:2],
+    State.REJECTED: (*HAPPY_PATH[:1], REJECTION),
+    State.PRODUCED: HAPPY_PATH[:3],
+    State.COLLECTED: HAPPY_PATH[:4],
+    State.ACTIVATED: HAPPY_PATH,
+    State.REPORTED_LOST: (*HAPPY_PATH[:4], LOSS),
+}
+"""How a card reaches each state the ordinary way, for scenarios that start there."""
+
+
+def clerk_at(channel: Channel) -> Actor:
+    """Whoever speaks for ``channel``: a clerk, or cardflow itself for the system."""
+    if channel is Channel.SYSTEM:
+        return Actor("cardflow-deadlines", Role.SYSTEM)
+    return Actor(f"clerk-{channel}", Role.CLERK, frozenset({channel}))
+
+
+def snapshot(service: CardService) -> Snapshot:
+    return Snapshot(service.ledger.tip(), tuple(service.ledger.heads()))
+
+
+def attempt(
+    service: CardService,
+    desk: Desk,
+    event: Event,
+    channel: Channel,
+    evidence: str,
+    presenter: Presenter = Presenter.SELF,
+    *,
+    opening: bool = False,
+) -> None:
+    """Try one step, keeping the card it leads to or the refusal that stops it."""
+    step = Step(event, channel, clerk_at(channel), presenter, evidence_from(evidence))
+    desk.attempted = step
+    desk.refusal = None
+    desk.before = snapshot(service)
+    try:
+        if opening:
+            desk.card = service.apply(desk.applicant, step)
+        else:
+            desk.card = service.transition(desk.card_id, step)
+    except WorkflowError as refusal:
+        desk.refusal = refusal
+    else:
+        desk.accepted.append(step)
+
+
+def refusal(desk: Desk) -> WorkflowError:
+    assert desk.refusal is not None, f"{desk.attempted} was accepted, not refused"
+    return desk.refusal
+
+
+@pytest.fixture
+def service(clock: FakeClock) -> CardService:
+    return CardService(MemoryLedger(clock=clock), clock=clock)
+
+
+# -- Given ---------------------------------------------------------------------------------
+
+
+@given(words("an applicant {name} with citizen ID {id_number}"), target_fixture="desk")
+def an_applicant(name: str, id_number: str) -> Desk:
+    return Desk(Applicant(name=name, id_number=id_number))
+
+
+@given(
+    words("an applicant {name} whose citizen ID gives a birth date that never was"),
+    target_fixture="desk",
+)
+def an_applicant_born_on_no_day(name: str) -> Desk:
+    first17 = "110105" + "19490231" + "002"
+    return Desk(Applicant(name=name, id_number=first17 + check_character(first17)))
+
+
+@given(words("a card that has been {state:State}"), target_fixture="desk")
+def a_card_that_has_been(service: CardService, state: State) -> Desk:
+    desk = Desk(WANG_FANG)
+    for event, channel, evidence in ROUTES[state]:
+        attempt(service, desk, event, channel, evidence, opening=event is Event.APPLY)
+        assert desk.refusal is None, f"the ordinary way to {state} was refused: {desk.refusal}"
+    assert desk.card is not None
+    assert desk.card.state is state
+    return desk
+
+
+@given(words("{days:d} days pass"))
+def days_pass(clock: FakeClock, days: int) -> None:
+    clock.advance(days=days)
+
+
+# -- When ----------------------------------------------------------------------------------
+
+
+@when(words("the applicant applies through the {channel:Channel} channel with {evidence}"))
+def the_applicant_applies(
+    service: CardService, desk: Desk, channel: Channel, evidence: str
+) -> None:
+    attempt(service, desk, Event.APPLY, channel, evidence, opening=True)
+
+
+@when(
+    words(
+        "an agent applies for the applicant through the {channel:Channel} channel with {evidence}"
+    )
+)
+def an_agent_applies(service: CardService, desk: Desk, channel: Channel, evidence: str) -> None:
+    attempt(service, desk, Event.APPLY, channel, evidence, Presenter.AGENT, opening=True)
+
+
+@when(words("the card is {event:Event} through the {channel:Channel} channel with {evidence}"))
+def the_card_is(
+    service: CardService, desk: Desk, event: Event, channel: Channel, evidence: str
+) -> None:
+    attempt(service, desk, event, channel, evidence)
+
+
+@when(
+    words(
+        "the card is {event:Event} by an agent"
+        " through the {channel:Channel} channel with {evidence}"
+    )
+)
+def the_card_is_by_an_agent(
+    service: CardService, desk: Desk, event: Event, channel: Channel, evidence: str
+) -> None:
+    attempt(service, desk, event, channel, evidence, Presenter.AGENT)
+
+
+# -- Then: accepted ------------------------------------------------------------------------
+
+
+@then(words("the card is {state:State}"))
+def the_card_is_now(service: CardService, desk: Desk, state: State) -> None:
+    assert desk.refusal is None, f"refused: {desk.refusal}"
+    assert desk.card is not None
+    assert desk.card.state is state
+    assert service.card(desk.card_id).state is state
+
+
+@then(words("the card's history tells, in order:"))
+def the_history_tells(service: CardService, desk: Desk, datatable: list[list[str]]) -> None:
+    header, *rows = datatable
+    told = [
+        dict(zip(header, (row_event, row_channel, row_state), strict=True))
+        for row_event, row_channel, row_state in (
+            (
+                next(words for words, e in EVENT_WORDS.items() if str(e) == entry.event),
+                entry.channel,
+                entry.to_state.replace("_", " "),
+            )
+            for entry in service.history(desk.card_id)
+        )
+    ]
+    expected = [dict(zip(header, row, strict=True)) for row in rows]
+    assert told == expected
+
+
+@then("every step is recorded with the clerk who took it and the evidence shown")
+def every_step_recorded(service: CardService, desk: Desk) -> None:
+    history = service.history(desk.card_id)
+    assert [entry.version for entry in history] == list(range(1, len(history) + 1))
+    for entry, step in zip(history, desk.accepted, strict=True):
+        assert entry.actor == step.actor.name
+        assert entry.presenter == str(step.presenter)
+        assert {key: entry.evidence[key] for key in step.evidence} == dict(step.evidence)
+    assert service.verify().ok
+
+
+@then("a payment slip for the card production fee is issued")
+def a_payment_slip_is_issued(service: CardService, desk: Desk) -> None:
+    assert desk.card is not None
+    last = service.history(desk.card_id)[-1]
+    assert last.event == Event.REVIEW
+    assert last.evidence["payment_slip"] == issued_reference(
+        "payment_slip", desk.card_id, last.version
+    )
+
+
+@then(words("the card was {event:Event} by an agent"))
+def by_an_agent(service: CardService, desk: Desk, event: Event) -> None:
+    last = service.history(desk.card_id)[-1]
+    assert last.event == event
+    assert last.presenter == Presenter.AGENT
+    assert all(last.evidence[key] is True for key in AGENT_EVIDENCE)
+
+
+@then(words("the card's application was made with {evidence}"))
+def applied_with(service: CardService, desk: Desk, evidence: str) -> None:
+    first = service.history(desk.card_id)[0]
+    assert first.event == Event.APPLY
+    for key, value in evidence_from(evidence).items():
+        assert first.evidence[key] == value
+
+
+# -- Then: refused -------------------------------------------------------------------------
+
+
+@then(words("it is refused because the card is {state:State}"))
+def refused_because_state(desk: Desk, state: State) -> None:
+    error = refusal(desk)
+    assert isinstance(error, TransitionNotAllowed), error
+    assert error.state is state
+    assert f"is {state}" in error.detail
+
+
+@then("nothing more may happen to the card")
+def nothing_more(service: CardService, desk: Desk) -> None:
+    assert service.card(desk.card_id).allowed == ()
+    error = refusal(desk)
+    assert "allowed now: none" in error.detail
+
+
+@then("it is refused because that channel never carries that step")
+def refused_because_channel(desk: Desk) -> None:
+    error = refusal(desk)
+    assert isinstance(error, ChannelNotAllowed), error
+    assert desk.attempted is not None
+    channel, event = desk.attempted.channel, desk.attempted.event
+    assert f"the {channel} channel never carries {event}" in error.detail
+    assert channel not in error.allowed
+
+
+@then(words("it is refused because no agent may stand in through the {channel:Channel} channel"))
+def refused_because_agent(desk: Desk, channel: Channel) -> None:
+    error = refusal(desk)
+    assert isinstance(error, ChannelNotAllowed), error
+    assert error.channel is channel
+    assert f"an agent cannot act for the insured person through {channel}" in error.detail
+
+
+@then(words('it is refused because "{says}" is missing'))
+def refused_because_missing(desk: Desk, says: str) -> None:
+    error = refusal(desk)
+    assert isinstance(error, InvalidEvidence), error
+    assert error.missing == (says,)
+    assert f"missing: {says}" in error.detail
+
+
+@then(words('it is refused because "{says}" is not in the right form'))
+def refused_because_malformed(desk: Desk, says: str) -> None:
+    error = refusal(desk)
+    assert isinstance(error, InvalidEvidence), error
+    assert error.missing == ()
+    assert [problem.partition(":")[0] for problem in error.malformed] == [says]
+    assert f"malformed: {says}" in error.detail
+
+
+@then("it is refused for want of:")
+def refused_for_want_of(desk: Desk, datatable: list[list[str]]) -> None:
+    error = refusal(desk)
+    assert isinstance(error, InvalidEvidence), error
+    wanted = [says for (says,) in datatable]
+    assert sorted(error.missing) == sorted(wanted)
+    for says in wanted:
+        assert says in error.detail
+
+
+@then(words("it is refused because the citizen ID fails its {check:Check} check"))
+def refused_because_identity(desk: Desk, check: str) -> None:
+    error = refusal(desk)
+    assert isinstance(error, InvalidIdentity), error
+    assert error.check == check
+
+
+@then("the card and its history are unchanged")
+def unchanged(service: CardService, desk: Desk) -> None:
+    assert desk.refusal is not None
+    assert desk.before is not None
+    assert snapshot(service) == desk.before
