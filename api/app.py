@@ -41,7 +41,8 @@ audit ledger.
   on apply and kept apart from the ledger; every response names the card only.
 - **Optimistic concurrency.** Card responses carry `ETag: "<version>"`; a transition
   with `expected_version` (or `If-Match`) is refused with 409 if the card moved on.
-- **Writes accept `Idempotency-Key`**, recorded on the ledger entry.
+- **Writes accept `Idempotency-Key`**: a retry with the same key gets the first
+  response and writes nothing; the same key with another request is refused (422).
 - **Every request has an id**: the caller's `X-Request-ID`, or a new one, returned
   in the same header and on every log line and problem.
 - **No anonymous access to card data.** Send an API key as `Authorization: Bearer

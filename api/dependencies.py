@@ -81,8 +81,9 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=255,
-        description="Recorded on the ledger entry; a retry with the same key will return the "
-        "first result.",
+        description="Makes the write safe to retry: a retry with the same key (from the same "
+        "API key, within a day) returns the first result and writes nothing; the same key "
+        "with a different request is refused with 422. Recorded on the ledger entry.",
         examples=["counter-7-2026-03-02-0042"],
     ),
 ]

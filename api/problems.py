@@ -40,6 +40,7 @@ from workflow.errors import (
     Conflict,
     InvalidEvidence,
     InvalidIdentity,
+    KeyReused,
     NotPermitted,
     StaleVersion,
     TransitionNotAllowed,
@@ -122,6 +123,13 @@ INVALID_IDENTITY: Final = ProblemType(
     "Invalid identity number",
     "The ID number fails a GB 11643-1999 check; `check` names which. The number is never repeated.",
 )
+KEY_REUSED: Final = ProblemType(
+    "idempotency-key-reused",
+    422,
+    "Idempotency key reused",
+    "The `Idempotency-Key` already stands for a different request from this key's holder; "
+    "a retry must repeat the request exactly, a new request needs a new key.",
+)
 INVALID_REQUEST: Final = ProblemType(
     "invalid-request",
     422,
@@ -161,6 +169,7 @@ PROBLEM_TYPES: Final[tuple[ProblemType, ...]] = (
     CHANNEL_NOT_ALLOWED,
     UNKNOWN_NAME,
     INVALID_IDENTITY,
+    KEY_REUSED,
     INVALID_REQUEST,
     VALIDATION_ERROR,
     NOT_FOUND,
@@ -210,6 +219,8 @@ def refusal_problem(error: WorkflowError, request_id: str) -> Problem:
                 channel=error.channel,
                 permitted_channels=list(error.permitted),
             )
+        case KeyReused():
+            return Problem(**_head(KEY_REUSED), **common)
         case UnknownName():
             return UnknownNameProblem(**_head(UNKNOWN_NAME), **common, valid=list(error.valid))
         case InvalidIdentity():

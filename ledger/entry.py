@@ -56,6 +56,8 @@ class Draft:
     evidence: Mapping[str, EvidenceValue]
     definition_version: str
     idempotency_key: str | None = None
+    fingerprint: str | None = None
+    """A digest of the request behind an idempotent draft; kept in its receipt, not hashed."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,10 +3,16 @@
 ::
 
     LedgerError
-    └── VersionConflict     the card's version moved: another writer got there first
+    ├── VersionConflict     the card's version moved: another writer got there first
+    └── DuplicateRequest    a live receipt already holds that actor's idempotency key
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ledger.store import Receipt
 
 
 class LedgerError(Exception):
@@ -21,3 +27,11 @@ class VersionConflict(LedgerError):
         self.card_id = card_id
         self.expected = expected
         self.actual = actual
+
+
+class DuplicateRequest(LedgerError):
+    """The actor already used the idempotency key: the receipt says what it wrote."""
+
+    def __init__(self, receipt: Receipt) -> None:
+        super().__init__(f"{receipt.actor} already used idempotency key {receipt.key!r}")
+        self.receipt = receipt

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from ledger.entry import GENESIS_HASH, Draft, Entry
-from ledger.errors import VersionConflict
-from ledger.store import Head, Person, Tip, Unreadable
+from ledger.errors import DuplicateRequest, VersionConflict
+from ledger.store import RECEIPT_WINDOW, Head, Person, Receipt, Tip, Unreadable
 
 
 def _now() -> datetime:
@@ -18,12 +18,16 @@ def _now() -> datetime:
 class MemoryLedger:
     """A ledger held in lists and dicts behind one lock."""
 
-    def __init__(self, *, clock: Callable[[], datetime] = _now) -> None:
+    def __init__(
+        self, *, clock: Callable[[], datetime] = _now, receipt_window: timedelta = RECEIPT_WINDOW
+    ) -> None:
         self._clock = clock
+        self._receipt_window = receipt_window
         self._lock = threading.Lock()
         self._entries: list[Entry] = []
         self._heads: dict[str, Head] = {}
         self._persons: dict[str, Person] = {}
+        self._receipts: dict[tuple[str, str], Receipt] = {}
 
     def append(self, drafts: Sequence[Draft], *, persons: Sequence[Person] = ()) -> list[Entry]:
         with self._lock:
@@ -31,14 +35,23 @@ class MemoryLedger:
             prev = self._entries[-1].hash if self._entries else GENESIS_HASH
             seq = len(self._entries)
             recorded_at = self._clock()
+            receipts: dict[tuple[str, str], Receipt] = {}
             sealed: list[Entry] = []
             for draft in drafts:
+                if draft.idempotency_key is not None:
+                    held = self._live_receipt(draft.actor, draft.idempotency_key) or (
+                        receipts.get((draft.actor, draft.idempotency_key))
+                    )
+                    if held is not None:
+                        raise DuplicateRequest(held)
                 current = heads.get(draft.card_id)
                 actual = current.version if current else 0
                 if draft.version != actual + 1:
                     raise VersionConflict(draft.card_id, expected=draft.version - 1, actual=actual)
                 seq += 1
                 entry = Entry.seal(draft, seq=seq, recorded_at=recorded_at, prev_hash=prev)
+                if draft.idempotency_key is not None:
+                    receipts[draft.actor, draft.idempotency_key] = Receipt.of(draft, entry)
                 heads[draft.card_id] = Head(
                     draft.card_id, draft.version, draft.to_state, seq, draft.subject
                 )
@@ -46,6 +59,7 @@ class MemoryLedger:
                 prev = entry.hash
             self._entries.extend(sealed)
             self._heads = heads
+            self._receipts.update(receipts)
             self._persons.update((person.ref, person) for person in persons)
             return sealed
 
@@ -71,3 +85,13 @@ class MemoryLedger:
 
     def person(self, ref: str) -> Person | None:
         return self._persons.get(ref)
+
+    def receipt(self, actor: str, key: str) -> Receipt | None:
+        with self._lock:
+            return self._live_receipt(actor, key)
+
+    def _live_receipt(self, actor: str, key: str) -> Receipt | None:
+        held = self._receipts.get((actor, key))
+        if held is None or held.recorded_at < self._clock() - self._receipt_window:
+            return None
+        return held

@@ -14,8 +14,11 @@ owner who drops the triggers first is caught by ``ledger.verify``.
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -32,6 +35,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    delete,
     event,
     insert,
     select,
@@ -44,8 +48,8 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.types import TypeDecorator
 
 from ledger.entry import GENESIS_HASH, Draft, Entry
-from ledger.errors import LedgerError, VersionConflict
-from ledger.store import Head, Person, Tip, Unreadable
+from ledger.errors import DuplicateRequest, LedgerError, VersionConflict
+from ledger.store import RECEIPT_WINDOW, Head, Person, Receipt, Tip, Unreadable
 
 # Engines hide bound parameters from error messages: an apply's parameters carry a
 # person's name and ID number, which must never reach a log line.
@@ -118,6 +122,20 @@ tip_table = Table(
     Column("schema_version", Integer, nullable=False),
 )
 
+receipts_table = Table(
+    "ledger_receipts",
+    metadata,
+    Column("actor", String(128), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("card_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Index("ledger_receipts_actor_key", "actor", "key"),
+    Index("ledger_receipts_recorded_at", "recorded_at"),
+)
+
 persons_table = Table(
     "persons",
     metadata,
@@ -172,9 +190,16 @@ def _now() -> datetime:
 class SqlLedger:
     """A ledger in a relational database, reached through SQLAlchemy Core."""
 
-    def __init__(self, url: str, *, clock: Callable[[], datetime] = _now) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Callable[[], datetime] = _now,
+        receipt_window: timedelta = RECEIPT_WINDOW,
+    ) -> None:
         self.url = normalise_url(url)
         self._clock = clock
+        self._receipt_window = receipt_window
         self.engine = _engine(self.url)
         self._writer = self.engine.execution_options(cardflow_write=True)
 
@@ -210,14 +235,21 @@ class SqlLedger:
                 .where(tip_table.c.id == 1)
                 .with_for_update()
             ).one()
+            now = self._clock()
+            self._refuse_duplicates(conn, drafts, now)
             current = _versions(conn, {draft.card_id for draft in drafts})
-            sealed = _seal(drafts, current, seq=tip.size, prev_hash=tip.hash, now=self._clock())
-            recorded_at = sealed[0].recorded_at if sealed else self._clock()
+            sealed = _seal(drafts, current, seq=tip.size, prev_hash=tip.hash, now=now)
+            recorded_at = now
+            receipts = [
+                Receipt.of(d, e) for d, e in zip(drafts, sealed, strict=True) if d.idempotency_key
+            ]
             if persons:
                 conn.execute(insert(persons_table), [_person_row(p, recorded_at) for p in persons])
             if sealed:
                 conn.execute(insert(entries_table), [_entry_row(entry) for entry in sealed])
                 _move_heads(conn, sealed, current)
+                if receipts:
+                    conn.execute(insert(receipts_table), [asdict(r) for r in receipts])
                 conn.execute(
                     update(tip_table)
                     .where(tip_table.c.id == 1)
@@ -273,6 +305,45 @@ class SqlLedger:
             row = conn.execute(select(tip_table.c.size, tip_table.c.hash)).one()
         return Tip(row.size, row.hash)
 
+    def receipt(self, actor: str, key: str) -> Receipt | None:
+        with self.engine.connect() as conn:
+            return self._live_receipt(conn, actor, key, self._clock())
+
+    def _live_receipt(
+        self, conn: Connection, actor: str, key: str, now: datetime
+    ) -> Receipt | None:
+        row = conn.execute(
+            select(receipts_table)
+            .where(
+                receipts_table.c.actor == actor,
+                receipts_table.c.key == key,
+                receipts_table.c.recorded_at >= now - self._receipt_window,
+            )
+            .order_by(receipts_table.c.seq.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else Receipt(**row._mapping)
+
+    def _refuse_duplicates(self, conn: Connection, drafts: Sequence[Draft], now: datetime) -> None:
+        """Raise ``DuplicateRequest`` if an idempotent draft's key is already held.
+
+        Runs under the tip lock and before the version check, so of concurrent retries
+        the first writes and every other hears of its receipt, never of a conflict.
+        Receipts past the window are cleared on the way.
+        """
+        keyed = [(d.actor, d.idempotency_key) for d in drafts if d.idempotency_key is not None]
+        if not keyed:
+            return
+        conn.execute(
+            delete(receipts_table).where(receipts_table.c.recorded_at < now - self._receipt_window)
+        )
+        for actor, key in keyed:
+            held = self._live_receipt(conn, actor, key, now)
+            if held is not None:
+                raise DuplicateRequest(held)
+        if len(set(keyed)) < len(keyed):
+            raise LedgerError("one idempotency key used twice in one append")
+
     def person(self, ref: str) -> Person | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(persons_table).where(persons_table.c.ref == ref)).first()
@@ -297,7 +368,7 @@ def _engine(url: str) -> Engine:
         # writers can say BEGIN IMMEDIATE and readers keep WAL's non-blocking reads.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _into_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -307,6 +378,21 @@ def _engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _into_wal(cursor: Any) -> None:
+    """Switch the file to WAL. The switch takes an exclusive lock and, unlike other
+    statements, answers "locked" at once instead of waiting, so a new file opened by
+    several processes together needs a few tries; once in WAL, a file stays so."""
+    for _attempt in range(100):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as busy:
+            if "locked" not in str(busy):
+                raise
+            time.sleep(0.05)
+    cursor.execute("PRAGMA journal_mode=WAL")
 
 
 def _insert_ignoring_conflict(dialect: str, row: dict[str, Any]) -> Any:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Final, Protocol
 
 from ledger.entry import Draft, Entry
 
@@ -35,6 +36,41 @@ class Person:
 
 
 @dataclass(frozen=True, slots=True)
+class Receipt:
+    """What an idempotent write left behind: enough to answer its retry with the same result.
+
+    A receipt is kept for the ledger's receipt window (a day by default); after that the
+    key may be used again.
+    """
+
+    actor: str
+    key: str
+    fingerprint: str
+    card_id: str
+    version: int
+    seq: int
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, draft: Draft, entry: Entry) -> Receipt:
+        """The receipt an idempotent ``draft`` leaves once sealed as ``entry``."""
+        assert draft.idempotency_key is not None
+        return cls(
+            actor=draft.actor,
+            key=draft.idempotency_key,
+            fingerprint=draft.fingerprint or "",
+            card_id=entry.card_id,
+            version=entry.version,
+            seq=entry.seq,
+            recorded_at=entry.recorded_at,
+        )
+
+
+RECEIPT_WINDOW: Final = timedelta(days=1)
+"""How long a receipt answers retries, unless an adapter is given another window."""
+
+
+@dataclass(frozen=True, slots=True)
 class Unreadable:
     """A stored row that no longer decodes as an entry: damage for ``verify`` to report."""
 
@@ -58,6 +94,9 @@ class Ledger(Protocol):
       of concurrent writers;
     * a draft whose ``version`` is not the card's next raises ``VersionConflict``,
       so two writers racing on one card can never both win;
+    * a draft carrying an idempotency key leaves a ``Receipt`` in the same transaction;
+      a draft whose actor already holds a live receipt for that key raises
+      ``DuplicateRequest`` and nothing is written, so concurrent retries write once;
     * entries are returned oldest first.
     """
 
@@ -91,4 +130,8 @@ class Ledger(Protocol):
 
     def person(self, ref: str) -> Person | None:
         """The personal data behind ``ref``, if it is still held."""
+        ...
+
+    def receipt(self, actor: str, key: str) -> Receipt | None:
+        """The live receipt of ``actor``'s idempotency ``key``, if any."""
         ...

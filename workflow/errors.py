@@ -7,6 +7,7 @@
     ├── InvalidRequest          the request itself is malformed
     │   ├── UnknownName         an event, channel or presenter cardflow does not know
     │   ├── InvalidIdentity     an ID number that fails its check
+    │   ├── KeyReused           an idempotency key sent again with a different request
     │   └── InvalidEvidence     evidence missing, unknown, or of the wrong form
     ├── ChannelNotAllowed       that channel never carries that event (or not for an agent)
     ├── NotPermitted            the caller's role or channels do not allow the request
@@ -60,6 +61,17 @@ class InvalidIdentity(InvalidRequest):
     def __init__(self, check: str, detail: str) -> None:
         super().__init__(detail)
         self.check = check
+
+
+class KeyReused(InvalidRequest):
+    """The caller's idempotency key already stands for a different request."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"idempotency key {key!r} was used for a different request; "
+            "use a new key for a new request"
+        )
+        self.key = key
 
 
 class InvalidEvidence(InvalidRequest):

@@ -7,22 +7,26 @@ resulting entry -- the card's head moves in the same transaction.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Final
 
 import structlog
 
 from ledger.entry import Draft, Entry
-from ledger.errors import VersionConflict
+from ledger.errors import DuplicateRequest, VersionConflict
 from ledger.store import Head, Ledger, Person
 from ledger.verify import Report, verify
 from workflow.definition import DEFINITION_VERSION, ROLE_CHANNELS
 from workflow.errors import (
     CardNotFound,
+    Conflict,
     InvalidRequest,
+    KeyReused,
     NotPermitted,
     StaleVersion,
     WorkflowError,
@@ -134,6 +138,20 @@ def issued_reference(key: str, card_id: str, version: int) -> str:
     return f"{initials}-{card_id.replace('-', '')[:8].upper()}-{version}"
 
 
+def _fingerprint(step: Step, *, target: Mapping[str, object]) -> str:
+    """A digest of everything a request asks for, to tell a retry from a new request."""
+    asked = {
+        "event": step.event,
+        "channel": step.channel,
+        "presenter": step.presenter,
+        "evidence": dict(step.evidence),
+        "occurred_at": None if step.occurred_at is None else step.occurred_at.isoformat(),
+        **target,
+    }
+    encoded = json.dumps(asked, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -157,7 +175,58 @@ class CardService:
         self._new_id = new_id
 
     def apply(self, applicant: Applicant, step: Step) -> Card:
-        """Open a card in ``applied`` for ``applicant``; the person goes to the person store."""
+        """Open a card in ``applied`` for ``applicant``; the person goes to the person store.
+
+        With an idempotency key, a retry of the same application answers with the card
+        the first one opened, and opens no other.
+        """
+        fingerprint = _fingerprint(step, target={"applicant": asdict(applicant)})
+        return self._once(step, fingerprint, lambda: self._apply(applicant, step, fingerprint))
+
+    def transition(self, card_id: str, step: Step, *, expected_version: int | None = None) -> Card:
+        """Move the card one step, or raise the refusal that says why not.
+
+        Without ``expected_version`` a lost race is retried against the card's new
+        state, so the caller hears the real reason (usually: no longer allowed). With an
+        idempotency key, a retry of the same request answers as the first did.
+        """
+        fingerprint = _fingerprint(
+            step, target={"card_id": card_id, "expected_version": expected_version}
+        )
+        return self._once(
+            step,
+            fingerprint,
+            lambda: self._transition(card_id, step, expected_version, fingerprint),
+        )
+
+    def _once(self, step: Step, fingerprint: str, act: Callable[[], Card]) -> Card:
+        """``act`` once per idempotency key: later calls are answered from its receipt."""
+        key = step.idempotency_key
+        if key is None:
+            return act()
+        step.actor.authorise(step.channel)
+        receipt = self.ledger.receipt(step.actor.name, key)
+        if receipt is None:
+            try:
+                return act()
+            except DuplicateRequest as raced:
+                receipt = raced.receipt
+            except Conflict:
+                # A concurrent retry may have written between our look and our read of
+                # the card, leaving it where this request would refuse to move it.
+                receipt = self.ledger.receipt(step.actor.name, key)
+                if receipt is None:
+                    raise
+        if receipt.fingerprint != fingerprint:
+            raise KeyReused(key)
+        (entry,) = (
+            e for e in self.ledger.entries_for(receipt.card_id) if e.version == receipt.version
+        )
+        state = State(entry.to_state)
+        log.info("request replayed", card_id=entry.card_id, seq=entry.seq, outcome="replayed")
+        return Card(entry.card_id, state, entry.version, entry.seq, allowed_events(state))
+
+    def _apply(self, applicant: Applicant, step: Step, fingerprint: str) -> Card:
         card_id = self._new_id()
         logger = log.bind(card_id=card_id, transition=str(step.event), channel=str(step.channel))
         try:
@@ -182,7 +251,7 @@ class CardService:
                 name=applicant.name.strip(),
                 details=applicant.details(),
             )
-            draft = self._draft(card_id, 1, person.ref, decision, step, now)
+            draft = self._draft(card_id, 1, person.ref, decision, step, now, fingerprint)
             (entry,) = self.ledger.append([draft], persons=[person])
         except WorkflowError as refused:
             logger.info("transition refused", outcome="refused", reason=type(refused).__name__)
@@ -192,12 +261,9 @@ class CardService:
         )
         return Card(card_id, decision.to_state, 1, entry.seq, allowed_events(decision.to_state))
 
-    def transition(self, card_id: str, step: Step, *, expected_version: int | None = None) -> Card:
-        """Move the card one step, or raise the refusal that says why not.
-
-        Without ``expected_version`` a lost race is retried against the card's new
-        state, so the caller hears the real reason (usually: no longer allowed).
-        """
+    def _transition(
+        self, card_id: str, step: Step, expected_version: int | None, fingerprint: str
+    ) -> Card:
         logger = log.bind(card_id=card_id, transition=str(step.event), channel=str(step.channel))
         try:
             step.actor.authorise(step.channel)
@@ -215,7 +281,13 @@ class CardService:
                     evidence=step.evidence,
                 )
                 draft = self._draft(
-                    card_id, head.version + 1, head.subject, decision, step, self._clock()
+                    card_id,
+                    head.version + 1,
+                    head.subject,
+                    decision,
+                    step,
+                    self._clock(),
+                    fingerprint,
                 )
                 try:
                     (entry,) = self.ledger.append([draft])
@@ -279,6 +351,7 @@ class CardService:
         decision: Decision,
         step: Step,
         now: datetime,
+        fingerprint: str,
     ) -> Draft:
         occurred_at = step.occurred_at or now
         if occurred_at.tzinfo is None:
@@ -304,4 +377,5 @@ class CardService:
             },
             definition_version=DEFINITION_VERSION,
             idempotency_key=step.idempotency_key,
+            fingerprint=fingerprint if step.idempotency_key else None,
         )

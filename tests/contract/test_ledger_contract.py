@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from ledger.entry import GENESIS_HASH, Entry
-from ledger.errors import VersionConflict
-from ledger.store import Head, Person, Tip
+from ledger.errors import DuplicateRequest, LedgerError, VersionConflict
+from ledger.store import Head, Person, Receipt, Tip
 from ledger.verify import verify
 from tests.contract.helpers import draft
 
@@ -137,3 +137,40 @@ class TestVerify:
         report = verify(ledger)
         assert report.ok, report.problems
         assert (report.entries, report.cards, report.first_bad_seq) == (3, 2, None)
+
+
+class TestReceipts:
+    """An idempotent draft leaves a receipt; the same actor's key cannot write twice."""
+
+    def test_the_receipt_names_the_entry(self, ledger, clock):
+        (entry,) = ledger.append([draft("a", 1, idempotency_key="k-1", fingerprint="f1")])
+        receipt = ledger.receipt("clerk-1", "k-1")
+        assert receipt == Receipt("clerk-1", "k-1", "f1", "a", 1, entry.seq, clock.now)
+        assert ledger.receipt("clerk-1", "k-2") is None
+        assert ledger.receipt("clerk-2", "k-1") is None
+
+    def test_a_second_write_with_the_key_writes_nothing(self, ledger):
+        ledger.append([draft("a", 1, idempotency_key="k-1", fingerprint="f1")])
+        before = state_of(ledger)
+        with pytest.raises(DuplicateRequest) as duplicate:
+            ledger.append([draft("b", 1, idempotency_key="k-1", fingerprint="f2")])
+        assert duplicate.value.receipt.card_id == "a"
+        assert state_of(ledger) == before
+
+    def test_one_key_twice_in_one_append(self, ledger):
+        with pytest.raises(LedgerError):
+            ledger.append([draft("a", 1, idempotency_key="k"), draft("b", 1, idempotency_key="k")])
+        assert ledger.tip().size == 0
+
+    def test_keys_belong_to_their_actor(self, ledger):
+        ledger.append([draft("a", 1, idempotency_key="k")])
+        ledger.append([draft("b", 1, idempotency_key="k", actor="clerk-2")])
+        assert ledger.tip().size == 2
+
+    def test_a_receipt_lapses_after_a_day(self, ledger, clock):
+        ledger.append([draft("a", 1, idempotency_key="k")])
+        clock.advance(days=1, seconds=1)
+        assert ledger.receipt("clerk-1", "k") is None
+        (again,) = ledger.append([draft("b", 1, idempotency_key="k")])
+        assert ledger.receipt("clerk-1", "k").card_id == "b"
+        assert again.seq == 2
