@@ -87,12 +87,15 @@ def history(
     card_id: Annotated[str, typer.Argument(help="The card's id.")],
     url: DatabaseUrl = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+    refusals: Annotated[
+        bool, typer.Option("--refusals", help="Also show refused attempts.")
+    ] = False,
 ) -> None:
     """Show a card's history as a timeline, oldest first."""
     configure_logging(level=logging.WARNING)
     try:
         with runtime_for_command(database_url(url)) as runtime:
-            entries = runtime.service.history(card_id)
+            entries = runtime.service.history(card_id, refusals=refusals)
     except CardNotFound as missing:
         typer.echo(missing.detail, err=True)
         raise typer.Exit(2) from None
@@ -198,6 +201,12 @@ def _print_report(report: Report) -> None:
 
 
 def _timeline_line(entry: Entry) -> str:
+    if not entry.moves:
+        return (
+            f"#{entry.seq:<5} {format_timestamp(entry.occurred_at)}  REFUSED {entry.event} "
+            f"via {entry.channel} by {entry.actor} ({entry.role}) while {entry.to_state}: "
+            f"{entry.evidence.get('refused')} -- {entry.evidence.get('reason')}"
+        )
     moved = f"{entry.from_state or '(none)'} -> {entry.to_state}"
     who = f"{entry.actor} ({entry.role})" + (
         ", for the insured by an agent" if entry.presenter == "agent" else ""

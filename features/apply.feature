@@ -1,9 +1,12 @@
+# Source: seed 000 (company and individual application), seed 001 (community, bank, work unit), seed 004 (documents accepted)
 Feature: Applying for a card
   An application opens a card. Whatever the channel, the applicant shows a valid
   identity document, the completed registration form, a photo and their signature.
   An employer applying in batch also brings the unit's letter, its official seal and
-  the ID of its person in charge. The social security number is the citizen ID
-  number, and a number that fails its check is refused before anything is written.
+  the ID of its person in charge. An agent shows the originals and copies of both
+  IDs. The social security number is the citizen ID number, and a number that fails
+  its check is refused before anything is written. A refused application opens no
+  card and writes nothing.
 
   # Source: seed 000 — application through the unit or at the card management center
   # Source: seed 001 — rural residents through the village committee; individuals at the bank
@@ -16,9 +19,9 @@ Feature: Applying for a card
 
     @card_center
     Examples: at the card management center
-      | channel     | evidence                                                                                                                      |
-      | card_center | a resident ID card, the completed registration form, a photo of the applicant and the applicant's signature on the form       |
-      | card_center | a passport, the completed registration form, a photo of the applicant and the applicant's signature on the form               |
+      | channel     | evidence                                                                                                                       |
+      | card_center | a resident ID card, the completed registration form, a photo of the applicant and the applicant's signature on the form        |
+      | card_center | a passport, the completed registration form, a photo of the applicant and the applicant's signature on the form                |
       | card_center | a military officer's card, the completed registration form, a photo of the applicant and the applicant's signature on the form |
 
     @community
@@ -28,13 +31,13 @@ Feature: Applying for a card
 
     @bank_outlet
     Examples: at the bank
-      | channel     | evidence                                                                                                                                  |
+      | channel     | evidence                                                                                                                                 |
       | bank_outlet | a Hong Kong and Macao travel permit, the completed registration form, a photo of the applicant and the applicant's signature on the form |
 
     @employer
     Examples: by the employer in batch
-      | channel  | evidence                                                                                                                                                                                                                      |
-      | employer | a resident ID card, the completed registration form, a photo of the applicant, the applicant's signature on the form, the unit's letter of introduction, the unit's official seal and the ID of the unit's person in charge          |
+      | channel  | evidence                                                                                                                                                                                                                         |
+      | employer | a resident ID card, the completed registration form, a photo of the applicant, the applicant's signature on the form, the unit's letter of introduction, the unit's official seal and the ID of the unit's person in charge      |
       | employer | a resident ID card, the completed registration form, a photo of the applicant, the applicant's signature on the form, the unit's labour-security certificate, the unit's official seal and the ID of the unit's person in charge |
 
   # Source: seed 000 — the household register is a valid identity document for a child
@@ -54,7 +57,7 @@ Feature: Applying for a card
     Then it is refused for want of:
       | the original and a copy of the agent's ID          |
       | the original and a copy of the insured person's ID |
-    And the card and its history are unchanged
+    And no card is opened
 
   # Source: seed 000 — a unit's unified application needs its letter and its person in charge's ID
   # Source: seed 004 — the unit's letter of introduction or labour-security certificate
@@ -66,28 +69,45 @@ Feature: Applying for a card
       | the unit's letter of introduction or labour-security certificate |
       | the unit's official seal                                         |
       | the ID of the unit's person in charge                            |
-    And the card and its history are unchanged
+    And no card is opened
 
-  # Source: seed 000 — the registration form carries the photo and the applicant's signature
+  # Source: seed 001 — the applicant fills in the application form and signs to confirm
   @bank_outlet
   Scenario: An application without the applicant's signature is refused
     Given an applicant Zhou Min with citizen ID 11010519491231002X
     When the applicant applies through the bank_outlet channel with a resident ID card, the completed registration form and a photo of the applicant
     Then it is refused because "the applicant's signature on the form" is missing
-    And the card and its history are unchanged
+    And no card is opened
 
-  # Source: DESIGN.md — the social security number is the citizen ID number, checked by ISO 7064 MOD 11-2
+  # Source: seed 001 — the village committee hands the application over with a photo
+  @community
+  Scenario: An application without a photo is refused
+    Given an applicant Zhou Min with citizen ID 11010519491231002X
+    When the applicant applies through the community channel with a resident ID card, the completed registration form and the applicant's signature on the form
+    Then it is refused because "a photo of the applicant" is missing
+    And no card is opened
+
+  # Source: seed 002 — the social security number is the citizen ID number
+  # Source: DESIGN.md — a number whose ISO 7064 MOD 11-2 check character fails is refused
   @card_center
-  Scenario: A citizen ID with a wrong check character is refused
+  Scenario: A citizen ID with a wrong check character is refused, naming that check
     Given an applicant Zhao Lei with citizen ID 110105194912310021
     When the applicant applies through the card_center channel with a resident ID card, the completed registration form, a photo of the applicant and the applicant's signature on the form
     Then it is refused because the citizen ID fails its check character check
-    And the card and its history are unchanged
+    And no card is opened
 
-  # Source: DESIGN.md — the citizen ID number carries the holder's birth date
+  # Source: DESIGN.md — the citizen ID number follows GB 11643-1999: its birth date is a real date
   @card_center
-  Scenario: A citizen ID whose birth date never was is refused
+  Scenario: A citizen ID whose birth date never was is refused, naming that check
     Given an applicant Zhao Lei whose citizen ID gives a birth date that never was
     When the applicant applies through the card_center channel with a resident ID card, the completed registration form, a photo of the applicant and the applicant's signature on the form
     Then it is refused because the citizen ID fails its birth date check
-    And the card and its history are unchanged
+    And no card is opened
+
+  # Source: seed 004 — a foreign worker must also provide the relevant proof of work
+  @card_center @not_yet_enforced
+  Scenario: A foreign worker's application carries the relevant proof of work
+    Given an applicant Huang Jun with citizen ID 440524198001010013
+    When the applicant applies through the card_center channel with a resident ID card, the completed registration form, a photo of the applicant, the applicant's signature on the form and the relevant proof of work
+    Then the card is applied
+    And the card's application was made with the relevant proof of work

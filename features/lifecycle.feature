@@ -1,3 +1,4 @@
+# Source: seed 000 (apply, collect, activate), seed 002 (the issuing bank's card), seed 004 (review and payment slip)
 Feature: The life of a social security card
   A card is applied for, reviewed by the card management center, produced by the
   issuing bank, collected by the insured person and activated before first use.
@@ -14,6 +15,7 @@ Feature: The life of a social security card
     Then the card is applied
     When the card is reviewed through the card_center channel with staff checked the registration information
     Then the card is reviewed
+    And a payment slip for the card production fee is issued
     When the card is produced through the issuing_bank channel with production batch B2026-014
     Then the card is produced
     When the card is collected through the card_center channel with the acceptance receipt and a valid ID shown at the counter
@@ -29,8 +31,10 @@ Feature: The life of a social security card
       | activated   | bank_outlet  | activated   |
     And every step is recorded with the clerk who took it and the evidence shown
 
+  # Source: seed 001 — rural residents apply and collect through the village committee or community
   # Source: seed 004 — a rejected application is put right and reviewed again
-  @card_center @community @issuing_bank @hospital
+  # Source: seed 001 — activation by the first outpatient registration at a designated hospital
+  @community @card_center @issuing_bank @hospital
   Scenario: A rejected application, put right, goes on to activation and the history keeps the detour
     Given an applicant Zhang Wei with citizen ID 440524198001010013
     When the applicant applies through the community channel with a resident ID card, the completed registration form, a photo of the applicant and the applicant's signature on the form
@@ -51,3 +55,27 @@ Feature: The life of a social security card
       | collected   | community    | collected   |
       | activated   | hospital     | activated   |
     And every step is recorded with the clerk who took it and the evidence shown
+
+  # Source: seed 001 — at a designated pharmacy the original medical insurance card is inserted first
+  # Source: DESIGN.md — supervisors audit a card's history and must be able to trust it
+  @pharmacy
+  Scenario: A card's record also tells the attempts that were refused
+    Given a card that has been collected
+    When the card is activated through the pharmacy channel with the first purchase settled with the card
+    And the card is activated through the pharmacy channel with the original medical insurance card inserted first and the first purchase settled with the card
+    Then the card is activated
+    And the card's history tells, in order:
+      | step        | channel      | card is now |
+      | applied for | card_center  | applied     |
+      | reviewed    | card_center  | reviewed    |
+      | produced    | issuing_bank | produced    |
+      | collected   | card_center  | collected   |
+      | activated   | pharmacy     | activated   |
+    And the card's record, refused attempts included, tells in order:
+      | step        | channel      | card is now | outcome  |
+      | applied for | card_center  | applied     | accepted |
+      | reviewed    | card_center  | reviewed    | accepted |
+      | produced    | issuing_bank | produced    | accepted |
+      | collected   | card_center  | collected   | accepted |
+      | activated   | pharmacy     | collected   | refused  |
+      | activated   | pharmacy     | activated   | accepted |

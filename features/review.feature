@@ -1,8 +1,9 @@
+# Source: seed 004 (staff review the information and issue a payment slip after passing the review)
 Feature: Reviewing an application
-  Staff at the card management center check the registration information. A passing
-  review issues a payment slip for the card production fee; a failing one rejects the
-  application with its reason, and the applicant may resubmit it with corrections
-  through any channel that takes applications.
+  Staff at the card management center check the registration information themselves.
+  A passing review issues a payment slip for the card production fee; a failing one
+  rejects the application with its reason, and the applicant may resubmit it with
+  corrections through any channel that takes applications.
 
   # Source: seed 004 — staff review the information and issue a payment slip after passing
   @card_center
@@ -12,12 +13,13 @@ Feature: Reviewing an application
     Then the card is reviewed
     And a payment slip for the card production fee is issued
 
-  # Source: seed 004 — the review can fail
+  # Source: seed 004 — the review can fail; seed 000 — the insured person reviews name, ID, photo and address
   @card_center
-  Scenario Outline: A failing review rejects the application with its reason
+  Scenario Outline: A failing review rejects the application with its reason: <reason>
     Given a card that has been applied
     When the card is rejected through the card_center channel with <reason>
     Then the card is rejected
+    And it may now only be resubmitted
 
     Examples:
       | reason                          |
@@ -33,6 +35,7 @@ Feature: Reviewing an application
     When the card is rejected through the card_center channel with nothing
     Then it is refused because "the reason the review failed" is missing
     And the card and its history are unchanged
+    And the refused attempt is noted on the card's record
 
   # Source: seed 004 — the application is put right and handed in again
   Scenario Outline: A rejected application resubmitted with corrections through <channel> is applied again
@@ -57,7 +60,7 @@ Feature: Reviewing an application
 
     @employer
     Examples: by the employer, under the unit's letter and seal again
-      | channel  | corrections                                                                                                           |
+      | channel  | corrections                                                                                                                    |
       | employer | the corrected materials, the unit's letter of introduction, the unit's official seal and the ID of the unit's person in charge |
 
   # Source: seed 004 — resubmitting means correcting what failed
@@ -67,3 +70,14 @@ Feature: Reviewing an application
     When the card is resubmitted through the bank_outlet channel with nothing
     Then it is refused because "the corrected materials" is missing
     And the card and its history are unchanged
+    And the refused attempt is noted on the card's record
+
+  # Source: seed 004 — only an application that passed review goes on to production
+  @issuing_bank
+  Scenario: A rejected application is not produced until it is resubmitted and passes review
+    Given a card that has been rejected
+    When the card is produced through the issuing_bank channel with production batch B2026-020
+    Then it is refused because the card is rejected
+    And it may now only be resubmitted
+    And the card and its history are unchanged
+    And the refused attempt is noted on the card's record

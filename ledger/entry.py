@@ -29,6 +29,11 @@ from typing import Any, Final
 ENCODING: Final = "cardflow.entry/1"
 GENESIS_HASH: Final = "0" * 64
 
+TRANSITION: Final = "transition"
+"""The kind of entry that moves its card: it creates the card's next version."""
+REFUSAL: Final = "refusal"
+"""An entry that notes a refused attempt at the card's current version and moves nothing."""
+
 EvidenceValue = str | bool
 
 
@@ -36,9 +41,10 @@ EvidenceValue = str | bool
 class Draft:
     """An entry as a writer asks for it; the ledger adds sequence, time and hashes.
 
-    ``version`` is the card's version this entry creates: 1 for the entry that opens
-    a card, and one more than the card's current version after that. The ledger
-    refuses a draft whose version is not exactly the next one.
+    A ``transition`` draft names the card version it creates: 1 for the entry that
+    opens a card, one more than the current version after that. Any other kind names
+    the card's current version and moves nothing. The ledger refuses a draft whose
+    version is not exactly that.
     """
 
     card_id: str
@@ -58,6 +64,14 @@ class Draft:
     idempotency_key: str | None = None
     fingerprint: str | None = None
     """A digest of the request behind an idempotent draft; kept in its receipt, not hashed."""
+
+    @property
+    def moves(self) -> bool:
+        return self.kind == TRANSITION
+
+    def expected_version(self) -> int:
+        """The card version the ledger must hold for this draft to be written."""
+        return self.version - 1 if self.moves else self.version
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +124,10 @@ class Entry:
         )
         return replace(unsealed, hash=unsealed.computed_hash())
 
+    @property
+    def moves(self) -> bool:
+        return self.kind == TRANSITION
+
     def encode(self) -> bytes:
         """The canonical bytes of this entry (see the module docstring)."""
         return canonical(self.unhashed())
@@ -128,6 +146,8 @@ class Entry:
 def canonical(fields: Mapping[str, Any]) -> bytes:
     """Encode entry fields as ``cardflow.entry/1`` bytes."""
     document = {name: _plain(value) for name, value in fields.items()}
+    if "evidence" in fields:
+        document["evidence"] = _evidence(fields["evidence"])
     document["format"] = ENCODING
     return json.dumps(
         document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
@@ -143,7 +163,20 @@ def utc(moment: datetime) -> datetime:
 
 def format_timestamp(moment: datetime) -> str:
     """RFC 3339, UTC, microseconds, ``Z``: the one way cardflow writes a time."""
-    return utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc(moment).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def _evidence(evidence: Any) -> dict[str, EvidenceValue]:
+    """Evidence as the encoding allows it: an object of strings and booleans, nothing else."""
+    if not isinstance(evidence, Mapping):
+        raise TypeError(f"evidence is a {type(evidence).__name__}, not an object")
+    for key, value in evidence.items():
+        if not isinstance(key, str) or not isinstance(value, str | bool):
+            raise TypeError(
+                f"evidence {key!r} is a {type(value).__name__}: only strings and booleans "
+                "have a canonical encoding"
+            )
+    return dict(evidence)
 
 
 def _plain(value: Any) -> Any:

@@ -46,15 +46,18 @@ class MemoryLedger:
                         raise DuplicateRequest(held)
                 current = heads.get(draft.card_id)
                 actual = current.version if current else 0
-                if draft.version != actual + 1:
-                    raise VersionConflict(draft.card_id, expected=draft.version - 1, actual=actual)
+                if draft.expected_version() != actual or draft.version < 1:
+                    raise VersionConflict(
+                        draft.card_id, expected=draft.expected_version(), actual=actual
+                    )
                 seq += 1
                 entry = Entry.seal(draft, seq=seq, recorded_at=recorded_at, prev_hash=prev)
                 if draft.idempotency_key is not None:
                     receipts[draft.actor, draft.idempotency_key] = Receipt.of(draft, entry)
-                heads[draft.card_id] = Head(
-                    draft.card_id, draft.version, draft.to_state, seq, draft.subject
-                )
+                if draft.moves:
+                    heads[draft.card_id] = Head(
+                        draft.card_id, draft.version, draft.to_state, seq, draft.subject
+                    )
                 sealed.append(entry)
                 prev = entry.hash
             self._entries.extend(sealed)

@@ -33,7 +33,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
     create_engine,
     delete,
     event,
@@ -54,7 +53,7 @@ from ledger.store import RECEIPT_WINDOW, Head, Person, Receipt, Tip, Unreadable
 # Engines hide bound parameters from error messages: an apply's parameters carry a
 # person's name and ID number, which must never reach a log line.
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -99,7 +98,15 @@ entries_table = Table(
     Column("idempotency_key", String(255)),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
-    UniqueConstraint("card_id", "version", name="ledger_entries_card_version"),
+    Index(
+        "ledger_entries_card_version",
+        "card_id",
+        "version",
+        unique=True,
+        sqlite_where=text("kind = 'transition'"),
+        postgresql_where=text("kind = 'transition'"),
+    ),
+    Index("ledger_entries_card", "card_id", "seq"),
 )
 
 heads_table = Table(
@@ -287,8 +294,11 @@ class SqlLedger:
 
     def scan(self) -> Iterator[Entry | Unreadable]:
         query = select(*_raw_columns(self.dialect)).order_by(entries_table.c.seq)
-        with self.engine.connect() as conn:
-            for row in conn.execution_options(yield_per=1000).execute(query):
+        with (
+            self.engine.connect() as conn,
+            conn.execution_options(yield_per=1000).execute(query) as rows,
+        ):
+            for row in rows:
                 try:
                     yield _entry(row._mapping)
                 except (ValueError, TypeError, KeyError) as damage:
@@ -296,8 +306,11 @@ class SqlLedger:
 
     def heads(self) -> Iterator[Head]:
         query = select(heads_table).order_by(heads_table.c.card_id)
-        with self.engine.connect() as conn:
-            for row in conn.execution_options(yield_per=1000).execute(query):
+        with (
+            self.engine.connect() as conn,
+            conn.execution_options(yield_per=1000).execute(query) as rows,
+        ):
+            for row in rows:
                 yield Head(row.card_id, row.version, row.state, row.last_seq, row.subject)
 
     def tip(self) -> Tip:
@@ -421,8 +434,8 @@ def _seal(
     sealed: list[Entry] = []
     for draft in drafts:
         actual = versions.get(draft.card_id, 0)
-        if draft.version != actual + 1:
-            raise VersionConflict(draft.card_id, expected=draft.version - 1, actual=actual)
+        if draft.expected_version() != actual or draft.version < 1:
+            raise VersionConflict(draft.card_id, expected=draft.expected_version(), actual=actual)
         seq += 1
         entry = Entry.seal(draft, seq=seq, recorded_at=now, prev_hash=prev_hash)
         sealed.append(entry)
@@ -432,7 +445,7 @@ def _seal(
 
 
 def _move_heads(conn: Connection, sealed: Sequence[Entry], current: dict[str, int]) -> None:
-    last = {entry.card_id: entry for entry in sealed}
+    last = {entry.card_id: entry for entry in sealed if entry.moves}
     opened = [
         {
             "card_id": e.card_id,
@@ -484,8 +497,10 @@ def _raw_columns(dialect: str) -> list[Any]:
 
 def _entry(row: Any) -> Entry:
     evidence = json.loads(row["evidence"])
-    if not isinstance(evidence, dict):
-        raise TypeError("evidence is not an object")
+    if not isinstance(evidence, dict) or not all(
+        isinstance(value, str | bool) for value in evidence.values()
+    ):
+        raise TypeError("evidence is not an object of strings and booleans")
     return Entry(
         seq=int(row["seq"]),
         card_id=str(row["card_id"]),

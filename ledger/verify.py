@@ -97,6 +97,21 @@ def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> 
 
 def _replay(entry: Entry, replay: dict[str, Head], problems: list[Problem]) -> None:
     before = replay.get(entry.card_id)
+    if not entry.moves:
+        if before is None or (entry.version, entry.from_state, entry.to_state) != (
+            before.version,
+            before.state,
+            before.state,
+        ):
+            where = f"{before.state} v{before.version}" if before else "not open"
+            problems.append(
+                Problem(
+                    entry.seq,
+                    f"entry {entry.seq} notes card {entry.card_id} at {entry.to_state} "
+                    f"v{entry.version}, but the card was {where}",
+                )
+            )
+        return
     if before is None and (entry.version != 1 or entry.from_state is not None):
         problems.append(
             Problem(

@@ -114,6 +114,7 @@ class ChannelNotAllowed(WorkflowError):
         self.event = event
         self.channel = channel
         self.allowed = tuple(allowed)
+        self.reason = reason
 
 
 class NotPermitted(WorkflowError):
@@ -126,6 +127,7 @@ class NotPermitted(WorkflowError):
         self.actor = actor
         self.channel = channel
         self.permitted = tuple(permitted)
+        self.reason = reason
 
 
 class Conflict(WorkflowError):

@@ -17,18 +17,21 @@ from typing import Final
 
 import structlog
 
-from ledger.entry import Draft, Entry
+from ledger.entry import REFUSAL, TRANSITION, Draft, Entry
 from ledger.errors import DuplicateRequest, VersionConflict
 from ledger.store import Head, Ledger, Person
 from ledger.verify import Report, verify
 from workflow.definition import DEFINITION_VERSION, ROLE_CHANNELS
 from workflow.errors import (
     CardNotFound,
+    ChannelNotAllowed,
     Conflict,
+    InvalidEvidence,
     InvalidRequest,
     KeyReused,
     NotPermitted,
     StaleVersion,
+    TransitionNotAllowed,
     WorkflowError,
 )
 from workflow.identity import parse_citizen_id
@@ -41,7 +44,6 @@ CHINA_STANDARD_TIME: Final = timezone(timedelta(hours=8), "CST")
 CLOCK_SKEW: Final = timedelta(minutes=5)
 """How far in the future a channel's clock may claim an event happened."""
 _RETRIES: Final = 5
-TRANSITION: Final = "transition"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +140,26 @@ def issued_reference(key: str, card_id: str, version: int) -> str:
     return f"{initials}-{card_id.replace('-', '')[:8].upper()}-{version}"
 
 
+def refusal_evidence(refused: WorkflowError) -> dict[str, str]:
+    """What a refusal entry records: its kind, and why in cardflow's own words."""
+    kind = "".join(f"_{c.lower()}" if c.isupper() else c for c in type(refused).__name__)
+    match refused:
+        case TransitionNotAllowed():
+            why = f"not allowed from {refused.state}"
+        case StaleVersion():
+            why = f"expected version {refused.expected}, card at {refused.actual}"
+        case InvalidEvidence():
+            gaps = [f"missing: {'; '.join(refused.missing)}"] if refused.missing else []
+            gaps += [f"{len(refused.unknown)} unknown item(s)"] if refused.unknown else []
+            gaps += [f"{len(refused.malformed)} malformed item(s)"] if refused.malformed else []
+            why = ", ".join(gaps)
+        case NotPermitted() | ChannelNotAllowed():
+            why = refused.reason
+        case _:
+            why = "the request was invalid"
+    return {"refused": kind.lstrip("_"), "reason": why}
+
+
 def _fingerprint(step: Step, *, target: Mapping[str, object]) -> str:
     """A digest of everything a request asks for, to tell a retry from a new request."""
     asked = {
@@ -193,11 +215,16 @@ class CardService:
         fingerprint = _fingerprint(
             step, target={"card_id": card_id, "expected_version": expected_version}
         )
-        return self._once(
-            step,
-            fingerprint,
-            lambda: self._transition(card_id, step, expected_version, fingerprint),
-        )
+        try:
+            return self._once(
+                step,
+                fingerprint,
+                lambda: self._transition(card_id, step, expected_version, fingerprint),
+            )
+        except WorkflowError as refused:
+            if not isinstance(refused, CardNotFound):
+                self._note_refusal(card_id, step, refused)
+            raise
 
     def _once(self, step: Step, fingerprint: str, act: Callable[[], Card]) -> Card:
         """``act`` once per idempotency key: later calls are answered from its receipt."""
@@ -220,7 +247,9 @@ class CardService:
         if receipt.fingerprint != fingerprint:
             raise KeyReused(key)
         (entry,) = (
-            e for e in self.ledger.entries_for(receipt.card_id) if e.version == receipt.version
+            e
+            for e in self.ledger.entries_for(receipt.card_id)
+            if e.moves and e.version == receipt.version
         )
         state = State(entry.to_state)
         log.info("request replayed", card_id=entry.card_id, seq=entry.seq, outcome="replayed")
@@ -308,16 +337,48 @@ class CardService:
             card_id, decision.to_state, entry.version, entry.seq, allowed_events(decision.to_state)
         )
 
+    def _note_refusal(self, card_id: str, step: Step, refused: WorkflowError) -> None:
+        """Write the refused attempt to the card's history, moving nothing.
+
+        Only words cardflow chose are recorded -- never the caller's evidence, which a
+        refused request has not shown to be free of personal data.
+        """
+        for _attempt in range(_RETRIES):
+            head = self.ledger.head(card_id)
+            if head is None:
+                return
+            draft = Draft(
+                card_id=card_id,
+                version=head.version,
+                kind=REFUSAL,
+                event=str(step.event),
+                from_state=head.state,
+                to_state=head.state,
+                channel=str(step.channel),
+                actor=step.actor.name,
+                role=str(step.actor.role),
+                presenter=str(step.presenter),
+                subject=head.subject,
+                occurred_at=self._clock(),
+                evidence=refusal_evidence(refused),
+                definition_version=DEFINITION_VERSION,
+            )
+            try:
+                self.ledger.append([draft])
+            except VersionConflict:
+                continue
+            return
+
     def card(self, card_id: str) -> Card:
         """The card as it stands now."""
         return Card.from_head(self._head(card_id))
 
-    def history(self, card_id: str) -> list[Entry]:
-        """The card's ledger entries, oldest first."""
+    def history(self, card_id: str, *, refusals: bool = False) -> list[Entry]:
+        """The card's ledger entries, oldest first; refused attempts only if asked for."""
         entries = self.ledger.entries_for(card_id)
         if not entries:
             raise CardNotFound(card_id)
-        return entries
+        return entries if refusals else [entry for entry in entries if entry.moves]
 
     def feed(self, *, after: int, limit: int) -> list[Entry]:
         """The ledger in sequence order, for other systems to follow."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from api.dependencies import CurrentActor, IdempotencyKey, IfMatchVersion, Service, current_actor
 from api.problems import documented
@@ -93,9 +93,19 @@ def move_card(
 
 
 @router.get("/{card_id}/history", summary="Read a card's history", responses=documented(404))
-def read_history(card_id: str, service: Service) -> HistoryOut:
+def read_history(
+    card_id: str,
+    service: Service,
+    include_refusals: Annotated[
+        bool,
+        Query(
+            description="Also show refused attempts (entries of kind `refusal`): who tried "
+            "what, through which channel, and why it was refused."
+        ),
+    ] = False,
+) -> HistoryOut:
     """The card's ledger entries, oldest first, every field as hashed."""
-    return HistoryOut.of(card_id, service.history(card_id))
+    return HistoryOut.of(card_id, service.history(card_id, refusals=include_refusals))
 
 
 def _etag(version: int) -> str:

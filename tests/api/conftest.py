@@ -102,11 +102,12 @@ class Cards:
         return card_id
 
     def snapshot(self, card_id: str | None = None) -> tuple[object, ...]:
-        """Everything a refused request must leave untouched."""
-        tip = self.ledger.tip()
+        """Everything a refused request must leave untouched: every transition written,
+        and the card's head. (A refusal is noted on the card's record; that moves nothing.)"""
+        moves = tuple(entry for entry in self.ledger.scan() if getattr(entry, "moves", True))
         if card_id is None:
-            return (tip,)
-        return (tip, self.ledger.head(card_id), self.ledger.entries_for(card_id))
+            return (moves,)
+        return (moves, self.ledger.head(card_id))
 
 
 @pytest.fixture

@@ -136,3 +136,35 @@ class TestRequestLog:
         (line,) = [log for log in logs if log["event"] == "request"]
         assert line["principal"] == f"hotline-desk-3#{key.key_id}"
         assert token not in repr(logs)
+
+
+class TestRefusalsAudited:
+    """A supervisor sees who tried what on a card, and why it was refused."""
+
+    def test_a_pharmacy_trying_a_lost_card(self, cards, client_as):
+        card_id = cards.in_state(State.REPORTED_LOST)
+        pharmacy = client_as(Role.CLERK, [Channel.PHARMACY], name="pharmacy-0042")
+        response = pharmacy.post(
+            f"/v1/cards/{card_id}/transitions",
+            json={"event": "activate", "channel": "pharmacy", "evidence": PHARMACY_ACTIVATION},
+        )
+        problem(response, 409, "transition-not-allowed")
+        supervisor = client_as(Role.SUPERVISOR)
+        plain = supervisor.get(f"/v1/cards/{card_id}/history").json()["entries"]
+        assert {e["kind"] for e in plain} == {"transition"}
+        full = supervisor.get(
+            f"/v1/cards/{card_id}/history", params={"include_refusals": "true"}
+        ).json()["entries"]
+        noted = full[-1]
+        assert noted["kind"] == "refusal"
+        assert (noted["event"], noted["channel"], noted["to_state"]) == (
+            "activate",
+            "pharmacy",
+            "reported_lost",
+        )
+        assert noted["actor"].startswith("pharmacy-0042#")
+        assert noted["evidence"] == {
+            "refused": "transition_not_allowed",
+            "reason": "not allowed from reported_lost",
+        }
+        assert supervisor.get("/v1/ledger/verify").json()["ok"] is True

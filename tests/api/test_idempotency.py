@@ -72,7 +72,11 @@ class TestConflicts:
         for loser in losers:
             body = problem(loser, 409, "stale-version")
             assert (body["expected_version"], body["current_version"]) == (1, 2)
-        assert [e.version for e in ledger.entries_for(card_id)] == [1, 2]
+        entries = ledger.entries_for(card_id)
+        assert [e.version for e in entries if e.moves] == [1, 2]
+        noted = [e for e in entries if not e.moves]
+        assert len(noted) == 49
+        assert {e.evidence["refused"] for e in noted} == {"stale_version"}
 
     @pytest.mark.parametrize("step", HAPPY_PATH[:1])
     def test_without_a_version_the_losers_hear_why(self, cards, ledger, step):
@@ -84,7 +88,7 @@ class TestConflicts:
         )
         assert sorted(r.status_code for r in responses) == [200] + [409] * 19
         assert reached is State.REVIEWED
-        assert len(ledger.entries_for(card_id)) == 2
+        assert len([e for e in ledger.entries_for(card_id) if e.moves]) == 2
 
 
 def cards_body(**overrides):

@@ -97,6 +97,14 @@ class TestHistory:
         assert [e["version"] for e in entries] == list(range(1, len(entries) + 1))
         assert entries[0]["occurred_at"].endswith("Z")
 
+    def test_refusals_on_request(self, demo_url):
+        card_id = first_card(demo_url)
+        plain = cardflow("history", card_id, "--database-url", demo_url)
+        full = cardflow("history", card_id, "--database-url", demo_url, "--refusals")
+        assert "REFUSED" not in plain.output
+        assert "REFUSED produce via issuing_bank" in full.output
+        assert "transition_not_allowed -- not allowed from applied" in full.output
+
     def test_unknown_card(self, demo_url):
         result = runner.invoke(app, ["history", "no-such-card", "--database-url", demo_url])
         assert result.exit_code == 2

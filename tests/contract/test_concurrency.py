@@ -4,33 +4,41 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from ledger.entry import GENESIS_HASH
 from ledger.errors import VersionConflict
 from ledger.sql import SqlLedger
+from ledger.store import Tip
 from ledger.verify import verify
 from tests.contract.helpers import CLERK, TO_COLLECTED, draft, open_card
 from workflow.errors import StaleVersion, TransitionNotAllowed
 from workflow.service import CardService, Step
 from workflow.states import Channel, Event, State
 
+DEADLINE = 60.0
+"""Seconds a waiting test allows before it calls a stuck writer a failure."""
+
 
 @pytest.fixture
 def url(database_url) -> str:
+    """A database whose schema exists before any writer starts."""
     ledger = SqlLedger(database_url)
     ledger.create_schema()
     ledger.dispose()
     return database_url
 
 
-def in_threads(count: int, work) -> list[object]:
-    """Run ``work(i)`` in ``count`` threads released together; results or exceptions."""
+def in_threads(count: int, work: Callable[[int], object]) -> list[object]:
+    """Run ``work(i)`` in ``count`` threads released together; each one's result or error."""
     start = threading.Barrier(count)
 
     def run(i: int) -> object:
-        start.wait()
+        start.wait(timeout=DEADLINE)
         try:
             return work(i)
         except Exception as error:
@@ -40,48 +48,97 @@ def in_threads(count: int, work) -> list[object]:
         return list(pool.map(run, range(count)))
 
 
-def append_cards(url: str, writer: int, count: int) -> None:
+def with_ledger(url: str, work: Callable[[SqlLedger], object]) -> object:
+    """``work`` on a ledger of its own, as a separate application instance would have."""
     ledger = SqlLedger(url)
     try:
-        for i in range(count):
-            ledger.append([draft(f"w{writer}-{i}", 1)])
+        return work(ledger)
     finally:
         ledger.dispose()
 
 
-def assert_gapless(url: str, total: int) -> None:
+def append_cards(url: str, writer: int, count: int) -> list[int]:
+    """Open ``count`` cards of this writer's own, one append each; the seqs it was given."""
+    ledger = SqlLedger(url)
+    try:
+        return [ledger.append([draft(f"w{writer}-{i}", 1)])[0].seq for i in range(count)]
+    finally:
+        ledger.dispose()
+
+
+def assert_whole(url: str, total: int) -> None:
+    """Exactly ``total`` entries, numbered 1 to ``total``, a chain that verifies."""
     ledger = SqlLedger(url)
     try:
         seqs = [entry.seq for entry in ledger.scan()]
+        assert len(seqs) == total
+        assert len(set(seqs)) == total
         assert seqs == list(range(1, total + 1))
+        assert ledger.tip().size == total
         report = verify(ledger)
         assert report.ok, report.problems
+        assert report.entries == total
     finally:
         ledger.dispose()
 
 
 class TestSchema:
-    """Creating the schema from several processes at once is safe."""
+    """Creating the schema from several writers at once is safe."""
 
-    def test_concurrent_create(self, database_url):
-        def create(_: int) -> None:
-            ledger = SqlLedger(database_url)
-            try:
-                ledger.create_schema()
-            finally:
-                ledger.dispose()
+    def test_concurrent_create_on_an_empty_database(self, database_url):
+        results = in_threads(6, lambda _: with_ledger(database_url, SqlLedger.create_schema))
+        assert results == [None] * 6
+        ledger = SqlLedger(database_url)
+        try:
+            assert ledger.tip() == Tip(0, GENESIS_HASH)
+            ledger.append([draft("a", 1)])
+        finally:
+            ledger.dispose()
+        assert_whole(database_url, 1)
 
-        assert in_threads(4, create) == [None] * 4
-        assert_gapless(database_url, 0)
+    def test_concurrent_create_beside_writers(self, url):
+        def create_or_write(i: int) -> object:
+            if i % 2:
+                return with_ledger(url, SqlLedger.create_schema)
+            return append_cards(url, i, 5)
+
+        results = in_threads(6, create_or_write)
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert_whole(url, 15)
 
 
 class TestManyWriters:
     """Concurrent appends never fork, skip or repeat a sequence number."""
 
-    def test_threads(self, url):
+    def test_threads_on_distinct_cards(self, url):
         results = in_threads(8, lambda writer: append_cards(url, writer, 25))
-        assert results == [None] * 8
-        assert_gapless(url, 200)
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert all(seqs == sorted(seqs) for seqs in results)
+        assert sorted(seq for seqs in results for seq in seqs) == list(range(1, 201))
+        assert_whole(url, 200)
+
+    def test_a_batch_stays_together(self, url):
+        def batches(writer: int) -> list[list[int]]:
+            ledger = SqlLedger(url)
+            try:
+                return [
+                    [
+                        entry.seq
+                        for entry in ledger.append(
+                            [draft(f"w{writer}-{i}-{j}", 1) for j in range(3)]
+                        )
+                    ]
+                    for i in range(10)
+                ]
+            finally:
+                ledger.dispose()
+
+        results = in_threads(6, batches)
+        assert not [r for r in results if isinstance(r, Exception)], results
+        for writer in results:
+            for first, *rest in writer:
+                assert rest == [first + 1, first + 2]
+        assert_whole(url, 180)
 
     def test_processes(self, url):
         context = multiprocessing.get_context("spawn")
@@ -89,86 +146,100 @@ class TestManyWriters:
         for worker in workers:
             worker.start()
         for worker in workers:
-            worker.join(timeout=60)
+            worker.join(timeout=DEADLINE)
         assert [worker.exitcode for worker in workers] == [0, 0, 0]
-        assert_gapless(url, 90)
+        assert_whole(url, 90)
 
 
 class TestOneCard:
-    """Of many writers racing on one card, exactly one wins each version."""
+    """Of many writers racing on one card, exactly one wins."""
 
     def test_ledger_level(self, url):
-        first = SqlLedger(url)
-        first.append([draft("card", 1)])
-        first.dispose()
-
-        def second_version(_: int) -> object:
-            ledger = SqlLedger(url)
-            try:
-                return ledger.append([draft("card", 2)])
-            finally:
-                ledger.dispose()
-
-        results = in_threads(10, second_version)
-        assert sum(isinstance(r, list) for r in results) == 1
-        assert sum(isinstance(r, VersionConflict) for r in results) == 9
+        with_ledger(url, lambda ledger: ledger.append([draft("card", 1)]))
+        results = in_threads(
+            12, lambda _: with_ledger(url, lambda ledger: ledger.append([draft("card", 2)]))
+        )
+        winners = [r for r in results if isinstance(r, list)]
+        losers = [r for r in results if not isinstance(r, list)]
+        assert len(winners) == 1
+        assert all(isinstance(r, VersionConflict) for r in losers), losers
+        assert {(r.card_id, r.expected, r.actual) for r in losers} == {("card", 1, 2)}
         ledger = SqlLedger(url)
-        assert ledger.head("card").version == 2
-        ledger.dispose()
+        try:
+            assert ledger.head("card").version == 2
+            assert [e.version for e in ledger.entries_for("card")] == [1, 2]
+        finally:
+            ledger.dispose()
+        assert_whole(url, 2)
 
     def test_service_level(self, url):
-        setup = SqlLedger(url)
-        card_id = open_card(CardService(setup), steps=TO_COLLECTED[:2])
-        setup.dispose()
+        card_id = with_ledger(
+            url, lambda ledger: open_card(CardService(ledger), steps=TO_COLLECTED[:2])
+        )
         collect = Step(
             Event.COLLECT,
             Channel.CARD_CENTER,
             CLERK,
             evidence={"collection_notice": "acceptance_receipt", "valid_id": True},
         )
-
-        def collect_it(_: int) -> object:
-            ledger = SqlLedger(url)
-            try:
-                return CardService(ledger).transition(card_id, collect)
-            finally:
-                ledger.dispose()
-
-        results = in_threads(10, collect_it)
+        results = in_threads(
+            10,
+            lambda _: with_ledger(
+                url, lambda ledger: CardService(ledger).transition(card_id, collect)
+            ),
+        )
         winners = [r for r in results if not isinstance(r, Exception)]
         losers = [r for r in results if isinstance(r, Exception)]
         assert len(winners) == 1
         assert all(isinstance(r, TransitionNotAllowed | StaleVersion) for r in losers), losers
-        assert winners[0].state is State.COLLECTED
+        assert (winners[0].state, winners[0].version) == (State.COLLECTED, 4)
+
+        ledger = SqlLedger(url)
+        try:
+            head = ledger.head(card_id)
+            assert (head.state, head.version) == ("collected", 4)
+            entries = ledger.entries_for(card_id)
+            assert [e.event for e in entries if e.moves] == [
+                "apply",
+                "review",
+                "produce",
+                "collect",
+            ]
+            refused = [e for e in entries if not e.moves]
+            assert len(refused) == 9
+            assert {(e.event, e.version, e.to_state) for e in refused} == {
+                ("collect", 4, "collected")
+            }
+            report = verify(ledger)
+            assert report.ok, report.problems
+        finally:
+            ledger.dispose()
 
 
 class TestFeed:
     """A follower of the feed sees every entry exactly once, in order, while writers write."""
 
     def test_never_skips(self, url):
-        writers, per_writer = 4, 30
+        writers, per_writer = 4, 40
         total = writers * per_writer
-        done = threading.Event()
         seen: list[int] = []
 
         def follow() -> None:
             ledger = SqlLedger(url)
             try:
-                last = 0
-                while len(seen) < total:
-                    batch = ledger.entries_after(last, 7)
+                last, give_up = 0, time.monotonic() + DEADLINE
+                while last < total and time.monotonic() < give_up:
+                    batch = ledger.entries_after(last, 50)
                     seen.extend(entry.seq for entry in batch)
                     if batch:
                         last = batch[-1].seq
-                    elif done.is_set() and ledger.tip().size == last:
-                        break
             finally:
                 ledger.dispose()
 
         follower = threading.Thread(target=follow)
         follower.start()
         results = in_threads(writers, lambda w: append_cards(url, w, per_writer))
-        done.set()
-        follower.join(timeout=60)
-        assert results == [None] * writers
+        follower.join(timeout=DEADLINE)
+        assert not follower.is_alive()
+        assert not [r for r in results if isinstance(r, Exception)], results
         assert seen == list(range(1, total + 1))

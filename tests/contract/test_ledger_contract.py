@@ -2,125 +2,393 @@
 
 from __future__ import annotations
 
+import gc
+import warnings
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from ledger.entry import GENESIS_HASH, Entry
+from ledger.entry import GENESIS_HASH, REFUSAL, TRANSITION, Draft, Entry
 from ledger.errors import DuplicateRequest, LedgerError, VersionConflict
 from ledger.store import Head, Person, Receipt, Tip
 from ledger.verify import verify
-from tests.contract.helpers import draft
+
+BEIJING = timezone(timedelta(hours=8))
+OCCURRED = datetime(2026, 3, 1, 8, 0, 0, 123456, tzinfo=UTC)
+LIFE = (
+    ("apply", "applied"),
+    ("review", "reviewed"),
+    ("produce", "produced"),
+    ("collect", "collected"),
+    ("activate", "activated"),
+)
 
 
-def state_of(ledger):
-    return ledger.tip(), list(ledger.heads()), list(ledger.scan())
+def draft(card_id: str, version: int, **overrides: object) -> Draft:
+    """The transition that creates ``version`` of ``card_id``, along the usual lifecycle."""
+    event, to_state = LIFE[version - 1] if 1 <= version <= len(LIFE) else ("step", f"v{version}")
+    from_state = None if version <= 1 else draft(card_id, version - 1).to_state
+    fields: dict[str, object] = {
+        "card_id": card_id,
+        "version": version,
+        "kind": TRANSITION,
+        "event": event,
+        "from_state": from_state,
+        "to_state": to_state,
+        "channel": "card_center",
+        "actor": "clerk-1",
+        "role": "clerk",
+        "presenter": "self",
+        "subject": f"person-{card_id}",
+        "occurred_at": OCCURRED,
+        "evidence": {"information_checked": True},
+        "definition_version": "1+contract",
+    }
+    fields.update(overrides)
+    return Draft(**fields)  # type: ignore[arg-type]
+
+
+def refusal(card_id: str, version: int, state: str, **overrides: object) -> Draft:
+    """A refused attempt noted at the card's current ``version``: it moves nothing."""
+    fields: dict[str, object] = {
+        "kind": REFUSAL,
+        "event": "activate",
+        "from_state": state,
+        "to_state": state,
+        "evidence": {"refused": "transition_not_allowed", "reason": f"not allowed from {state}"},
+    }
+    fields.update(overrides)
+    return draft(card_id, version, **fields)
+
+
+def snapshot(ledger) -> tuple[object, ...]:
+    """Everything an append could change, to show that a refused one changed nothing."""
+    return (
+        ledger.tip(),
+        list(ledger.heads()),
+        list(ledger.scan()),
+        ledger.entries_after(0, 1000),
+        {card: ledger.entries_for(card) for card in ("a", "b", "c")},
+    )
 
 
 class TestAppend:
     """Append seals drafts into a gapless chain."""
 
-    def test_sequence_starts_at_one_and_links(self, ledger):
+    def test_the_first_entry_opens_the_chain(self, ledger):
+        (entry,) = ledger.append([draft("a", 1)])
+        assert entry.seq == 1
+        assert entry.prev_hash == GENESIS_HASH
+        assert entry.hash == entry.computed_hash()
+
+    def test_sequence_numbers_are_gapless_and_linked_across_appends(self, ledger):
         entries = ledger.append([draft("a", 1), draft("b", 1)])
         entries += ledger.append([draft("a", 2)])
-        assert [e.seq for e in entries] == [1, 2, 3]
+        entries += ledger.append([draft("c", 1), draft("b", 2), draft("a", 3)])
+        assert [e.seq for e in entries] == [1, 2, 3, 4, 5, 6]
         assert entries[0].prev_hash == GENESIS_HASH
         assert [e.prev_hash for e in entries[1:]] == [e.hash for e in entries[:-1]]
         assert all(e.hash == e.computed_hash() for e in entries)
+        assert len({e.hash for e in entries}) == len(entries)
 
-    def test_recorded_at_comes_from_the_clock(self, ledger, clock):
-        clock.now = datetime(2026, 3, 2, 9, 30, 1, 654321, tzinfo=UTC)
-        (entry,) = ledger.append([draft("a", 1)])
-        assert entry.recorded_at == clock.now
-        assert ledger.entries_for("a")[0].recorded_at == clock.now
+    def test_sealed_entries_carry_the_drafts_fields(self, ledger):
+        asked = draft("a", 1, idempotency_key="k-1", fingerprint="f-1")
+        (entry,) = ledger.append([asked])
+        assert (
+            entry.card_id,
+            entry.version,
+            entry.kind,
+            entry.event,
+            entry.from_state,
+            entry.to_state,
+            entry.channel,
+            entry.actor,
+            entry.role,
+            entry.presenter,
+            entry.subject,
+            entry.occurred_at,
+            dict(entry.evidence),
+            entry.definition_version,
+            entry.idempotency_key,
+        ) == (
+            asked.card_id,
+            asked.version,
+            asked.kind,
+            asked.event,
+            asked.from_state,
+            asked.to_state,
+            asked.channel,
+            asked.actor,
+            asked.role,
+            asked.presenter,
+            asked.subject,
+            asked.occurred_at,
+            dict(asked.evidence),
+            asked.definition_version,
+            asked.idempotency_key,
+        )
 
-    def test_occurred_at_round_trips_in_utc(self, ledger):
-        beijing = timezone(timedelta(hours=8))
-        claimed = datetime(2026, 3, 1, 16, 0, 0, 7, tzinfo=beijing)
-        ledger.append([draft("a", 1, occurred_at=claimed)])
+    def test_what_append_returns_is_what_is_stored(self, ledger):
+        written = ledger.append([draft("a", 1), draft("b", 1), draft("a", 2)])
+        assert ledger.entries_after(0, 10) == written
+        assert all(isinstance(e, Entry) for e in written)
+
+    def test_several_drafts_for_one_card_in_one_append(self, ledger):
+        entries = ledger.append([draft("a", 1), draft("a", 2), draft("a", 3)])
+        assert [(e.seq, e.version, e.to_state) for e in entries] == [
+            (1, 1, "applied"),
+            (2, 2, "reviewed"),
+            (3, 3, "produced"),
+        ]
+        assert ledger.head("a") == Head("a", 3, "produced", 3, "person-a")
+        assert verify(ledger).ok
+
+    def test_one_append_shares_one_recorded_at(self, ledger, clock):
+        entries = ledger.append([draft("a", 1), draft("b", 1)])
+        assert {e.recorded_at for e in entries} == {clock.now}
+
+    def test_nothing_to_append(self, ledger):
+        assert ledger.append([]) == []
+        assert ledger.tip() == Tip(0, GENESIS_HASH)
+
+
+class TestTime:
+    """Times come back in UTC to the microsecond, whatever the backend."""
+
+    @pytest.mark.parametrize("microsecond", [654321, 1, 999999, 0])
+    def test_recorded_at_comes_from_the_clock(self, ledger, clock, microsecond):
+        clock.now = datetime(2026, 3, 2, 9, 30, 1, microsecond, tzinfo=UTC)
+        (written,) = ledger.append([draft("a", 1)])
         (stored,) = ledger.entries_for("a")
-        assert stored.occurred_at == claimed
-        assert stored.occurred_at.tzinfo == UTC
-        assert stored.occurred_at.hour == 8
-        assert stored.occurred_at.microsecond == 7
+        for entry in (written, stored, *ledger.entries_after(0, 1), *ledger.scan()):
+            assert entry.recorded_at == clock.now
+            assert entry.recorded_at.tzinfo == UTC
+            assert entry.recorded_at.microsecond == microsecond
 
-    def test_evidence_round_trips(self, ledger):
-        evidence = {"production_batch": "批次-7", "unit_seal": True, "photo": False}
+    def test_a_clock_in_another_zone_is_recorded_in_utc(self, ledger, clock):
+        clock.now = datetime(2026, 3, 2, 17, 30, 1, 250000, tzinfo=BEIJING)
+        ledger.append([draft("a", 1)])
+        (stored,) = ledger.entries_for("a")
+        assert stored.recorded_at == datetime(2026, 3, 2, 9, 30, 1, 250000, tzinfo=UTC)
+        assert stored.recorded_at.tzinfo == UTC
+
+    def test_occurred_at_round_trips_exactly(self, ledger):
+        ledger.append([draft("a", 1, occurred_at=OCCURRED)])
+        (stored,) = ledger.entries_for("a")
+        assert stored.occurred_at == OCCURRED
+        assert stored.occurred_at.tzinfo == UTC
+        assert stored.occurred_at.microsecond == 123456
+
+    def test_occurred_at_in_another_zone_is_kept_in_utc(self, ledger):
+        claimed = datetime(2026, 3, 1, 16, 0, 0, 7, tzinfo=BEIJING)
+        (written,) = ledger.append([draft("a", 1, occurred_at=claimed)])
+        (stored,) = ledger.entries_for("a")
+        for entry in (written, stored):
+            assert entry.occurred_at == claimed
+            assert entry.occurred_at.tzinfo == UTC
+            assert (entry.occurred_at.day, entry.occurred_at.hour) == (1, 8)
+            assert entry.occurred_at.microsecond == 7
+        assert stored.hash == stored.computed_hash()
+
+
+class TestEvidence:
+    """Evidence comes back exactly as it was written, and still matches its hash."""
+
+    @pytest.mark.parametrize(
+        "evidence",
+        [
+            {"production_batch": "B2026-03"},
+            {"photo": True, "applicant_signature": False},
+            {"production_batch": "批次-7", "备注": "已核对 ✓", "unit_seal": True},
+            {"collection_notice": 'say "hi"\\ \n\t'},
+            {},
+        ],
+        ids=["strings", "booleans", "non-ascii", "quotes-and-escapes", "empty"],
+    )
+    def test_round_trip(self, ledger, evidence):
         (written,) = ledger.append([draft("a", 1, evidence=evidence)])
         (stored,) = ledger.entries_for("a")
-        assert stored.evidence == evidence
+        assert dict(stored.evidence) == evidence
+        assert {k: type(v) for k, v in stored.evidence.items()} == {
+            k: type(v) for k, v in evidence.items()
+        }
         assert stored == written
         assert stored.computed_hash() == stored.hash
 
-    def test_several_steps_of_one_card_in_one_append(self, ledger):
-        entries = ledger.append([draft("a", 1), draft("a", 2), draft("a", 3, to_state="x")])
-        assert [e.version for e in entries] == [1, 2, 3]
-        assert ledger.head("a") == Head("a", 3, "x", 3, "person-a")
 
+class TestHead:
+    """A card's head follows its last transition; the ledger never interprets it."""
 
-class TestVersionConflict:
-    """A draft that is not the card's next version is refused and writes nothing."""
-
-    @pytest.mark.parametrize("version", [1, 3])
-    def test_refused(self, ledger, version):
-        ledger.append([draft("a", 1)])
-        before = state_of(ledger)
-        with pytest.raises(VersionConflict) as refused:
-            ledger.append([draft("a", version)])
-        assert (refused.value.card_id, refused.value.actual) == ("a", 1)
-        assert refused.value.expected == version - 1
-        assert state_of(ledger) == before
-
-    def test_a_new_card_must_start_at_one(self, ledger):
-        with pytest.raises(VersionConflict):
-            ledger.append([draft("a", 2)])
-        assert ledger.tip() == Tip(0, GENESIS_HASH)
-
-    def test_all_or_nothing(self, ledger):
-        ledger.append([draft("a", 1)])
-        before = state_of(ledger)
-        person = Person("p-1", "11010519491231002X", "Li Lei", {})
-        with pytest.raises(VersionConflict):
-            ledger.append([draft("b", 1), draft("a", 1)], persons=[person])
-        assert state_of(ledger) == before
-        assert ledger.head("b") is None
-        assert ledger.person("p-1") is None
-
-
-class TestReading:
-    """Heads, a card's entries and the feed read back what was written, in order."""
-
-    def test_head(self, ledger):
+    def test_head_after_appends(self, ledger):
         ledger.append([draft("a", 1), draft("b", 1)])
         (second,) = ledger.append([draft("a", 2)])
         assert ledger.head("a") == Head("a", 2, "reviewed", second.seq, "person-a")
+        assert ledger.head("b") == Head("b", 1, "applied", 2, "person-b")
+
+    def test_the_state_is_whatever_label_the_last_entry_gave(self, ledger):
+        ledger.append([draft("a", 1, to_state="anything at all", subject="ref-9")])
+        assert ledger.head("a") == Head("a", 1, "anything at all", 1, "ref-9")
+
+    def test_an_unknown_card_has_no_head(self, ledger):
         assert ledger.head("nobody") is None
-        assert [h.card_id for h in ledger.heads()] == ["a", "b"]
+        ledger.append([draft("a", 1)])
+        assert ledger.head("nobody") is None
+
+    def test_heads_in_card_id_order(self, ledger):
+        ledger.append([draft("c", 1), draft("a", 1), draft("b", 1), draft("a", 2)])
+        assert [(h.card_id, h.version) for h in ledger.heads()] == [("a", 2), ("b", 1), ("c", 1)]
+
+
+class TestReading:
+    """A card's entries, the feed and the scan come back oldest first."""
 
     def test_entries_for_one_card_oldest_first(self, ledger):
-        ledger.append([draft("a", 1), draft("b", 1), draft("a", 2)])
-        assert [(e.card_id, e.version) for e in ledger.entries_for("a")] == [("a", 1), ("a", 2)]
+        ledger.append([draft("a", 1), draft("b", 1)])
+        ledger.append([draft("a", 2), draft("b", 2)])
+        ledger.append([draft("a", 3)])
+        assert [(e.card_id, e.version, e.seq) for e in ledger.entries_for("a")] == [
+            ("a", 1, 1),
+            ("a", 2, 3),
+            ("a", 3, 5),
+        ]
+        assert [e.card_id for e in ledger.entries_for("b")] == ["b", "b"]
         assert ledger.entries_for("nobody") == []
 
-    def test_entries_after_pages(self, ledger):
+    def test_entries_after_pages_through_the_ledger(self, ledger):
         ledger.append([draft(f"c{i}", 1) for i in range(5)])
         assert [e.seq for e in ledger.entries_after(0, 2)] == [1, 2]
         assert [e.seq for e in ledger.entries_after(2, 2)] == [3, 4]
-        assert [e.seq for e in ledger.entries_after(4, 10)] == [5]
-        assert ledger.entries_after(5, 10) == []
-        assert ledger.entries_after(0, 0) == []
+        assert [e.seq for e in ledger.entries_after(4, 2)] == [5]
+        assert [e.seq for e in ledger.entries_after(0, 100)] == [1, 2, 3, 4, 5]
 
-    def test_scan_and_tip(self, ledger):
-        entries = ledger.append([draft(f"c{i}", 1) for i in range(3)])
+    @pytest.mark.parametrize(("after", "limit"), [(5, 10), (99, 10), (0, 0), (2, 0)])
+    def test_entries_after_may_be_empty(self, ledger, after, limit):
+        ledger.append([draft(f"c{i}", 1) for i in range(5)])
+        assert ledger.entries_after(after, limit) == []
+
+    def test_an_empty_ledger(self, ledger):
+        assert ledger.entries_after(0, 10) == []
+        assert list(ledger.scan()) == []
+        assert list(ledger.heads()) == []
+        assert ledger.tip() == Tip(0, GENESIS_HASH)
+
+    def test_scan_yields_every_entry_in_order(self, ledger):
+        entries = ledger.append([draft("a", 1), draft("b", 1)])
+        entries += ledger.append([draft("a", 2)])
         assert list(ledger.scan()) == entries
-        assert ledger.tip() == Tip(3, entries[-1].hash)
-        assert isinstance(entries[0], Entry)
 
-    def test_persons(self, ledger):
+    @pytest.mark.parametrize("reader", ["scan", "heads"])
+    def test_a_reader_stopped_early_lets_go_of_its_cursor(self, ledger, reader, request):
+        """``verify`` stops early when it crashes, an API page stops when it is full."""
+        ledger.append([draft(f"c{i}", 1) for i in range(3)])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            rows = getattr(ledger, reader)()
+            next(rows)
+            del rows
+            gc.collect()
+        assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
+        assert ledger.tip().size == 3
+
+    def test_tip_is_the_size_and_the_last_hash(self, ledger):
+        ledger.append([draft("a", 1), draft("b", 1)])
+        assert ledger.tip() == Tip(2, ledger.entries_after(1, 1)[0].hash)
+        (last,) = ledger.append([draft("a", 2)])
+        assert ledger.tip() == Tip(3, last.hash)
+
+
+class TestVersionConflict:
+    """A draft that is not the card's next version is refused, and nothing is written."""
+
+    @pytest.mark.parametrize(
+        ("card_id", "version", "expected", "actual"),
+        [("a", 1, 0, 2), ("a", 4, 3, 2), ("a", 2, 1, 2), ("b", 2, 1, 0)],
+        ids=["reopen", "skip-ahead", "repeat", "new-card-not-at-one"],
+    )
+    def test_refused_with_what_was_expected(self, ledger, card_id, version, expected, actual):
+        ledger.append([draft("a", 1), draft("a", 2)])
+        before = snapshot(ledger)
+        with pytest.raises(VersionConflict) as refused:
+            ledger.append([draft(card_id, version)])
+        assert (refused.value.card_id, refused.value.expected, refused.value.actual) == (
+            card_id,
+            expected,
+            actual,
+        )
+        assert isinstance(refused.value, LedgerError)
+        assert snapshot(ledger) == before
+
+    def test_a_conflict_in_the_second_draft_writes_nothing_at_all(self, ledger):
+        ledger.append([draft("a", 1)])
+        before = snapshot(ledger)
+        person = Person("p-b", "11010519491231002X", "Li Lei", {})
+        with pytest.raises(VersionConflict) as refused:
+            ledger.append([draft("b", 1), draft("a", 1), draft("c", 1)], persons=[person])
+        assert refused.value.card_id == "a"
+        assert snapshot(ledger) == before
+        assert ledger.head("b") is None
+        assert ledger.entries_for("b") == []
+        assert ledger.person("p-b") is None
+        (next_entry,) = ledger.append([draft("b", 1)])
+        assert next_entry.seq == 2
+
+    def test_one_version_twice_in_one_append(self, ledger):
+        before = snapshot(ledger)
+        with pytest.raises(VersionConflict) as refused:
+            ledger.append([draft("a", 1), draft("a", 1)])
+        assert (refused.value.expected, refused.value.actual) == (0, 1)
+        assert snapshot(ledger) == before
+        assert ledger.tip() == Tip(0, GENESIS_HASH)
+
+
+class TestRefusalEntries:
+    """An entry that moves nothing names the card's current version and leaves its head."""
+
+    def test_noted_without_moving_the_card(self, ledger):
+        ledger.append([draft("a", 1), draft("a", 2)])
+        (noted,) = ledger.append([refusal("a", 2, "reviewed")])
+        assert (noted.seq, noted.version, noted.kind) == (3, 2, REFUSAL)
+        assert ledger.head("a") == Head("a", 2, "reviewed", 2, "person-a")
+        (moved,) = ledger.append([draft("a", 3)])
+        assert ledger.head("a") == Head("a", 3, "produced", moved.seq, "person-a")
+        assert verify(ledger).ok
+
+    @pytest.mark.parametrize(
+        ("card_id", "version", "expected", "actual"),
+        [("a", 1, 1, 2), ("a", 3, 3, 2), ("b", 1, 1, 0)],
+        ids=["stale", "ahead", "unknown-card"],
+    )
+    def test_a_refusal_must_name_the_current_version(
+        self, ledger, card_id, version, expected, actual
+    ):
+        ledger.append([draft("a", 1), draft("a", 2)])
+        before = snapshot(ledger)
+        with pytest.raises(VersionConflict) as refused:
+            ledger.append([refusal(card_id, version, "reviewed")])
+        assert (refused.value.expected, refused.value.actual) == (expected, actual)
+        assert snapshot(ledger) == before
+
+
+class TestPersons:
+    """Personal data written with an append is read back by its reference only."""
+
+    def test_readable_by_reference(self, ledger):
         person = Person("p-1", "11010519491231002X", "李雷", {"contact_number": "13800000000"})
         ledger.append([draft("a", 1, subject="p-1")], persons=[person])
         assert ledger.person("p-1") == person
         assert ledger.person("p-2") is None
+
+    def test_several_persons_in_one_append(self, ledger):
+        people = [Person(f"p-{i}", "11010519491231002X", f"Person {i}", {}) for i in range(3)]
+        ledger.append([draft(f"c{i}", 1, subject=f"p-{i}") for i in range(3)], persons=people)
+        assert [ledger.person(f"p-{i}") for i in range(3)] == people
+
+    def test_no_person_is_written_into_an_entry(self, ledger):
+        person = Person("p-1", "11010519491231002X", "李雷", {"address": "北京市"})
+        (entry,) = ledger.append([draft("a", 1, subject="p-1")], persons=[person])
+        encoded = entry.encode().decode("utf-8")
+        assert person.id_number not in encoded
+        assert person.name not in encoded
 
 
 class TestVerify:
@@ -129,14 +397,15 @@ class TestVerify:
     def test_empty(self, ledger):
         report = verify(ledger)
         assert report.ok
-        assert (report.entries, report.cards) == (0, 0)
+        assert (report.entries, report.cards, report.first_bad_seq) == (0, 0, None)
 
     def test_untouched(self, ledger):
         ledger.append([draft("a", 1), draft("b", 1)])
-        ledger.append([draft("a", 2)])
+        ledger.append([draft("a", 2), refusal("a", 2, "reviewed")])
+        ledger.append([draft("c", 1), draft("a", 3), draft("b", 2)])
         report = verify(ledger)
         assert report.ok, report.problems
-        assert (report.entries, report.cards, report.first_bad_seq) == (3, 2, None)
+        assert (report.entries, report.cards, report.first_bad_seq) == (7, 3, None)
 
 
 class TestReceipts:
@@ -151,11 +420,11 @@ class TestReceipts:
 
     def test_a_second_write_with_the_key_writes_nothing(self, ledger):
         ledger.append([draft("a", 1, idempotency_key="k-1", fingerprint="f1")])
-        before = state_of(ledger)
+        before = snapshot(ledger)
         with pytest.raises(DuplicateRequest) as duplicate:
             ledger.append([draft("b", 1, idempotency_key="k-1", fingerprint="f2")])
         assert duplicate.value.receipt.card_id == "a"
-        assert state_of(ledger) == before
+        assert snapshot(ledger) == before
 
     def test_one_key_twice_in_one_append(self, ledger):
         with pytest.raises(LedgerError):

@@ -1,43 +1,98 @@
-"""A database administrator tampering with the stored ledger, and verify catching it."""
+"""A database administrator tampering with the stored ledger, and verify catching it.
+
+The ledger is filled through the use cases, so the rows are what a real card center
+would hold. Every entry's place in it is fixed (see ``LAYOUT``), so each case can name
+the exact entry verify must point at.
+"""
 
 from __future__ import annotations
 
+import warnings
+from datetime import UTC, datetime, timedelta
+
 import pytest
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import Connection, create_engine, insert, text
 from sqlalchemy.exc import DBAPIError
 
-from ledger.sql import SqlLedger
-from ledger.verify import verify
-from tests.contract.helpers import ACTIVATE, TO_COLLECTED, open_card
-from workflow.service import CardService
+from ledger.entry import REFUSAL, Draft, Entry
+from ledger.sql import SqlLedger, entries_table
+from ledger.verify import Report, verify
+from tests.contract.helpers import ACTIVATE, APPLICATION, CLERK, ID_NUMBER, TO_COLLECTED
+from workflow.errors import TransitionNotAllowed
+from workflow.service import Applicant, CardService, Step
+from workflow.states import Channel, Event
+
+START = datetime(2026, 3, 2, 9, 30, 0, 250000, tzinfo=UTC)
+"""The first entry's recorded time; each later step happens one minute after the one before."""
+
+LAYOUT = (
+    ("A", "apply"),  # 1
+    ("A", "review"),  # 2
+    ("B", "apply"),  # 3
+    ("B", "review"),  # 4
+    ("B", "produce"),  # 5
+    ("B", "collect"),  # 6
+    ("B", "activate"),  # 7
+    ("A", "collect refused"),  # 8: card A is only reviewed
+    ("C", "apply"),  # 9
+    ("C", "review"),  # 10
+    ("C", "produce"),  # 11
+    ("C", "collect"),  # 12
+)
+SIZE = len(LAYOUT)
+
+
+def recorded_at(seq: int) -> datetime:
+    return START + timedelta(minutes=seq - 1)
 
 
 def populate(url: str, clock) -> str:
-    """Three cards, eleven entries: seq 1-2, 3-7 (activated), 8-11 (collected)."""
+    """Three cards through several steps and one refused attempt, as ``LAYOUT`` shows."""
+    clock.now = START - timedelta(minutes=1)
     ledger = SqlLedger(url, clock=clock)
     ledger.create_schema()
     service = CardService(ledger, clock=clock)
-    open_card(service, steps=TO_COLLECTED[:1])
-    open_card(service, steps=(*TO_COLLECTED, ACTIVATE))
-    open_card(service, steps=TO_COLLECTED)
-    assert verify(ledger).ok
+
+    def step(event: Event, channel: Channel, evidence: dict[str, object]) -> Step:
+        clock.advance(minutes=1)
+        return Step(event, channel, CLERK, evidence=evidence)
+
+    def open_card(steps) -> str:
+        card = service.apply(
+            Applicant("李雷", ID_NUMBER), step(Event.APPLY, Channel.CARD_CENTER, APPLICATION)
+        )
+        for event, channel, evidence in steps:
+            service.transition(card.card_id, step(event, channel, evidence))
+        return card.card_id
+
+    a = open_card(TO_COLLECTED[:1])
+    b = open_card((*TO_COLLECTED, ACTIVATE))
+    with pytest.raises(TransitionNotAllowed):
+        service.transition(a, step(*TO_COLLECTED[2]))
+    c = open_card(TO_COLLECTED)
+
+    cards = {a: "A", b: "B", c: "C"}
+    entries = list(ledger.scan())
+    assert [
+        (cards[e.card_id], e.event if e.moves else f"{e.event} refused") for e in entries
+    ] == list(LAYOUT)
+    assert [e.recorded_at for e in entries] == [recorded_at(seq) for seq in range(1, SIZE + 1)]
+    assert entries[7].kind == REFUSAL
+    report = verify(ledger)
+    assert report.ok, report.problems
     ledger.dispose()
     return url
 
 
 @pytest.fixture
 def stored(database_url, clock) -> str:
+    """A populated ledger on SQLite and on PostgreSQL."""
     return populate(database_url, clock)
 
 
 @pytest.fixture
 def stored_sqlite(sqlite_url, clock) -> str:
     return populate(sqlite_url, clock)
-
-
-@pytest.fixture
-def stored_postgres(postgres_url, clock) -> str:
-    return populate(postgres_url, clock)
 
 
 def run(url: str, *statements: str) -> None:
@@ -51,6 +106,7 @@ def run(url: str, *statements: str) -> None:
 
 
 def drop_triggers(conn: Connection) -> None:
+    """What an owner of the database can do first; the triggers only stop a careless one."""
     if conn.dialect.name == "sqlite":
         conn.execute(text("DROP TRIGGER ledger_entries_no_update"))
         conn.execute(text("DROP TRIGGER ledger_entries_no_delete"))
@@ -70,12 +126,26 @@ def as_administrator(url: str, *statements: str) -> None:
         engine.dispose()
 
 
-def report_for(url: str):
+def report_for(url: str) -> Report:
     ledger = SqlLedger(url)
     try:
         return verify(ledger)
     finally:
         ledger.dispose()
+
+
+def stored_state(url: str) -> tuple[object, ...]:
+    ledger = SqlLedger(url)
+    try:
+        return ledger.tip(), list(ledger.heads()), list(ledger.scan())
+    finally:
+        ledger.dispose()
+
+
+def assert_caught(report: Report, first_bad: int, words: str) -> None:
+    assert not report.ok
+    assert report.first_bad_seq == first_bad, report.problems
+    assert any(words in problem.what for problem in report.problems), report.problems
 
 
 class TestTriggers:
@@ -85,22 +155,32 @@ class TestTriggers:
         "statement",
         [
             "UPDATE ledger_entries SET channel = 'pharmacy' WHERE seq = 2",
-            "DELETE FROM ledger_entries WHERE seq = 11",
+            "UPDATE ledger_entries SET evidence = '{}'",
+            "DELETE FROM ledger_entries WHERE seq = 12",
             "DELETE FROM ledger_entries",
         ],
-        ids=["update", "delete-one", "delete-all"],
+        ids=["update-one", "update-all", "delete-one", "delete-all"],
     )
     def test_refused(self, stored, statement):
+        before = stored_state(stored)
         with pytest.raises(DBAPIError, match="append-only"):
             run(stored, statement)
-        assert report_for(stored).ok
-        assert report_for(stored).entries == 11
+        assert stored_state(stored) == before
+        report = report_for(stored)
+        assert report.ok, report.problems
+        assert report.entries == SIZE
 
-    @pytest.mark.postgres
-    def test_truncate_refused_on_postgres(self, stored_postgres):
+    def test_truncate_refused(self, stored):
+        """SQLite has no TRUNCATE: an unqualified DELETE is its truncate, refused above."""
+        truncate = (
+            "TRUNCATE ledger_entries"
+            if stored.startswith("postgresql")
+            else "DELETE FROM ledger_entries WHERE 1"
+        )
+        before = stored_state(stored)
         with pytest.raises(DBAPIError, match="append-only"):
-            run(stored_postgres, "TRUNCATE ledger_entries")
-        assert report_for(stored_postgres).entries == 11
+            run(stored, truncate)
+        assert stored_state(stored) == before
 
 
 SWAP_4_AND_5 = (
@@ -108,68 +188,232 @@ SWAP_4_AND_5 = (
     "UPDATE ledger_entries SET seq = 4 WHERE seq = 5",
     "UPDATE ledger_entries SET seq = 5 WHERE seq = 1000",
 )
+LATER = (recorded_at(9) + timedelta(microseconds=1)).isoformat(sep=" ")
 
-TAMPERING: dict[str, tuple[tuple[str, ...], int, str]] = {
-    "evidence edited": (
+TAMPERING = [
+    pytest.param(
         ("UPDATE ledger_entries SET evidence = '{\"information_checked\": false}' WHERE seq = 2",),
         2,
         "entry 2 was altered",
+        id="evidence-edited",
     ),
-    "state edited": (
+    pytest.param(
+        ("UPDATE ledger_entries SET evidence = '{}' WHERE seq = 4",),
+        4,
+        "entry 4 was altered",
+        id="evidence-removed",
+    ),
+    pytest.param(
         ("UPDATE ledger_entries SET to_state = 'activated' WHERE seq = 6",),
         6,
         "entry 6 was altered",
+        id="to-state-edited",
     ),
-    "channel edited": (
+    pytest.param(
         ("UPDATE ledger_entries SET channel = 'pharmacy' WHERE seq = 7",),
         7,
         "entry 7 was altered",
+        id="channel-edited",
     ),
-    "timestamp edited": (
-        ("UPDATE ledger_entries SET occurred_at = '2020-01-01 00:00:00' WHERE seq = 9",),
+    pytest.param(
+        ("UPDATE ledger_entries SET occurred_at = '2020-01-01 00:00:00+00:00' WHERE seq = 10",),
+        10,
+        "entry 10 was altered",
+        id="occurred-at-edited",
+    ),
+    pytest.param(
+        (f"UPDATE ledger_entries SET recorded_at = '{LATER}' WHERE seq = 9",),
         9,
         "entry 9 was altered",
+        id="recorded-at-moved-a-microsecond",
     ),
-    "middle entry deleted": (
+    pytest.param(
+        ("UPDATE ledger_entries SET to_state = 'activated' WHERE seq = 8",),
+        8,
+        "entry 8 was altered",
+        id="refusal-edited",
+    ),
+    pytest.param(
+        (f"UPDATE ledger_entries SET hash = '{'f' * 64}' WHERE seq = 3",),
+        3,
+        "entry 3 was altered",
+        id="hash-rewritten",
+    ),
+    pytest.param(
+        (f"UPDATE ledger_entries SET prev_hash = '{'0' * 64}' WHERE seq = 3",),
+        3,
+        "entry 3 does not link to the entry before it",
+        id="link-cut",
+    ),
+    pytest.param(
         ("DELETE FROM ledger_entries WHERE seq = 5",),
         5,
         "entry 5 is missing",
+        id="middle-entry-deleted",
     ),
-    "entries reordered": (SWAP_4_AND_5, 4, "entry 4 was altered"),
-    "tail truncated": (
-        ("DELETE FROM ledger_entries WHERE seq = 11",),
+    pytest.param(
+        ("DELETE FROM ledger_entries WHERE seq = 1",),
+        1,
+        "entry 1 is missing",
+        id="first-entry-deleted",
+    ),
+    pytest.param(
+        ("DELETE FROM ledger_entries WHERE seq IN (5, 6, 7)",),
+        5,
+        "entry 5 to 7 is missing",
+        id="run-of-entries-deleted",
+    ),
+    pytest.param(
+        SWAP_4_AND_5,
+        4,
+        "entry 4 does not link to the entry before it",
+        id="two-entries-swapped",
+    ),
+    pytest.param(
+        ("DELETE FROM ledger_entries WHERE seq = 12",),
+        12,
+        "the ledger recorded 12 entries but holds 11: its tail was removed",
+        id="last-entry-deleted",
+    ),
+    pytest.param(
+        ("DELETE FROM ledger_entries WHERE seq = 12", "UPDATE ledger_tip SET size = 11"),
         11,
-        "tail was removed",
+        "entry 11 is not the last entry the ledger recorded",
+        id="last-entry-deleted-and-tip-shrunk",
     ),
-    "head edited": (
-        ("UPDATE ledger_heads SET state = 'activated' WHERE last_seq = 11",),
-        11,
-        "its entries say collected",
+    pytest.param(
+        (f"UPDATE ledger_tip SET hash = '{'e' * 64}'",),
+        12,
+        "entry 12 is not the last entry the ledger recorded",
+        id="tip-hash-edited",
     ),
-}
+    pytest.param(
+        ("UPDATE ledger_heads SET state = 'activated' WHERE last_seq = 12",),
+        12,
+        "is recorded as activated v4, but its entries say collected v4",
+        id="head-state-edited",
+    ),
+    pytest.param(
+        ("UPDATE ledger_heads SET version = 2 WHERE last_seq = 7",),
+        7,
+        "is recorded as activated v2, but its entries say activated v5",
+        id="head-version-edited",
+    ),
+    pytest.param(
+        ("DELETE FROM ledger_heads WHERE last_seq = 2",),
+        2,
+        "has entries but no head",
+        id="head-deleted",
+    ),
+    pytest.param(
+        ("UPDATE ledger_entries SET evidence = 'not json' WHERE seq = 3",),
+        3,
+        "entry 3 cannot be read",
+        id="evidence-not-json",
+    ),
+    pytest.param(
+        ("UPDATE ledger_entries SET evidence = '[\"photo\"]' WHERE seq = 3",),
+        3,
+        "entry 3 cannot be read",
+        id="evidence-not-an-object",
+    ),
+]
 
 
 class TestTamperingIsCaught:
     """Whatever an administrator does to the rows, verify names the first bad entry."""
 
-    @pytest.mark.parametrize("how", list(TAMPERING))
-    def test_caught(self, stored, how):
-        statements, first_bad, words = TAMPERING[how]
+    @pytest.mark.parametrize(("statements", "first_bad", "words"), TAMPERING)
+    def test_caught(self, stored, statements, first_bad, words):
         as_administrator(stored, *statements)
-        report = report_for(stored)
+        assert_caught(report_for(stored), first_bad, words)
+
+    def test_a_deleted_entry_leaves_its_card_behind(self, stored):
+        as_administrator(stored, "DELETE FROM ledger_entries WHERE seq = 5")
+        problems = [p.what for p in report_for(stored).problems]
+        assert any("entry 6 takes card" in what for what in problems), problems
+        assert any("but its previous entry left it reviewed v2" in what for what in problems)
+
+    def test_an_entry_written_past_the_tip(self, stored):
+        """A forged entry can be sealed and linked perfectly; the tip still gives it away."""
+        ledger = SqlLedger(stored)
+        try:
+            (last,) = ledger.entries_after(SIZE - 1, 1)
+            forged = Entry.seal(
+                Draft(
+                    card_id=last.card_id,
+                    version=last.version + 1,
+                    kind="transition",
+                    event="activate",
+                    from_state=last.to_state,
+                    to_state="activated",
+                    channel="bank_outlet",
+                    actor=last.actor,
+                    role=last.role,
+                    presenter="self",
+                    subject=last.subject,
+                    occurred_at=last.occurred_at,
+                    evidence={"card_presented": True},
+                    definition_version=last.definition_version,
+                ),
+                seq=SIZE + 1,
+                recorded_at=last.recorded_at,
+                prev_hash=last.hash,
+            )
+            row = {name: getattr(forged, name) for name in entries_table.c.keys()}  # noqa: SIM118
+            row["evidence"] = '{"card_presented": true}'
+            with ledger.engine.begin() as conn:
+                conn.execute(insert(entries_table), [row])
+        finally:
+            ledger.dispose()
+        assert_caught(report_for(stored), SIZE + 1, "entries bypassed the tip")
+
+    @pytest.mark.parametrize(
+        "value",
+        [
+            pytest.param("1.5", id="float"),
+            pytest.param("1", id="integer"),
+            pytest.param("null", id="null"),
+            pytest.param('{"x": true}', id="object"),
+        ],
+    )
+    def test_evidence_that_is_json_but_not_evidence(self, stored, value):
+        """Evidence values are strings or booleans; anything else is damage to report."""
+        as_administrator(
+            stored,
+            "UPDATE ledger_entries "
+            f"SET evidence = '{{\"information_checked\": {value}}}' WHERE seq = 2",
+        )
+        with warnings.catch_warnings():
+            # Until this is fixed, the crash abandons verify's scan, whose PostgreSQL
+            # cursor is then dropped open (see TestReading in the contract suite).
+            warnings.simplefilter("ignore", ResourceWarning)
+            report = report_for(stored)
         assert not report.ok
-        assert report.first_bad_seq == first_bad
-        assert any(words in problem.what for problem in report.problems), report.problems
+        assert report.first_bad_seq == 2, report.problems
+        assert report.problems[0].what.startswith(
+            ("entry 2 cannot be read", "entry 2 was altered")
+        ), report.problems
+
+
+class TestUnreadableCells:
+    """SQLite types nothing, so a cell can hold anything; verify reports it and goes on."""
 
     @pytest.mark.parametrize(
         ("column", "garbage"),
-        [("evidence", "not json"), ("occurred_at", "yesterday-ish")],
+        [
+            ("evidence", "not json"),
+            ("occurred_at", "yesterday-ish"),
+            ("recorded_at", "2026-13-45 99:99:99"),
+            ("version", "two"),
+        ],
+        ids=["evidence", "occurred-at", "recorded-at", "version"],
     )
-    def test_unreadable_cells_on_sqlite(self, stored_sqlite, column, garbage):
-        """SQLite types nothing, so a cell can hold anything; PostgreSQL refuses such edits."""
+    def test_garbage(self, stored_sqlite, column, garbage):
         as_administrator(
             stored_sqlite, f"UPDATE ledger_entries SET {column} = '{garbage}' WHERE seq = 3"
         )
         report = report_for(stored_sqlite)
-        assert report.first_bad_seq == 3
-        assert "entry 3 cannot be read" in report.problems[0].what
+        assert_caught(report, 3, "entry 3 cannot be read")
+        assert report.problems[0].seq == 3
+        assert report.entries == SIZE

@@ -13,9 +13,11 @@ from ledger.store import Ledger
 from workflow.definition import DEFINITION_VERSION
 from workflow.errors import (
     CardNotFound,
+    InvalidEvidence,
     InvalidIdentity,
     InvalidRequest,
     KeyReused,
+    NotPermitted,
     StaleVersion,
     TransitionNotAllowed,
 )
@@ -59,7 +61,8 @@ def review(cards: CardService, card_id: str, **kwargs):
 
 
 def snapshot(ledger: Ledger, card_id: str):
-    return ledger.tip(), ledger.head(card_id), ledger.entries_for(card_id)
+    """The card as a refusal must leave it: its head and every transition written."""
+    return ledger.head(card_id), [e for e in ledger.entries_for(card_id) if e.moves]
 
 
 class TestApply:
@@ -302,3 +305,75 @@ class TestIdempotency:
             with pytest.raises(TransitionNotAllowed):
                 cards.transition(card.card_id, step)
         assert memory.receipt("clerk-7", "k") is None
+
+
+class TestRefusalsAreNoted:
+    """A refused attempt on a card is written to its record and moves nothing."""
+
+    def test_the_note(self, cards, memory, clock):
+        card = apply(cards)
+        with pytest.raises(TransitionNotAllowed):
+            cards.transition(
+                card.card_id,
+                Step(
+                    Event.ACTIVATE,
+                    Channel.PHARMACY,
+                    CLERK,
+                    evidence={"first_purchase": True, "name": NAME},
+                ),
+            )
+        noted = memory.entries_for(card.card_id)[-1]
+        assert (noted.kind, noted.version, noted.from_state, noted.to_state) == (
+            "refusal",
+            1,
+            "applied",
+            "applied",
+        )
+        assert (noted.event, noted.channel, noted.actor) == ("activate", "pharmacy", "clerk-7")
+        assert noted.evidence == {
+            "refused": "transition_not_allowed",
+            "reason": "not allowed from applied",
+        }
+        assert noted.occurred_at == clock.now
+        assert memory.head(card.card_id).version == 1
+        assert cards.verify().ok
+
+    def test_the_callers_evidence_is_never_copied(self, cards, memory):
+        card = apply(cards)
+        with pytest.raises(InvalidEvidence):
+            cards.transition(
+                card.card_id,
+                Step(
+                    Event.REVIEW,
+                    Channel.CARD_CENTER,
+                    CLERK,
+                    evidence={"holder": NAME, "number": ID_NUMBER},
+                ),
+            )
+        noted = memory.entries_for(card.card_id)[-1]
+        assert noted.evidence["refused"] == "invalid_evidence"
+        assert NAME not in noted.encode().decode()
+        assert ID_NUMBER not in noted.encode().decode()
+        assert "2 unknown item(s)" in noted.evidence["reason"]
+
+    def test_a_principal_outside_its_channels(self, cards, memory):
+        card = apply(cards)
+        pharmacy = Actor("pharmacy-1", Role.CLERK, frozenset({Channel.PHARMACY}))
+        with pytest.raises(NotPermitted):
+            cards.transition(card.card_id, Step(Event.REVIEW, Channel.CARD_CENTER, pharmacy))
+        assert memory.entries_for(card.card_id)[-1].evidence["refused"] == "not_permitted"
+
+    def test_history_shows_refusals_on_request(self, cards):
+        card = apply(cards)
+        with pytest.raises(TransitionNotAllowed):
+            cards.transition(card.card_id, Step(Event.COLLECT, Channel.CARD_CENTER, CLERK))
+        assert [e.kind for e in cards.history(card.card_id)] == ["transition"]
+        assert [e.kind for e in cards.history(card.card_id, refusals=True)] == [
+            "transition",
+            "refusal",
+        ]
+
+    def test_nothing_is_noted_for_an_unknown_card(self, cards, memory):
+        with pytest.raises(CardNotFound):
+            review(cards, "nope")
+        assert memory.tip().size == 0
