@@ -14,6 +14,7 @@ from api.config import DATABASE_URL_ENV, database_url, runtime_for_command
 from api.demo import channels_shown, run_demo
 from api.keys import ApiKey, UnknownKey
 from api.logs import configure_logging
+from api.schemas import EntryOut
 from ledger.entry import Entry, format_timestamp
 from ledger.verify import Report
 from workflow.diagram import readme_section, with_generated_section
@@ -221,12 +222,8 @@ def _timeline_line(entry: Entry) -> str:
 
 
 def _as_json(entry: Entry) -> dict[str, object]:
-    document = entry.unhashed()
-    document["occurred_at"] = format_timestamp(entry.occurred_at)
-    document["recorded_at"] = format_timestamp(entry.recorded_at)
-    document["evidence"] = dict(entry.evidence)
-    document["hash"] = entry.hash
-    return document
+    """The entry as the HTTP API shows it, so both speak one format."""
+    return EntryOut.of(entry).model_dump(mode="json")
 
 
 def _redacted(url: str) -> str:

@@ -324,27 +324,7 @@ class EntryOut(BaseModel):
 
     @classmethod
     def of(cls, entry: Entry) -> EntryOut:
-        return cls(
-            seq=entry.seq,
-            card_id=entry.card_id,
-            version=entry.version,
-            kind=entry.kind,
-            event=entry.event,
-            from_state=entry.from_state,
-            to_state=entry.to_state,
-            channel=entry.channel,
-            actor=entry.actor,
-            role=entry.role,
-            presenter=entry.presenter,
-            subject=entry.subject,
-            occurred_at=entry.occurred_at,
-            recorded_at=entry.recorded_at,
-            evidence=dict(entry.evidence),
-            definition_version=entry.definition_version,
-            idempotency_key=entry.idempotency_key,
-            prev_hash=entry.prev_hash,
-            hash=entry.hash,
-        )
+        return cls(**entry.unhashed(), hash=entry.hash)
 
 
 class HistoryOut(BaseModel):
