@@ -72,7 +72,9 @@ _ENTRY_EXAMPLE: Final[dict[str, Any]] = {
     "recorded_at": "2026-03-02T01:30:00.123456Z",
     "evidence": {"information_checked": True, "payment_slip": "PS-5F0C6F7E-2"},
     "definition_version": DEFINITION_VERSION,
+    "region": "default",
     "idempotency_key": None,
+    "batch_id": None,
     "prev_hash": "1c7e" * 16,
     "hash": _HASH,
 }
@@ -318,7 +320,9 @@ class EntryOut(BaseModel):
     recorded_at: Timestamp
     evidence: dict[str, bool | str]
     definition_version: str
+    region: str = Field(description="The region the card is kept under, whose policy decided.")
     idempotency_key: str | None
+    batch_id: str | None = Field(description="The batch that wrote the entry, if one did.")
     prev_hash: str
     hash: str
 

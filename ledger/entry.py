@@ -9,7 +9,7 @@ leaf) is computed over:
   non-ASCII characters written as themselves, the whole encoded as UTF-8;
 * timestamps as UTC in RFC 3339 with exactly six fractional digits and a ``Z``
   (``2026-11-23T01:12:37.123456Z``);
-* ``null`` for an absent ``from_state`` or ``idempotency_key``;
+* ``null`` for an absent ``from_state``, ``idempotency_key`` or ``batch_id``;
 * evidence values are strings or booleans only: no floats, so no two encoders can
   disagree on a number.
 
@@ -61,7 +61,9 @@ class Draft:
     occurred_at: datetime
     evidence: Mapping[str, EvidenceValue]
     definition_version: str
+    region: str
     idempotency_key: str | None = None
+    batch_id: str | None = None
     fingerprint: str | None = None
     """A digest of the request behind an idempotent draft; kept in its receipt, not hashed."""
 
@@ -94,7 +96,9 @@ class Entry:
     recorded_at: datetime
     evidence: Mapping[str, EvidenceValue]
     definition_version: str
+    region: str
     idempotency_key: str | None
+    batch_id: str | None
     prev_hash: str
     hash: str
 
@@ -118,7 +122,9 @@ class Entry:
             recorded_at=utc(recorded_at),
             evidence=dict(draft.evidence),
             definition_version=draft.definition_version,
+            region=draft.region,
             idempotency_key=draft.idempotency_key,
+            batch_id=draft.batch_id,
             prev_hash=prev_hash,
             hash="",
         )

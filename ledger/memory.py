@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from ledger.entry import GENESIS_HASH, Draft, Entry
 from ledger.errors import DuplicateRequest, VersionConflict
-from ledger.store import RECEIPT_WINDOW, Head, Person, Receipt, Tip, Unreadable
+from ledger.store import RECEIPT_WINDOW, CardQuery, Head, Person, Receipt, Tip, Unreadable
 
 
 def _now() -> datetime:
@@ -25,6 +25,7 @@ class MemoryLedger:
         self._receipt_window = receipt_window
         self._lock = threading.Lock()
         self._entries: list[Entry] = []
+        self._by_card: dict[str, list[Entry]] = {}
         self._heads: dict[str, Head] = {}
         self._persons: dict[str, Person] = {}
         self._receipts: dict[tuple[str, str], Receipt] = {}
@@ -54,13 +55,15 @@ class MemoryLedger:
                 entry = Entry.seal(draft, seq=seq, recorded_at=recorded_at, prev_hash=prev)
                 if draft.idempotency_key is not None:
                     receipts[draft.actor, draft.idempotency_key] = Receipt.of(draft, entry)
-                if draft.moves:
-                    heads[draft.card_id] = Head(
-                        draft.card_id, draft.version, draft.to_state, seq, draft.subject
+                if entry.moves:
+                    heads[entry.card_id] = (
+                        Head.opened(entry) if current is None else current.moved(entry)
                     )
                 sealed.append(entry)
                 prev = entry.hash
             self._entries.extend(sealed)
+            for entry in sealed:
+                self._by_card.setdefault(entry.card_id, []).append(entry)
             self._heads = heads
             self._receipts.update(receipts)
             self._persons.update((person.ref, person) for person in persons)
@@ -70,7 +73,7 @@ class MemoryLedger:
         return self._heads.get(card_id)
 
     def entries_for(self, card_id: str) -> list[Entry]:
-        return [entry for entry in self._entries if entry.card_id == card_id]
+        return list(self._by_card.get(card_id, ()))
 
     def entries_after(self, seq: int, limit: int) -> list[Entry]:
         start = max(seq, 0)
@@ -81,6 +84,14 @@ class MemoryLedger:
 
     def heads(self) -> Iterator[Head]:
         return iter(sorted(self._heads.values(), key=lambda head: head.card_id))
+
+    def search(self, query: CardQuery) -> list[Head]:
+        found: list[Head] = []
+        for head in sorted(self._heads.values(), key=lambda head: head.opened_seq):
+            moves = ((e.event, e.channel) for e in self._by_card[head.card_id] if e.moves)
+            if len(found) < query.limit and query.admits(head, moves):
+                found.append(head)
+        return found
 
     def tip(self) -> Tip:
         entries = self._entries

@@ -25,18 +25,23 @@ from typing import Any, Final
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     DateTime,
     Dialect,
+    Exists,
     Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    and_,
     create_engine,
     delete,
     event,
+    exists,
     insert,
+    or_,
     select,
     text,
     update,
@@ -46,14 +51,23 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.types import TypeDecorator
 
-from ledger.entry import GENESIS_HASH, Draft, Entry
+from ledger.entry import GENESIS_HASH, TRANSITION, Draft, Entry
 from ledger.errors import DuplicateRequest, LedgerError, VersionConflict
-from ledger.store import RECEIPT_WINDOW, Head, Person, Receipt, Tip, Unreadable
+from ledger.store import (
+    RECEIPT_WINDOW,
+    CardQuery,
+    Head,
+    Move,
+    Person,
+    Receipt,
+    Tip,
+    Unreadable,
+)
 
 # Engines hide bound parameters from error messages: an apply's parameters carry a
 # person's name and ID number, which must never reach a log line.
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -95,7 +109,9 @@ entries_table = Table(
     Column("recorded_at", UtcDateTime, nullable=False),
     Column("evidence", Text, nullable=False),
     Column("definition_version", String(64), nullable=False),
+    Column("region", String(64), nullable=False),
     Column("idempotency_key", String(255)),
+    Column("batch_id", String(64)),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Index(
@@ -107,6 +123,7 @@ entries_table = Table(
         postgresql_where=text("kind = 'transition'"),
     ),
     Index("ledger_entries_card", "card_id", "seq"),
+    Index("ledger_entries_batch", "batch_id", "seq"),
 )
 
 heads_table = Table(
@@ -117,7 +134,12 @@ heads_table = Table(
     Column("state", String(32), nullable=False),
     Column("last_seq", BigInteger, nullable=False),
     Column("subject", String(64), nullable=False),
-    Index("ledger_heads_state", "state"),
+    Column("region", String(64), nullable=False),
+    Column("opened_seq", BigInteger, nullable=False, unique=True),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ledger_heads_state", "state", "opened_seq"),
+    Index("ledger_heads_region", "region", "opened_seq"),
 )
 
 tip_table = Table(
@@ -267,11 +289,7 @@ class SqlLedger:
     def head(self, card_id: str) -> Head | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(heads_table).where(heads_table.c.card_id == card_id)).first()
-        return (
-            None
-            if row is None
-            else Head(row.card_id, row.version, row.state, row.last_seq, row.subject)
-        )
+        return None if row is None else _head(row)
 
     def entries_for(self, card_id: str) -> list[Entry]:
         query = (
@@ -311,7 +329,43 @@ class SqlLedger:
             conn.execution_options(yield_per=1000).execute(query) as rows,
         ):
             for row in rows:
-                yield Head(row.card_id, row.version, row.state, row.last_seq, row.subject)
+                yield _head(row)
+
+    def search(self, query: CardQuery) -> list[Head]:
+        heads, entries = heads_table.c, entries_table.c
+
+        def moved(*conditions: ColumnElement[bool]) -> Exists:
+            return exists().where(
+                entries.card_id == heads.card_id, entries.kind == TRANSITION, *conditions
+            )
+
+        def among(moves: frozenset[Move]) -> ColumnElement[bool]:
+            return or_(*(and_(entries.event == e, entries.channel == c) for e, c in moves))
+
+        wanted: list[ColumnElement[bool]] = [heads.opened_seq > query.after]
+        if query.states:
+            wanted.append(heads.state.in_(sorted(query.states)))
+        if query.regions:
+            wanted.append(heads.region.in_(sorted(query.regions)))
+        if query.channels:
+            wanted.append(moved(entries.channel.in_(sorted(query.channels))))
+        if query.having:
+            wanted.append(moved(among(query.having)))
+        if query.lacking:
+            wanted.append(~moved(among(query.lacking)))
+        for column, start, end in (
+            (heads.opened_at, query.opened_from, query.opened_before),
+            (heads.updated_at, query.updated_from, query.updated_before),
+        ):
+            if start is not None:
+                wanted.append(column >= start)
+            if end is not None:
+                wanted.append(column < end)
+        statement = (
+            select(heads_table).where(*wanted).order_by(heads.opened_seq).limit(max(query.limit, 0))
+        )
+        with self.engine.connect() as conn:
+            return [_head(row) for row in conn.execute(statement)]
 
     def tip(self) -> Tip:
         with self.engine.connect() as conn:
@@ -446,25 +500,23 @@ def _seal(
 
 def _move_heads(conn: Connection, sealed: Sequence[Entry], current: dict[str, int]) -> None:
     last = {entry.card_id: entry for entry in sealed if entry.moves}
-    opened = [
-        {
-            "card_id": e.card_id,
-            "version": e.version,
-            "state": e.to_state,
-            "last_seq": e.seq,
-            "subject": e.subject,
-        }
-        for card_id, e in last.items()
-        if card_id not in current
-    ]
+    opened = {e.card_id: e for e in reversed(sealed) if e.moves and e.card_id not in current}
     if opened:
-        conn.execute(insert(heads_table), opened)
+        rows = [asdict(Head.opened(e).moved(last[card_id])) for card_id, e in opened.items()]
+        conn.execute(insert(heads_table), rows)
     for card_id, e in last.items():
         if card_id in current:
             conn.execute(
                 update(heads_table)
                 .where(heads_table.c.card_id == card_id)
-                .values(version=e.version, state=e.to_state, last_seq=e.seq, subject=e.subject)
+                .values(
+                    version=e.version,
+                    state=e.to_state,
+                    last_seq=e.seq,
+                    subject=e.subject,
+                    region=e.region,
+                    updated_at=e.recorded_at,
+                )
             )
 
 
@@ -518,9 +570,25 @@ def _entry(row: Any) -> Entry:
         recorded_at=_moment(row["recorded_at"]),
         evidence=evidence,
         definition_version=str(row["definition_version"]),
+        region=str(row["region"]),
         idempotency_key=None if row["idempotency_key"] is None else str(row["idempotency_key"]),
+        batch_id=None if row["batch_id"] is None else str(row["batch_id"]),
         prev_hash=str(row["prev_hash"]),
         hash=str(row["hash"]),
+    )
+
+
+def _head(row: Any) -> Head:
+    return Head(
+        card_id=row.card_id,
+        version=row.version,
+        state=row.state,
+        last_seq=row.last_seq,
+        subject=row.subject,
+        region=row.region,
+        opened_seq=row.opened_seq,
+        opened_at=row.opened_at,
+        updated_at=row.updated_at,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Protocol
@@ -14,8 +14,9 @@ from ledger.entry import Draft, Entry
 class Head:
     """A card's projection kept beside the ledger: the generic part only.
 
-    ``state`` is the ``to_state`` label of the card's last entry and ``subject`` the
-    opaque person reference its entries carry; the ledger never interprets either.
+    ``state``, ``subject`` and ``region`` are the labels of the card's last moving entry
+    (the ledger never interprets them); ``opened_seq`` and ``opened_at`` are the place
+    and time of the entry that opened the card, ``updated_at`` the time of its last move.
     """
 
     card_id: str
@@ -23,6 +24,85 @@ class Head:
     state: str
     last_seq: int
     subject: str
+    region: str
+    opened_seq: int
+    opened_at: datetime
+    updated_at: datetime
+
+    def moved(self, entry: Entry) -> Head:
+        """This head after the moving ``entry``: what ``append`` and ``verify`` both do."""
+        return Head(
+            entry.card_id,
+            entry.version,
+            entry.to_state,
+            entry.seq,
+            entry.subject,
+            entry.region,
+            self.opened_seq,
+            self.opened_at,
+            entry.recorded_at,
+        )
+
+    @classmethod
+    def opened(cls, entry: Entry) -> Head:
+        """The head of the card ``entry`` opens."""
+        return cls(
+            entry.card_id,
+            entry.version,
+            entry.to_state,
+            entry.seq,
+            entry.subject,
+            entry.region,
+            entry.seq,
+            entry.recorded_at,
+            entry.recorded_at,
+        )
+
+
+Move = tuple[str, str]
+"""An (event, channel) pair, as entries label them."""
+
+
+@dataclass(frozen=True, slots=True)
+class CardQuery:
+    """Which cards a search wants, oldest opened first, one page at a time.
+
+    Every set given narrows the search (an empty set does not): ``states`` and
+    ``regions`` match the head; ``channels`` wants a card that moved through one of them;
+    ``having`` a card with a move among those (event, channel) pairs, ``lacking`` a card
+    with none. Time bounds are inclusive-exclusive, on the ledger's recorded times.
+    ``after`` is the ``opened_seq`` of the last card of the previous page.
+    """
+
+    states: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+    having: frozenset[Move] = frozenset()
+    lacking: frozenset[Move] = frozenset()
+    opened_from: datetime | None = None
+    opened_before: datetime | None = None
+    updated_from: datetime | None = None
+    updated_before: datetime | None = None
+    after: int = 0
+    limit: int = 50
+
+    def admits(self, head: Head, moves: Iterable[Move]) -> bool:
+        """Whether ``head``, whose card made ``moves``, is one of the cards wanted."""
+        made = set(moves)
+        return (
+            head.opened_seq > self.after
+            and (not self.states or head.state in self.states)
+            and (not self.regions or head.region in self.regions)
+            and (not self.channels or any(channel in self.channels for _, channel in made))
+            and (not self.having or bool(made & self.having))
+            and not (made & self.lacking)
+            and _within(head.opened_at, self.opened_from, self.opened_before)
+            and _within(head.updated_at, self.updated_from, self.updated_before)
+        )
+
+
+def _within(moment: datetime, start: datetime | None, end: datetime | None) -> bool:
+    return (start is None or moment >= start) and (end is None or moment < end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +202,10 @@ class Ledger(Protocol):
 
     def heads(self) -> Iterator[Head]:
         """Every card's head, in card id order."""
+        ...
+
+    def search(self, query: CardQuery) -> list[Head]:
+        """Up to ``query.limit`` heads of the cards ``query`` wants, by ``opened_seq``."""
         ...
 
     def tip(self) -> Tip:

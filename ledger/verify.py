@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from ledger.entry import GENESIS_HASH, Entry
 from ledger.store import Head, Ledger, Unreadable
@@ -130,9 +130,7 @@ def _replay(entry: Entry, replay: dict[str, Head], problems: list[Problem]) -> N
                 f"v{before.version}",
             )
         )
-    replay[entry.card_id] = Head(
-        entry.card_id, entry.version, entry.to_state, entry.seq, entry.subject
-    )
+    replay[entry.card_id] = Head.opened(entry) if before is None else before.moved(entry)
 
 
 def _compare_heads(ledger: Ledger, replay: dict[str, Head], problems: list[Problem]) -> None:
@@ -140,16 +138,18 @@ def _compare_heads(ledger: Ledger, replay: dict[str, Head], problems: list[Probl
     for head in ledger.heads():
         seen.add(head.card_id)
         rebuilt = replay.get(head.card_id)
-        if rebuilt != head:
-            rebuilt_words = (
-                f"{rebuilt.state} v{rebuilt.version}" if rebuilt else "no entries at all"
+        if rebuilt is None:
+            problems.append(
+                Problem(None, f"card {head.card_id} is recorded, but no entry ever opened it")
+            )
+        elif rebuilt != head:
+            differs = ", ".join(
+                f"{name} {getattr(head, name)} (entries say {getattr(rebuilt, name)})"
+                for name in (field.name for field in fields(head))
+                if getattr(head, name) != getattr(rebuilt, name)
             )
             problems.append(
-                Problem(
-                    rebuilt.last_seq if rebuilt else None,
-                    f"card {head.card_id} is recorded as {head.state} v{head.version}, "
-                    f"but its entries say {rebuilt_words}",
-                )
+                Problem(rebuilt.last_seq, f"card {head.card_id} is recorded with {differs}")
             )
     for card_id in sorted(replay.keys() - seen):
         problems.append(

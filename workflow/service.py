@@ -44,6 +44,8 @@ CHINA_STANDARD_TIME: Final = timezone(timedelta(hours=8), "CST")
 CLOCK_SKEW: Final = timedelta(minutes=5)
 """How far in the future a channel's clock may claim an event happened."""
 _RETRIES: Final = 5
+DEFAULT_REGION: Final = "default"
+"""The region recorded on entries when a deployment names none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,7 @@ class Step:
     evidence: Mapping[str, object] = field(default_factory=dict)
     occurred_at: datetime | None = None
     idempotency_key: str | None = None
+    batch_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,8 +194,10 @@ class CardService:
         *,
         clock: Callable[[], datetime] = _now,
         new_id: Callable[[], str] = _new_id,
+        region: str = DEFAULT_REGION,
     ) -> None:
         self.ledger = ledger
+        self.region = region
         self._clock = clock
         self._new_id = new_id
 
@@ -257,67 +262,49 @@ class CardService:
 
     def _apply(self, applicant: Applicant, step: Step, fingerprint: str) -> Card:
         card_id = self._new_id()
-        logger = log.bind(card_id=card_id, transition=str(step.event), channel=str(step.channel))
         try:
-            step.actor.authorise(step.channel)
-            if step.event is not Event.APPLY:
-                raise InvalidRequest(f"a card is opened by apply, not {step.event}")
-            now = self._clock()
-            parse_citizen_id(applicant.id_number, today=now.astimezone(CHINA_STANDARD_TIME).date())
-            if not applicant.name.strip():
-                raise InvalidRequest("the applicant's name is empty")
-            decision = decide(
-                card_id=card_id,
-                state=None,
-                event=step.event,
-                channel=step.channel,
-                presenter=step.presenter,
-                evidence=step.evidence,
-            )
-            person = Person(
-                ref=self._new_id(),
-                id_number=applicant.id_number.strip().upper(),
-                name=applicant.name.strip(),
-                details=applicant.details(),
-            )
-            draft = self._draft(card_id, 1, person.ref, decision, step, now, fingerprint)
+            draft, person = self._opening(card_id, applicant, step, fingerprint)
             (entry,) = self.ledger.append([draft], persons=[person])
         except WorkflowError as refused:
-            logger.info("transition refused", outcome="refused", reason=type(refused).__name__)
+            _refused(card_id, step, refused)
             raise
-        logger.info(
-            "transition accepted", outcome="accepted", seq=entry.seq, to_state=entry.to_state
+        return _accepted(entry)
+
+    def _opening(
+        self, card_id: str, applicant: Applicant, step: Step, fingerprint: str
+    ) -> tuple[Draft, Person]:
+        """The entry that opens ``card_id`` for ``applicant``, and the person it refers to."""
+        step.actor.authorise(step.channel)
+        if step.event is not Event.APPLY:
+            raise InvalidRequest(f"a card is opened by apply, not {step.event}")
+        now = self._clock()
+        parse_citizen_id(applicant.id_number, today=now.astimezone(CHINA_STANDARD_TIME).date())
+        if not applicant.name.strip():
+            raise InvalidRequest("the applicant's name is empty")
+        decision = decide(
+            card_id=card_id,
+            state=None,
+            event=step.event,
+            channel=step.channel,
+            presenter=step.presenter,
+            evidence=step.evidence,
         )
-        return Card(card_id, decision.to_state, 1, entry.seq, allowed_events(decision.to_state))
+        person = Person(
+            ref=self._new_id(),
+            id_number=applicant.id_number.strip().upper(),
+            name=applicant.name.strip(),
+            details=applicant.details(),
+        )
+        return self._draft(card_id, 1, person.ref, decision, step, now, fingerprint), person
 
     def _transition(
         self, card_id: str, step: Step, expected_version: int | None, fingerprint: str
     ) -> Card:
-        logger = log.bind(card_id=card_id, transition=str(step.event), channel=str(step.channel))
         try:
             step.actor.authorise(step.channel)
             for _attempt in range(_RETRIES):
                 head = self._head(card_id)
-                state = State(head.state)
-                if expected_version is not None and expected_version != head.version:
-                    raise self._stale(head, expected_version)
-                decision = decide(
-                    card_id=card_id,
-                    state=state,
-                    event=step.event,
-                    channel=step.channel,
-                    presenter=step.presenter,
-                    evidence=step.evidence,
-                )
-                draft = self._draft(
-                    card_id,
-                    head.version + 1,
-                    head.subject,
-                    decision,
-                    step,
-                    self._clock(),
-                    fingerprint,
-                )
+                draft = self._move(head, step, expected_version, fingerprint)
                 try:
                     (entry,) = self.ledger.append([draft])
                 except VersionConflict:
@@ -328,46 +315,70 @@ class CardService:
             else:
                 raise self._stale(self._head(card_id), head.version)
         except WorkflowError as refused:
-            logger.info("transition refused", outcome="refused", reason=type(refused).__name__)
+            _refused(card_id, step, refused)
             raise
-        logger.info(
-            "transition accepted", outcome="accepted", seq=entry.seq, to_state=entry.to_state
+        return _accepted(entry)
+
+    def _move(
+        self, head: Head, step: Step, expected_version: int | None, fingerprint: str
+    ) -> Draft:
+        """The entry that moves the card at ``head`` by ``step``, or the refusal why not."""
+        if expected_version is not None and expected_version != head.version:
+            raise self._stale(head, expected_version)
+        decision = decide(
+            card_id=head.card_id,
+            state=State(head.state),
+            event=step.event,
+            channel=step.channel,
+            presenter=step.presenter,
+            evidence=step.evidence,
         )
-        return Card(
-            card_id, decision.to_state, entry.version, entry.seq, allowed_events(decision.to_state)
+        return self._draft(
+            head.card_id,
+            head.version + 1,
+            head.subject,
+            decision,
+            step,
+            self._clock(),
+            fingerprint,
         )
 
     def _note_refusal(self, card_id: str, step: Step, refused: WorkflowError) -> None:
-        """Write the refused attempt to the card's history, moving nothing.
-
-        Only words cardflow chose are recorded -- never the caller's evidence, which a
-        refused request has not shown to be free of personal data.
-        """
+        """Write the refused attempt to the card's history, moving nothing."""
         for _attempt in range(_RETRIES):
             head = self.ledger.head(card_id)
             if head is None:
                 return
-            draft = Draft(
-                card_id=card_id,
-                version=head.version,
-                kind=REFUSAL,
-                event=str(step.event),
-                from_state=head.state,
-                to_state=head.state,
-                channel=str(step.channel),
-                actor=step.actor.name,
-                role=str(step.actor.role),
-                presenter=str(step.presenter),
-                subject=head.subject,
-                occurred_at=self._clock(),
-                evidence=refusal_evidence(refused),
-                definition_version=DEFINITION_VERSION,
-            )
             try:
-                self.ledger.append([draft])
+                self.ledger.append([self._refusal(head, step, refused)])
             except VersionConflict:
                 continue
             return
+
+    def _refusal(self, head: Head, step: Step, refused: WorkflowError) -> Draft:
+        """The entry noting ``refused`` on the card at ``head``.
+
+        Only words cardflow chose are recorded -- never the caller's evidence, which a
+        refused request has not shown to be free of personal data.
+        """
+        return Draft(
+            card_id=head.card_id,
+            version=head.version,
+            kind=REFUSAL,
+            event=str(step.event),
+            from_state=head.state,
+            to_state=head.state,
+            channel=str(step.channel),
+            actor=step.actor.name,
+            role=str(step.actor.role),
+            presenter=str(step.presenter),
+            subject=head.subject,
+            occurred_at=self._clock(),
+            evidence=refusal_evidence(refused),
+            definition_version=DEFINITION_VERSION,
+            region=self.region,
+            batch_id=step.batch_id,
+        )
 
     def card(self, card_id: str) -> Card:
         """The card as it stands now."""
@@ -437,6 +448,33 @@ class CardService:
                 **{key: issued_reference(key, card_id, version) for key in decision.issues},
             },
             definition_version=DEFINITION_VERSION,
+            region=self.region,
             idempotency_key=step.idempotency_key,
+            batch_id=step.batch_id,
             fingerprint=fingerprint if step.idempotency_key else None,
         )
+
+
+def _accepted(entry: Entry) -> Card:
+    state = State(entry.to_state)
+    log.info(
+        "transition accepted",
+        card_id=entry.card_id,
+        transition=entry.event,
+        channel=entry.channel,
+        outcome="accepted",
+        seq=entry.seq,
+        to_state=entry.to_state,
+    )
+    return Card(entry.card_id, state, entry.version, entry.seq, allowed_events(state))
+
+
+def _refused(card_id: str, step: Step, refused: WorkflowError) -> None:
+    log.info(
+        "transition refused",
+        card_id=card_id,
+        transition=str(step.event),
+        channel=str(step.channel),
+        outcome="refused",
+        reason=type(refused).__name__,
+    )

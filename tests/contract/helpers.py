@@ -48,6 +48,7 @@ def draft(card_id: str, version: int, **overrides: object) -> Draft:
         "occurred_at": datetime(2026, 3, 1, 8, 0, 0, 123456, tzinfo=UTC),
         "evidence": {"information_checked": True},
         "definition_version": "1+test",
+        "region": "default",
     }
     fields.update(overrides)
     return Draft(**fields)  # type: ignore[arg-type]

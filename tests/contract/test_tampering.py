@@ -290,13 +290,13 @@ TAMPERING = [
     pytest.param(
         ("UPDATE ledger_heads SET state = 'activated' WHERE last_seq = 12",),
         12,
-        "is recorded as activated v4, but its entries say collected v4",
+        "is recorded with state activated (entries say collected)",
         id="head-state-edited",
     ),
     pytest.param(
         ("UPDATE ledger_heads SET version = 2 WHERE last_seq = 7",),
         7,
-        "is recorded as activated v2, but its entries say activated v5",
+        "is recorded with version 2 (entries say 5)",
         id="head-version-edited",
     ),
     pytest.param(
@@ -355,6 +355,7 @@ class TestTamperingIsCaught:
                     occurred_at=last.occurred_at,
                     evidence={"card_presented": True},
                     definition_version=last.definition_version,
+                    region=last.region,
                 ),
                 seq=SIZE + 1,
                 recorded_at=last.recorded_at,

@@ -51,20 +51,21 @@ OPENING = Draft(
         "applicant_signature": True,
     },
     definition_version="1+abc",
+    region="440300",
 )
 OPENING_RECORDED = datetime(2026, 3, 2, 9, 30, 1, 123456, tzinfo=UTC)
 OPENING_BYTES = (
-    b'{"actor":"clerk-7","card_id":"c-0001","channel":"card_center",'
+    b'{"actor":"clerk-7","batch_id":null,"card_id":"c-0001","channel":"card_center",'
     b'"definition_version":"1+abc","event":"apply",'
     b'"evidence":{"applicant_signature":true,"identity_document":"resident_id_card",'
     b'"photo":true,"registration_form":true},'
     b'"format":"cardflow.entry/1","from_state":null,"idempotency_key":null,'
     b'"kind":"transition","occurred_at":"2026-03-01T08:00:00.000005Z","presenter":"self",'
     b'"prev_hash":"0000000000000000000000000000000000000000000000000000000000000000",'
-    b'"recorded_at":"2026-03-02T09:30:01.123456Z","role":"clerk","seq":1,'
+    b'"recorded_at":"2026-03-02T09:30:01.123456Z","region":"440300","role":"clerk","seq":1,'
     b'"subject":"p-0001","to_state":"applied","version":1}'
 )
-OPENING_HASH = "6bfeaa08427410377b985293b25f3d11bdc6833eeffcd251054e4c6b9340d44b"
+OPENING_HASH = "beadd750b0332afb18bff4df6701fbc867dc7352a8c67f091d4342d0152c7bb7"
 
 REVIEW = replace(
     OPENING,
@@ -75,19 +76,20 @@ REVIEW = replace(
     occurred_at=datetime(2026, 3, 2, 17, 31, tzinfo=BEIJING),
     evidence={"备注": "材料齐全", "payment_slip": "PS-C0001-2", "information_checked": True},
     idempotency_key="key-7",
+    batch_id="b-42",
 )
 REVIEW_RECORDED = datetime(2026, 3, 2, 17, 31, tzinfo=BEIJING)
 REVIEW_BYTES = (
-    '{"actor":"clerk-7","card_id":"c-0001","channel":"card_center",'
+    '{"actor":"clerk-7","batch_id":"b-42","card_id":"c-0001","channel":"card_center",'
     '"definition_version":"1+abc","event":"review",'
     '"evidence":{"information_checked":true,"payment_slip":"PS-C0001-2","备注":"材料齐全"},'
     '"format":"cardflow.entry/1","from_state":"applied","idempotency_key":"key-7",'
     '"kind":"transition","occurred_at":"2026-03-02T09:31:00.000000Z","presenter":"self",'
     '"prev_hash":"' + OPENING_HASH + '",'
-    '"recorded_at":"2026-03-02T09:31:00.000000Z","role":"clerk","seq":2,'
+    '"recorded_at":"2026-03-02T09:31:00.000000Z","region":"440300","role":"clerk","seq":2,'
     '"subject":"p-0001","to_state":"reviewed","version":2}'
 ).encode("utf-8")
-REVIEW_HASH = "51e5f21c86734a1637f29c049dc49a0876be4d6a6b59f91b719781ea87f39489"
+REVIEW_HASH = "f91d9683724adcc8ee1a0f01904010f5d669345f3bccc0adf0895504af202791"
 
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 
@@ -136,7 +138,9 @@ class TestKnownAnswers:
                 "applicant_signature": True,
             },
             "definition_version": "1+abc",
+            "region": "440300",
             "idempotency_key": None,
+            "batch_id": None,
             "prev_hash": "0" * 64,
         }
         assert by_the_rules(document) == OPENING_BYTES
