@@ -154,11 +154,21 @@ class Rule:
     only_from: frozenset[State] | None = field(default=None)
     issues: tuple[str, ...] = ()
     """References cardflow itself issues when the step is accepted."""
+    batch: bool = False
+    """Whether the channel may send this event for many cards in one batch."""
+    financial: bool = False
+    """Whether the step activates the card's financial (bank) function."""
 
 
 RULES: Final[tuple[Rule, ...]] = (
-    Rule(Event.APPLY, Channel.EMPLOYER, _APPLICATION + _UNIT_BATCH, "seed 000, seed 004"),
-    Rule(Event.APPLY, Channel.COMMUNITY, _APPLICATION, "seed 001"),
+    Rule(
+        Event.APPLY,
+        Channel.EMPLOYER,
+        _APPLICATION + _UNIT_BATCH,
+        "seed 000, seed 004",
+        batch=True,
+    ),
+    Rule(Event.APPLY, Channel.COMMUNITY, _APPLICATION, "seed 001", batch=True),
     Rule(Event.APPLY, Channel.CARD_CENTER, _APPLICATION, "seed 000, seed 004"),
     Rule(Event.APPLY, Channel.BANK_OUTLET, _APPLICATION, "seed 001"),
     Rule(
@@ -175,7 +185,12 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(Event.RESUBMIT, Channel.CARD_CENTER, ("corrections_made",), "seed 004"),
     Rule(Event.RESUBMIT, Channel.BANK_OUTLET, ("corrections_made",), "seed 004"),
     Rule(
-        Event.PRODUCE, Channel.ISSUING_BANK, ("production_batch",), "seed 002", agent_allowed=False
+        Event.PRODUCE,
+        Channel.ISSUING_BANK,
+        ("production_batch",),
+        "seed 002",
+        agent_allowed=False,
+        batch=True,
     ),
     Rule(Event.COLLECT, Channel.EMPLOYER, _COLLECTION, "seed 000"),
     Rule(Event.COLLECT, Channel.COMMUNITY, _COLLECTION, "seed 001"),
@@ -187,6 +202,7 @@ RULES: Final[tuple[Rule, ...]] = (
         Channel.BANK_OUTLET,
         ("card_presented", "original_id", "initial_pin_changed"),
         "seed 000, seed 001",
+        financial=True,
     ),
     Rule(
         Event.ACTIVATE,
@@ -253,6 +269,17 @@ def events_for(channel: Channel) -> tuple[Event, ...]:
     return tuple(rule.event for rule in RULES if rule.channel is channel)
 
 
+def batch_rules() -> tuple[Rule, ...]:
+    """The (event, channel) pairs a channel may send for many cards in one batch."""
+    return tuple(rule for rule in RULES if rule.batch)
+
+
+FINANCIAL_MOVES: Final[frozenset[tuple[Event, Channel]]] = frozenset(
+    (rule.event, rule.channel) for rule in RULES if rule.financial
+)
+"""The steps that activate a card's financial function: only a bank outlet's (seed 001)."""
+
+
 def required_evidence(rule: Rule, presenter: Presenter) -> tuple[Proof, ...]:
     """What must be shown for ``rule`` when ``presenter`` stands at the channel."""
     keys = rule.requires + (AGENT_EVIDENCE if presenter is Presenter.AGENT else ())
@@ -273,6 +300,8 @@ def _digest() -> str:
                 r.agent_allowed,
                 sorted(r.only_from) if r.only_from is not None else None,
                 list(r.issues),
+                r.batch,
+                r.financial,
             ]
             for r in RULES
         ],

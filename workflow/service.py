@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Final
@@ -19,9 +19,9 @@ import structlog
 
 from ledger.entry import REFUSAL, TRANSITION, Draft, Entry
 from ledger.errors import DuplicateRequest, VersionConflict
-from ledger.store import Head, Ledger, Person
+from ledger.store import CardQuery, Head, Ledger, Person
 from ledger.verify import Report, verify
-from workflow.definition import DEFINITION_VERSION, ROLE_CHANNELS
+from workflow.definition import DEFINITION_VERSION, FINANCIAL_MOVES, ROLE_CHANNELS, batch_rules
 from workflow.errors import (
     CardNotFound,
     ChannelNotAllowed,
@@ -44,6 +44,11 @@ CHINA_STANDARD_TIME: Final = timezone(timedelta(hours=8), "CST")
 CLOCK_SKEW: Final = timedelta(minutes=5)
 """How far in the future a channel's clock may claim an event happened."""
 _RETRIES: Final = 5
+MAX_BATCH: Final = 10_000
+"""The most items one batch may carry."""
+_CHUNK: Final = 500
+"""Batch items decided, then written, together in one transaction."""
+_BATCH_NAMESPACE: Final = uuid.UUID("5b0f1c1e-4a47-4d0e-9a53-6f1c2a9e7b21")
 DEFAULT_REGION: Final = "default"
 """The region recorded on entries when a deployment names none."""
 
@@ -122,6 +127,52 @@ class Step:
 
 
 @dataclass(frozen=True, slots=True)
+class BatchItem:
+    """One item of a batch: an application (``applicant``) or a card to move (``card_id``)."""
+
+    applicant: Applicant | None = None
+    card_id: str | None = None
+    expected_version: int | None = None
+    presenter: Presenter = Presenter.SELF
+    evidence: Mapping[str, object] = field(default_factory=dict)
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Many cards, one event, one channel: an employer's or a community office's
+    applications, or an issuing bank's produced cards.
+
+    ``evidence`` is shown once for the whole batch (the unit's letter and seal, the
+    production batch number) and recorded on every item's entry.
+    """
+
+    event: Event
+    channel: Channel
+    actor: Actor
+    items: Sequence[BatchItem]
+    evidence: Mapping[str, object] = field(default_factory=dict)
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    """What a supervisor asks for; ``financial`` is ``True`` for cards whose financial
+    function is active, ``False`` for cards whose is not."""
+
+    states: frozenset[State] = frozenset()
+    channels: frozenset[Channel] = frozenset()
+    regions: frozenset[str] = frozenset()
+    financial: bool | None = None
+    opened_from: datetime | None = None
+    opened_before: datetime | None = None
+    updated_from: datetime | None = None
+    updated_before: datetime | None = None
+    after: int = 0
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
 class Card:
     """A card as it stands now, and what may happen to it next."""
 
@@ -135,6 +186,22 @@ class Card:
     def from_head(cls, head: Head) -> Card:
         state = State(head.state)
         return cls(head.card_id, state, head.version, head.last_seq, allowed_events(state))
+
+
+Outcome = Card | WorkflowError
+"""What became of one item of a batch: the card it opened or moved, or its refusal."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """The batch's id (on every entry it wrote) and each item's outcome, in item order."""
+
+    batch_id: str
+    outcomes: list[Outcome]
+
+    @property
+    def accepted(self) -> int:
+        return sum(1 for outcome in self.outcomes if isinstance(outcome, Card))
 
 
 def issued_reference(key: str, card_id: str, version: int) -> str:
@@ -161,6 +228,14 @@ def refusal_evidence(refused: WorkflowError) -> dict[str, str]:
         case _:
             why = "the request was invalid"
     return {"refused": kind.lstrip("_"), "reason": why}
+
+
+def _opening_fingerprint(step: Step, applicant: Applicant) -> str:
+    return _fingerprint(step, target={"applicant": asdict(applicant)})
+
+
+def _move_fingerprint(step: Step, card_id: str, expected_version: int | None) -> str:
+    return _fingerprint(step, target={"card_id": card_id, "expected_version": expected_version})
 
 
 def _fingerprint(step: Step, *, target: Mapping[str, object]) -> str:
@@ -207,7 +282,7 @@ class CardService:
         With an idempotency key, a retry of the same application answers with the card
         the first one opened, and opens no other.
         """
-        fingerprint = _fingerprint(step, target={"applicant": asdict(applicant)})
+        fingerprint = _opening_fingerprint(step, applicant)
         return self._once(step, fingerprint, lambda: self._apply(applicant, step, fingerprint))
 
     def transition(self, card_id: str, step: Step, *, expected_version: int | None = None) -> Card:
@@ -217,9 +292,7 @@ class CardService:
         state, so the caller hears the real reason (usually: no longer allowed). With an
         idempotency key, a retry of the same request answers as the first did.
         """
-        fingerprint = _fingerprint(
-            step, target={"card_id": card_id, "expected_version": expected_version}
-        )
+        fingerprint = _move_fingerprint(step, card_id, expected_version)
         try:
             return self._once(
                 step,
@@ -379,6 +452,140 @@ class CardService:
             region=self.region,
             batch_id=step.batch_id,
         )
+
+    def batch(self, batch: Batch) -> BatchResult:
+        """Run every item of ``batch`` on its own: each is accepted or refused by itself.
+
+        Items are decided, then written, many to a transaction; if a chunk meets a
+        concurrent writer or a retry it is run again one item at a time, so the outcome
+        is the one each item would have had alone. With an idempotency key, the batch
+        keeps one id and item ``i`` the key ``<key>/<i>``: a retried batch writes only
+        what the first did not, and answers for the rest as the first did.
+        """
+        batch.actor.authorise(batch.channel)
+        if (batch.event, batch.channel) not in {(r.event, r.channel) for r in batch_rules()}:
+            pairs = ", ".join(f"{r.event} through {r.channel}" for r in batch_rules())
+            raise InvalidRequest(
+                f"a batch carries {pairs}; not {batch.event} through {batch.channel}"
+            )
+        if not 1 <= len(batch.items) <= MAX_BATCH:
+            raise InvalidRequest(f"a batch carries 1 to {MAX_BATCH} items, not {len(batch.items)}")
+        key = batch.idempotency_key
+        batch_id = (
+            self._new_id()
+            if key is None
+            else str(uuid.uuid5(_BATCH_NAMESPACE, f"{batch.actor.name}\n{key}"))
+        )
+        outcomes: list[Outcome] = []
+        for start in range(0, len(batch.items), _CHUNK):
+            chunk = batch.items[start : start + _CHUNK]
+            steps = [
+                self._batch_step(batch, batch_id, item, None if key is None else f"{key}/{index}")
+                for index, item in enumerate(chunk, start)
+            ]
+            outcomes.extend(self._chunk(chunk, steps))
+        log.info(
+            "batch done",
+            batch_id=batch_id,
+            transition=str(batch.event),
+            channel=str(batch.channel),
+            items=len(outcomes),
+            accepted=sum(1 for outcome in outcomes if isinstance(outcome, Card)),
+        )
+        return BatchResult(batch_id, outcomes)
+
+    def _batch_step(
+        self, batch: Batch, batch_id: str, item: BatchItem, key: str | None
+    ) -> Step | InvalidRequest:
+        shared = batch.evidence.keys() & item.evidence.keys()
+        if shared:
+            return InvalidRequest(
+                f"evidence {', '.join(sorted(shared))} is given for the batch and again "
+                "for the item: give it once"
+            )
+        opens = batch.event is Event.APPLY
+        if (item.applicant is not None, item.card_id is not None) != (opens, not opens):
+            wants = "an applicant" if opens else "a card id"
+            return InvalidRequest(
+                f"each item of a {batch.event} batch names {wants}, and only that"
+            )
+        return Step(
+            event=batch.event,
+            channel=batch.channel,
+            actor=batch.actor,
+            presenter=item.presenter,
+            evidence={**batch.evidence, **item.evidence},
+            occurred_at=item.occurred_at,
+            idempotency_key=key,
+            batch_id=batch_id,
+        )
+
+    def _chunk(
+        self, items: Sequence[BatchItem], steps: Sequence[Step | InvalidRequest]
+    ) -> list[Outcome]:
+        """Decide every item, write the accepted ones and the noted refusals at once."""
+        outcomes: list[Outcome | None] = []
+        drafts: list[Draft] = []
+        persons: list[Person] = []
+        for item, step in zip(items, steps, strict=True):
+            if isinstance(step, WorkflowError):
+                outcomes.append(step)
+                continue
+            card_id = item.card_id or self._new_id()
+            try:
+                if item.applicant is not None:
+                    fingerprint = _opening_fingerprint(step, item.applicant)
+                    draft, person = self._opening(card_id, item.applicant, step, fingerprint)
+                    persons.append(person)
+                else:
+                    fingerprint = _move_fingerprint(step, card_id, item.expected_version)
+                    head = self._head(card_id)
+                    try:
+                        draft = self._move(head, step, item.expected_version, fingerprint)
+                    except WorkflowError as refused:
+                        drafts.append(self._refusal(head, step, refused))
+                        raise
+            except WorkflowError as refused:
+                _refused(card_id, step, refused)
+                outcomes.append(refused)
+                continue
+            drafts.append(draft)
+            outcomes.append(None)
+        try:
+            written = iter(e for e in self.ledger.append(drafts, persons=persons) if e.moves)
+        except (VersionConflict, DuplicateRequest):
+            return [self._alone(item, step) for item, step in zip(items, steps, strict=True)]
+        return [_accepted(next(written)) if outcome is None else outcome for outcome in outcomes]
+
+    def _alone(self, item: BatchItem, step: Step | InvalidRequest) -> Outcome:
+        """One batch item run as a request of its own."""
+        if isinstance(step, WorkflowError):
+            return step
+        try:
+            if item.applicant is not None:
+                return self.apply(item.applicant, step)
+            assert item.card_id is not None
+            return self.transition(item.card_id, step, expected_version=item.expected_version)
+        except WorkflowError as refused:
+            return refused
+
+    def search(self, wanted: Search) -> list[Card]:
+        """The cards a supervisor asks for, oldest opened first, a page at a time."""
+        financial = frozenset((str(e), str(c)) for e, c in FINANCIAL_MOVES)
+        query = CardQuery(
+            states=frozenset(str(state) for state in wanted.states),
+            regions=wanted.regions,
+            channels=frozenset(str(channel) for channel in wanted.channels),
+            having=financial if wanted.financial is True else frozenset(),
+            lacking=financial if wanted.financial is False else frozenset(),
+            opened_from=wanted.opened_from,
+            opened_before=wanted.opened_before,
+            updated_from=wanted.updated_from,
+            updated_before=wanted.updated_before,
+            after=wanted.after,
+            limit=wanted.limit,
+        )
+        return [Card.from_head(head) for head in self.ledger.search(query)]
 
     def card(self, card_id: str) -> Card:
         """The card as it stands now."""
