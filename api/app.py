@@ -18,7 +18,7 @@ from api.config import database_url, open_runtime
 from api.keys import Keys
 from api.logs import configure_logging
 from api.problems import EXCEPTION_HANDLERS, PROBLEM_JSON, internal_error, problem_types_markdown
-from api.routes import cards, ledger, workflow
+from api.routes import batches, cards, ledger, workflow
 from workflow.definition import DEFINITION_VERSION
 from workflow.service import CardService
 
@@ -62,6 +62,10 @@ Every error is `{PROBLEM_JSON}` (RFC 9457) with a stable `type`, a `title`, the
 
 TAGS: Final = [
     {"name": "cards", "description": "Apply for a card, read it, move it, read its history."},
+    {
+        "name": "batches",
+        "description": "Many cards at once: applications from a unit, cards from a bank.",
+    },
     {"name": "ledger", "description": "Follow the ledger in order, and verify it."},
     {"name": "workflow", "description": "The lifecycle and its rules, from the definition."},
 ]
@@ -149,7 +153,7 @@ def create_app(service: CardService, keys: Keys, *, lifespan: Lifespan | None = 
     app.state.keys = keys
     for error, handler in EXCEPTION_HANDLERS.items():
         app.add_exception_handler(error, handler)
-    for router in (cards.router, ledger.router, workflow.router):
+    for router in (cards.router, batches.router, ledger.router, workflow.router):
         app.include_router(router)
     app.add_middleware(RequestContext)
     return app

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -12,6 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    SerializeAsAny,
     StrictBool,
     StrictStr,
     WithJsonSchema,
@@ -30,8 +31,19 @@ from workflow.definition import (
     events_for,
 )
 from workflow.diagram import mermaid
+from workflow.errors import WorkflowError
 from workflow.rules import channels_allowed
-from workflow.service import Actor, Applicant, Card, Step
+from workflow.service import (
+    MAX_BATCH,
+    Actor,
+    Applicant,
+    Batch,
+    BatchItem,
+    BatchResult,
+    Card,
+    Found,
+    Step,
+)
 from workflow.states import Channel, Event, Presenter, State
 
 Timestamp = Annotated[
@@ -822,3 +834,252 @@ InvalidInputProblem = (
 
 ConflictProblem = TransitionProblem | StaleProblem
 """Every body a 409 may carry."""
+
+
+class _BatchItemIn(_Request):
+    """What one item of a batch says of its own: who presented, its evidence, and when."""
+
+    presenter: Presenter = Presenter.SELF
+    evidence: EvidenceIn = Field(
+        default_factory=dict, description="This item's evidence; the batch's is added to it."
+    )
+    occurred_at: AwareDatetime | None = None
+
+
+class ApplicationItemIn(_BatchItemIn):
+    """One application in an employer's or a community office's batch."""
+
+    applicant: ApplicantIn
+
+    def to_item(self) -> BatchItem:
+        return BatchItem(
+            applicant=self.applicant.to_applicant(),
+            presenter=self.presenter,
+            evidence=self.evidence,
+            occurred_at=self.occurred_at,
+        )
+
+
+class MoveItemIn(_BatchItemIn):
+    """One card in an issuing bank's batch."""
+
+    card_id: str = Field(min_length=1, max_length=64)
+    expected_version: int | None = Field(
+        default=None, ge=1, description="Refuse this item unless the card is at this version."
+    )
+
+    def to_item(self) -> BatchItem:
+        return BatchItem(
+            card_id=self.card_id,
+            expected_version=self.expected_version,
+            presenter=self.presenter,
+            evidence=self.evidence,
+            occurred_at=self.occurred_at,
+        )
+
+
+class _BatchIn(_Request):
+    channel: Channel
+    evidence: EvidenceIn = Field(
+        default_factory=dict,
+        description="Shown once for the whole batch and recorded on every item's entry.",
+    )
+
+    def _batch(
+        self, event: Event, items: Sequence[BatchItem], actor: Actor, key: str | None
+    ) -> Batch:
+        return Batch(event, self.channel, actor, items, self.evidence, key)
+
+
+class ApplicationBatchIn(_BatchIn):
+    """Applications collected by an employer or a community office, sent together."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "event": "apply",
+                    "channel": "employer",
+                    "evidence": {
+                        "unit_letter": "letter_of_introduction",
+                        "unit_seal": True,
+                        "person_in_charge_id": True,
+                    },
+                    "items": [
+                        {
+                            "applicant": {"name": "Li Lei", "id_number": "11010519491231002X"},
+                            "evidence": _APPLICATION_EVIDENCE,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    event: Literal[Event.APPLY]
+    items: list[ApplicationItemIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+    def to_batch(self, actor: Actor, key: str | None) -> Batch:
+        return self._batch(self.event, [item.to_item() for item in self.items], actor, key)
+
+
+class ProductionBatchIn(_BatchIn):
+    """Cards an issuing bank has produced, reported together."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "event": "produce",
+                    "channel": "issuing_bank",
+                    "evidence": {"production_batch": "B-2026-11"},
+                    "items": [{"card_id": _CARD_ID, "expected_version": 2}],
+                }
+            ]
+        }
+    )
+
+    event: Literal[Event.PRODUCE]
+    items: list[MoveItemIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+    def to_batch(self, actor: Actor, key: str | None) -> Batch:
+        return self._batch(self.event, [item.to_item() for item in self.items], actor, key)
+
+
+BatchIn = Annotated[ApplicationBatchIn | ProductionBatchIn, Field(discriminator="event")]
+
+
+class BatchItemOut(BaseModel):
+    """What became of one item: the card it opened or moved, or the problem that refused it."""
+
+    index: int = Field(description="The item's place in the batch, from 0.")
+    status: int = Field(description="The status the item would have had as a request alone.")
+    card_id: str | None = None
+    state: State | None = None
+    version: int | None = None
+    problem: SerializeAsAny[Problem] | None = None
+
+
+class BatchOut(BaseModel):
+    """Every item's outcome, in item order; the batch id is on every entry it wrote."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "batch_id": "0e5d3b0a-6a3e-5c1f-9f6e-2d4b8a7c1e90",
+                    "event": "apply",
+                    "channel": "employer",
+                    "accepted": 1,
+                    "refused": 1,
+                    "items": [
+                        {
+                            "index": 0,
+                            "status": 201,
+                            "card_id": _CARD_ID,
+                            "state": "applied",
+                            "version": 1,
+                            "problem": None,
+                        },
+                        {
+                            "index": 1,
+                            "status": 422,
+                            "card_id": None,
+                            "state": None,
+                            "version": None,
+                            "problem": {
+                                "type": "https://cardflow.dev/problems/invalid-identity",
+                                "title": "Invalid identity number",
+                                "status": 422,
+                                "detail": "the ID number's check character does not match",
+                                "request_id": _REQUEST_ID,
+                            },
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
+    batch_id: str
+    event: Event
+    channel: Channel
+    accepted: int
+    refused: int
+    items: list[BatchItemOut]
+
+    @classmethod
+    def of(
+        cls, batch: Batch, result: BatchResult, problem: Callable[[WorkflowError], Problem]
+    ) -> BatchOut:
+        opened = 201 if batch.event is Event.APPLY else 200
+        items = [
+            BatchItemOut(
+                index=index,
+                status=opened,
+                card_id=outcome.card_id,
+                state=outcome.state,
+                version=outcome.version,
+            )
+            if isinstance(outcome, Card)
+            else BatchItemOut(index=index, status=problem(outcome).status, problem=problem(outcome))
+            for index, outcome in enumerate(result.outcomes)
+        ]
+        return cls(
+            batch_id=result.batch_id,
+            event=batch.event,
+            channel=batch.channel,
+            accepted=result.accepted,
+            refused=len(items) - result.accepted,
+            items=items,
+        )
+
+
+class FoundOut(CardOut):
+    """A card a search found, with where it is kept and when it opened and last moved."""
+
+    region: str
+    opened_at: Timestamp
+    updated_at: Timestamp
+
+    @classmethod
+    def found(cls, found: Found) -> FoundOut:
+        return cls(
+            **CardOut.of(found.card).model_dump(),
+            region=found.region,
+            opened_at=found.opened_at,
+            updated_at=found.updated_at,
+        )
+
+
+class SearchOut(BaseModel):
+    """One page of cards, oldest opened first; follow ``next_cursor`` for the next."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "cards": [
+                        {
+                            "card_id": _CARD_ID,
+                            "state": "collected",
+                            "version": 4,
+                            "last_seq": 97,
+                            "allowed_events": [
+                                {"event": "activate", "channels": ["card_center", "bank_outlet"]}
+                            ],
+                            "region": "default",
+                            "opened_at": "2026-03-02T01:15:00.000000Z",
+                            "updated_at": "2026-04-01T06:40:12.000000Z",
+                        }
+                    ],
+                    "next_cursor": "b3BlbmVkOjk3",
+                }
+            ]
+        }
+    )
+
+    cards: list[FoundOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; `null` on the last page."
+    )

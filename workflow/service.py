@@ -46,6 +46,10 @@ CLOCK_SKEW: Final = timedelta(minutes=5)
 _RETRIES: Final = 5
 MAX_BATCH: Final = 10_000
 """The most items one batch may carry."""
+MAX_PAGE: Final = 200
+"""The most cards one page of a search holds."""
+SEARCHING_ROLES: Final = (Role.SUPERVISOR, Role.ADMIN)
+"""Who may list cards they were not given the id of."""
 _CHUNK: Final = 500
 """Batch items decided, then written, together in one transaction."""
 _BATCH_NAMESPACE: Final = uuid.UUID("5b0f1c1e-4a47-4d0e-9a53-6f1c2a9e7b21")
@@ -186,6 +190,28 @@ class Card:
     def from_head(cls, head: Head) -> Card:
         state = State(head.state)
         return cls(head.card_id, state, head.version, head.last_seq, allowed_events(state))
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A card a search found: as it stands, where it is kept, and when it opened and moved."""
+
+    card: Card
+    region: str
+    opened_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, head: Head) -> Found:
+        return cls(Card.from_head(head), head.region, head.opened_at, head.updated_at)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of a search; ``after`` continues it, and is ``None`` on the last page."""
+
+    found: list[Found]
+    after: int | None
 
 
 Outcome = Card | WorkflowError
@@ -569,8 +595,17 @@ class CardService:
         except WorkflowError as refused:
             return refused
 
-    def search(self, wanted: Search) -> list[Card]:
+    def search(self, actor: Actor, wanted: Search) -> SearchPage:
         """The cards a supervisor asks for, oldest opened first, a page at a time."""
+        if actor.role not in SEARCHING_ROLES:
+            raise NotPermitted(
+                actor=actor.name,
+                channel=None,
+                permitted=sorted(actor.permitted()),
+                reason=f"only {' and '.join(SEARCHING_ROLES)} keys search cards",
+            )
+        if not 1 <= wanted.limit <= MAX_PAGE:
+            raise InvalidRequest(f"a page holds 1 to {MAX_PAGE} cards, not {wanted.limit}")
         financial = frozenset((str(e), str(c)) for e, c in FINANCIAL_MOVES)
         query = CardQuery(
             states=frozenset(str(state) for state in wanted.states),
@@ -583,9 +618,14 @@ class CardService:
             updated_from=wanted.updated_from,
             updated_before=wanted.updated_before,
             after=wanted.after,
-            limit=wanted.limit,
+            limit=wanted.limit + 1,
         )
-        return [Card.from_head(head) for head in self.ledger.search(query)]
+        heads = self.ledger.search(query)
+        page = heads[: wanted.limit]
+        return SearchPage(
+            found=[Found.of(head) for head in page],
+            after=page[-1].opened_seq if len(heads) > wanted.limit else None,
+        )
 
     def card(self, card_id: str) -> Card:
         """The card as it stands now."""

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final
+import base64
+from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
+from pydantic import AwareDatetime
 
 from api.dependencies import CurrentActor, IdempotencyKey, IfMatchVersion, Service, current_actor
 from api.problems import documented
-from api.schemas import ApplicationIn, CardOut, HistoryOut, TransitionIn
+from api.schemas import ApplicationIn, CardOut, FoundOut, HistoryOut, SearchOut, TransitionIn
 from workflow.errors import InvalidRequest
+from workflow.service import MAX_PAGE, Search
+from workflow.states import Channel, State
 
 router = APIRouter(
     prefix="/v1/cards",
@@ -17,6 +21,8 @@ router = APIRouter(
     dependencies=[Depends(current_actor)],
     responses=documented(401, 500),
 )
+
+_CURSOR_PREFIX: Final = "opened:"
 
 _ETAG: Final[dict[str, Any]] = {
     "description": 'The card\'s version, quoted (`"3"`): send it back as `If-Match`.',
@@ -52,6 +58,60 @@ def apply(
     response.headers["Location"] = f"{router.prefix}/{card.card_id}"
     response.headers["ETag"] = _etag(card.version)
     return CardOut.of(card)
+
+
+@router.get(
+    "",
+    summary="Search cards",
+    responses=documented(403),
+)
+def search_cards(
+    service: Service,
+    actor: CurrentActor,
+    state: Annotated[list[State], Query(description="Cards in any of these states.")] = [],  # noqa: B006
+    channel: Annotated[
+        list[Channel], Query(description="Cards moved through any of these channels.")
+    ] = [],  # noqa: B006
+    region: Annotated[
+        list[str], Query(max_length=64, description="Cards kept under any of these regions.")
+    ] = [],  # noqa: B006
+    financial: Annotated[
+        Literal["active", "inactive"] | None,
+        Query(description="Cards whose financial (bank) function is active, or is not."),
+    ] = None,
+    opened_from: Annotated[AwareDatetime | None, Query(description="Opened at or after.")] = None,
+    opened_before: Annotated[AwareDatetime | None, Query(description="Opened before.")] = None,
+    updated_from: Annotated[
+        AwareDatetime | None, Query(description="Last moved at or after.")
+    ] = None,
+    updated_before: Annotated[AwareDatetime | None, Query(description="Last moved before.")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=64, description="`next_cursor` of the previous page.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Cards per page.")] = 50,
+) -> SearchOut:
+    """Supervisors' search (supervisor and admin keys): cards by state, channel, region,
+    financial function and dates, oldest opened first. Pages are stable: a card opened
+    while you page appears on a later page, never twice and never out of order."""
+    page = service.search(
+        actor,
+        Search(
+            states=frozenset(state),
+            channels=frozenset(channel),
+            regions=frozenset(region),
+            financial=None if financial is None else financial == "active",
+            opened_from=opened_from,
+            opened_before=opened_before,
+            updated_from=updated_from,
+            updated_before=updated_before,
+            after=0 if cursor is None else _position(cursor),
+            limit=limit,
+        ),
+    )
+    return SearchOut(
+        cards=[FoundOut.found(found) for found in page.found],
+        next_cursor=None if page.after is None else _cursor(page.after),
+    )
 
 
 @router.get(
@@ -106,6 +166,21 @@ def read_history(
 ) -> HistoryOut:
     """The card's ledger entries, oldest first, every field as hashed."""
     return HistoryOut.of(card_id, service.history(card_id, refusals=include_refusals))
+
+
+def _cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{position}".encode()).decode()
+
+
+def _position(cursor: str) -> int:
+    try:
+        said = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
+    except (ValueError, UnicodeError):
+        said = ""
+    number = said.removeprefix(_CURSOR_PREFIX)
+    if not said.startswith(_CURSOR_PREFIX) or not number.isdigit() or len(number) > 18:
+        raise InvalidRequest("the cursor is not one cardflow gave: pass next_cursor as it came")
+    return int(number)
 
 
 def _etag(version: int) -> str:

@@ -1,0 +1,54 @@
+"""``/v1/batches``: many cards, one event, one channel; every item answered on its own."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from fastapi import APIRouter, Depends, Request
+
+from api.dependencies import CurrentActor, IdempotencyKey, Service, current_actor
+from api.problems import documented, refusal_problem, request_id_of
+from api.schemas import BatchIn, BatchOut
+from workflow.service import MAX_BATCH
+
+router = APIRouter(
+    prefix="/v1/batches",
+    tags=["batches"],
+    dependencies=[Depends(current_actor)],
+    responses=documented(401, 500),
+)
+
+_DESCRIPTION: Final = f"""
+An employer's or a community office's applications (`apply`), or an issuing bank's produced
+cards (`produce`): 1 to {MAX_BATCH:,} items. Each item is accepted or refused on its own, with
+the status and problem it would have had as a request alone; a refused item on an existing
+card is noted on its record. The batch's `evidence` is shown once and recorded on every
+item's entry, and the `batch_id` is on every entry the batch wrote.
+
+With `Idempotency-Key: K`, item *i* is written under the key `K/i`: a retry (after a
+timeout, say) writes only what the first attempt did not and answers for the rest as it
+did, under the same `batch_id`. The whole batch is refused (403, 422) only when its channel
+is not the caller's or not one that sends batches.
+"""
+
+
+@router.post(
+    "",
+    summary="Send a batch",
+    description=_DESCRIPTION,
+    responses={
+        200: {"description": "Every item's outcome, in item order."},
+        **documented(403, 422),
+    },
+)
+def send_batch(
+    body: BatchIn,
+    request: Request,
+    service: Service,
+    actor: CurrentActor,
+    idempotency_key: IdempotencyKey = None,
+) -> BatchOut:
+    batch = body.to_batch(actor, idempotency_key)
+    result = service.batch(batch)
+    request_id = request_id_of(request)
+    return BatchOut.of(batch, result, lambda refused: refusal_problem(refused, request_id))
