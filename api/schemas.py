@@ -113,6 +113,8 @@ _RULE_EXAMPLE: Final[dict[str, Any]] = {
         }
     ],
     "cites": "seed 004",
+    "batch": False,
+    "financial": False,
 }
 
 
@@ -488,6 +490,8 @@ class RuleOut(BaseModel):
     )
     issues: list[ProofOut] = Field(description="References cardflow issues when it accepts.")
     cites: str
+    batch: bool = Field(description="Whether the channel may send it for many cards at once.")
+    financial: bool = Field(description="Whether it activates the card's financial function.")
 
 
 class WorkflowOut(BaseModel):
@@ -557,6 +561,8 @@ class WorkflowOut(BaseModel):
                     only_from=None if rule.only_from is None else sorted(rule.only_from),
                     issues=ProofOut.keyed(rule.issues),
                     cites=rule.cites,
+                    batch=rule.batch,
+                    financial=rule.financial,
                 )
                 for rule in RULES
             ],

@@ -32,6 +32,10 @@ def rules_markdown() -> str:
             evidence += f" (only from {', '.join(sorted(rule.only_from))})"
         if rule.issues:
             evidence += f"; issues {', '.join(EVIDENCE[key].says for key in rule.issues)}"
+        if rule.financial:
+            evidence += "; activates the financial (bank) function"
+        if rule.batch:
+            evidence += "; may come in a batch (`POST /v1/batches`)"
         agent = "yes, with both IDs" if rule.agent_allowed else "no"
         rows.append(f"| {rule.event} | {rule.channel} | {evidence} | {agent} | {rule.cites} |")
     return "\n".join(rows) + "\n"

@@ -66,9 +66,21 @@ class TestWorkflow:
                 "only_from": None if rule.only_from is None else sorted(rule.only_from),
                 "issues": [proof(EVIDENCE[key]) for key in rule.issues],
                 "cites": rule.cites,
+                "batch": rule.batch,
+                "financial": rule.financial,
             }
             for rule in RULES
         ]
+
+    def test_which_pairs_come_in_batches_and_which_activate_the_bank_function(self, described):
+        batched = {(r["event"], r["channel"]) for r in described["rules"] if r["batch"]}
+        assert batched == {
+            ("apply", "employer"),
+            ("apply", "community"),
+            ("produce", "issuing_bank"),
+        }
+        financial = [(r["event"], r["channel"]) for r in described["rules"] if r["financial"]]
+        assert financial == [("activate", "bank_outlet")]
 
     def test_agent_evidence_and_the_evidence_catalogue(self, described):
         assert described["agent_evidence"] == [proof(EVIDENCE[key]) for key in AGENT_EVIDENCE]
