@@ -32,7 +32,7 @@ from workflow.definition import (
 )
 from workflow.diagram import mermaid
 from workflow.errors import WorkflowError
-from workflow.rules import channels_allowed
+from workflow.rules import allowed_events, channels_allowed
 from workflow.service import (
     MAX_BATCH,
     Actor,
@@ -855,6 +855,18 @@ class _BatchItemIn(_Request):
 class ApplicationItemIn(_BatchItemIn):
     """One application in an employer's or a community office's batch."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "applicant": {"name": "Li Lei", "id_number": "11010519491231002X"},
+                    "evidence": _APPLICATION_EVIDENCE,
+                    "occurred_at": "2026-11-20T10:00:00+08:00",
+                }
+            ]
+        }
+    )
+
     applicant: ApplicantIn
 
     def to_item(self) -> BatchItem:
@@ -868,6 +880,10 @@ class ApplicationItemIn(_BatchItemIn):
 
 class MoveItemIn(_BatchItemIn):
     """One card in an issuing bank's batch."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"card_id": _CARD_ID, "expected_version": 2}]}
+    )
 
     card_id: str = Field(min_length=1, max_length=64)
     expected_version: int | None = Field(
@@ -958,6 +974,25 @@ BatchIn = Annotated[ApplicationBatchIn | ProductionBatchIn, Field(discriminator=
 class BatchItemOut(BaseModel):
     """What became of one item: the card it opened or moved, or the problem that refused it."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"index": 0, "status": 200, "card_id": _CARD_ID, "state": "produced", "version": 3},
+                {
+                    "index": 1,
+                    "status": 404,
+                    "problem": {
+                        "type": "https://cardflow.dev/problems/card-not-found",
+                        "title": "Card not found",
+                        "status": 404,
+                        "detail": "no card with id 'c-0042'",
+                        "request_id": _REQUEST_ID,
+                    },
+                },
+            ]
+        }
+    )
+
     index: int = Field(description="The item's place in the batch, from 0.")
     status: int = Field(description="The status the item would have had as a request alone.")
     card_id: str | None = None
@@ -1041,8 +1076,25 @@ class BatchOut(BaseModel):
         )
 
 
+_FOUND_EXAMPLE: Final[dict[str, Any]] = {
+    "card_id": _CARD_ID,
+    "state": "collected",
+    "version": 4,
+    "last_seq": 97,
+    "allowed_events": [
+        allowed.model_dump(mode="json")
+        for allowed in AllowedEventOut.listing(State.COLLECTED, allowed_events(State.COLLECTED))
+    ],
+    "region": "default",
+    "opened_at": "2026-03-02T01:15:00.000000Z",
+    "updated_at": "2026-04-01T06:40:12.000000Z",
+}
+
+
 class FoundOut(CardOut):
     """A card a search found, with where it is kept and when it opened and last moved."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_FOUND_EXAMPLE]})
 
     region: str
     opened_at: Timestamp
@@ -1065,20 +1117,7 @@ class SearchOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "cards": [
-                        {
-                            "card_id": _CARD_ID,
-                            "state": "collected",
-                            "version": 4,
-                            "last_seq": 97,
-                            "allowed_events": [
-                                {"event": "activate", "channels": ["card_center", "bank_outlet"]}
-                            ],
-                            "region": "default",
-                            "opened_at": "2026-03-02T01:15:00.000000Z",
-                            "updated_at": "2026-04-01T06:40:12.000000Z",
-                        }
-                    ],
+                    "cards": [_FOUND_EXAMPLE],
                     "next_cursor": "b3BlbmVkOjk3",
                 }
             ]

@@ -197,7 +197,7 @@ class TestOpenApi:
     def test_title_description_and_tags(self, spec):
         assert spec["info"]["title"] == "cardflow"
         assert DEFINITION_VERSION in spec["info"]["description"]
-        assert [tag["name"] for tag in spec["tags"]] == ["cards", "ledger", "workflow"]
+        assert [tag["name"] for tag in spec["tags"]] == ["cards", "batches", "ledger", "workflow"]
         for path in spec["paths"].values():
             for operation in path.values():
                 assert operation["tags"]
@@ -208,6 +208,8 @@ class TestOpenApi:
             (method.upper(), path) for path, item in spec["paths"].items() for method in item
         } == {
             ("POST", "/v1/cards"),
+            ("GET", "/v1/cards"),
+            ("POST", "/v1/batches"),
             ("GET", "/v1/cards/{card_id}"),
             ("POST", "/v1/cards/{card_id}/transitions"),
             ("GET", "/v1/cards/{card_id}/history"),
@@ -240,7 +242,15 @@ class TestOpenApi:
         assert schemas_["Presenter"]["enum"] == list(Presenter)
 
     def test_request_bodies_refuse_unknown_fields(self, spec):
-        for name in ("ApplicationIn", "ApplicantIn", "TransitionIn"):
+        for name in (
+            "ApplicationIn",
+            "ApplicantIn",
+            "TransitionIn",
+            "ApplicationBatchIn",
+            "ProductionBatchIn",
+            "ApplicationItemIn",
+            "MoveItemIn",
+        ):
             assert spec["components"]["schemas"][name]["additionalProperties"] is False
 
 
