@@ -10,12 +10,13 @@ from typing import Annotated, Final
 
 import typer
 
-from api.config import DATABASE_URL_ENV, database_url, runtime_for_command
+from api.config import DATABASE_URL_ENV, ConfigurationError, database_url, runtime_for_command
 from api.demo import channels_shown, run_demo
 from api.keys import ApiKey, UnknownKey
 from api.logs import configure_logging
 from api.schemas import EntryOut
 from ledger.entry import Entry, format_timestamp
+from ledger.errors import LedgerError
 from ledger.verify import Report
 from workflow.diagram import readme_section, with_generated_section
 from workflow.errors import CardNotFound
@@ -233,4 +234,8 @@ def _redacted(url: str) -> str:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except (ConfigurationError, LedgerError) as wrong:
+        typer.echo(f"cardflow: {wrong}", err=True)
+        raise SystemExit(2) from None

@@ -6,19 +6,42 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Final
 
 from api.keys import SqlKeys
 from ledger.sql import SqlLedger
+from ledger.store import RECEIPT_WINDOW
 from workflow.service import CardService
 
 DATABASE_URL_ENV: Final = "CARDFLOW_DATABASE_URL"
 DEFAULT_DATABASE_URL: Final = "sqlite:///cardflow.db"
+RECEIPT_HOURS_ENV: Final = "CARDFLOW_IDEMPOTENCY_HOURS"
+
+
+class ConfigurationError(ValueError):
+    """A setting in the environment that cardflow cannot use."""
 
 
 def database_url(explicit: str | None = None) -> str:
     """The URL given, else ``$CARDFLOW_DATABASE_URL``, else ``cardflow.db`` here."""
     return explicit or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+
+
+def receipt_window() -> timedelta:
+    """How long an idempotency key answers retries: ``$CARDFLOW_IDEMPOTENCY_HOURS``, else a day."""
+    said = os.environ.get(RECEIPT_HOURS_ENV)
+    if said is None:
+        return RECEIPT_WINDOW
+    try:
+        hours = float(said)
+    except ValueError:
+        hours = -1.0
+    if not 0 < hours <= 24 * 366:
+        raise ConfigurationError(
+            f"{RECEIPT_HOURS_ENV} is {said!r}: give a number of hours above 0, at most a year"
+        )
+    return timedelta(hours=hours)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +58,7 @@ class Runtime:
 
 def open_runtime(url: str) -> Runtime:
     """The service and keys on the database at ``url``, its schema created if missing."""
-    ledger = SqlLedger(url)
+    ledger = SqlLedger(url, receipt_window=receipt_window())
     ledger.create_schema()
     keys = SqlKeys(ledger.engine)
     keys.create_schema()

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -15,6 +16,8 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from api.cli import app
+from api.config import receipt_window
+from ledger.store import RECEIPT_WINDOW
 from workflow.states import Channel
 
 runner = CliRunner()
@@ -200,3 +203,42 @@ class TestKeys:
         assert "revoked" in revoked.output
         unknown = runner.invoke(app, ["keys", "revoke", "nope", "--database-url", sqlite_url])
         assert unknown.exit_code == 2
+
+
+class TestSettings:
+    """Settings from the environment are checked, and a bad one is named, not traced back."""
+
+    def run(self, tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "api", "verify"],
+            env={**os.environ, "CARDFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    @pytest.mark.parametrize("hours", ["soon", "0", "-3", "9000000"])
+    def test_a_bad_idempotency_window_is_named(self, tmp_path, hours):
+        done = self.run(tmp_path, CARDFLOW_IDEMPOTENCY_HOURS=hours)
+        assert done.returncode == 2
+        assert f"CARDFLOW_IDEMPOTENCY_HOURS is '{hours}'" in done.stderr
+        assert "Traceback" not in done.stderr
+
+    def test_a_good_one_is_used(self, monkeypatch):
+        monkeypatch.setenv("CARDFLOW_IDEMPOTENCY_HOURS", "1.5")
+        assert receipt_window() == timedelta(hours=1.5)
+        monkeypatch.delenv("CARDFLOW_IDEMPOTENCY_HOURS")
+        assert receipt_window() == RECEIPT_WINDOW
+
+    def test_a_database_of_another_schema_is_named(self, tmp_path):
+        made = self.run(tmp_path)
+        assert made.returncode == 0, made.stderr
+        engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE ledger_tip SET schema_version = 1"))
+        engine.dispose()
+        done = self.run(tmp_path)
+        assert done.returncode == 2
+        assert "the database holds cardflow schema 1" in done.stderr
+        assert "Traceback" not in done.stderr
