@@ -53,7 +53,7 @@ def demo(url: DatabaseUrl = None, verbose: Verbose = False) -> None:
         told, report = run_demo(runtime.service, say=typer.echo)
     surprises = sum(tale.surprises for tale in told)
     refused = sum(line.startswith("refused") for tale in told for line in tale.lines)
-    typer.echo(f"{len(told)} cards told, {refused} refusals shown, {surprises} surprises")
+    typer.echo(f"{len(told)} stories told, {refused} refusals shown, {surprises} surprises")
     typer.echo(f"channels used: {', '.join(sorted(channels_shown(told)))}")
     _print_report(report)
     if surprises or not report.ok:

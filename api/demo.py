@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from ledger.verify import Report
 from workflow.errors import WorkflowError
 from workflow.identity import check_character
-from workflow.service import Actor, Applicant, Card, CardService, Step
+from workflow.service import (
+    Actor,
+    Applicant,
+    Batch,
+    BatchItem,
+    BatchResult,
+    Card,
+    CardService,
+    Step,
+)
 from workflow.states import Channel, Event, Presenter, Role
 
 E = Event
@@ -281,6 +290,7 @@ def run_demo(
     told = [
         _tell(service, story, name, start, rng) for story, name in zip(STORIES, NAMES, strict=True)
     ]
+    told.append(_tell_batches(service, start, rng))
     for tale in told:
         card = tale.card
         heading = f"card {card.card_id}" if card else "no card"
@@ -328,6 +338,84 @@ def _tell(
             who = " by an agent" if move.presenter is Presenter.AGENT else ""
             tale.lines.append(f"day {move.day:>3}  {move.event:<11} via {move.channel}{who}")
     return tale
+
+
+BATCH_STORY: Final = Story(
+    "an employer's batch of five applications, then the issuing bank's production batch",
+    "440305",
+    "19960301",
+    (
+        Move(E.APPLY, C.EMPLOYER, APPLICATION, 0),
+        Move(E.REVIEW, C.CARD_CENTER, REVIEW, 4),
+        _batch(24),
+    ),
+)
+BATCH_NAMES: Final = ("Huang Li", "Xu Qiang", "Ma Yun", "Hu Jie", "Guo Ping")
+
+
+def _tell_batches(service: CardService, start: datetime, rng: random.Random) -> Told:
+    """Five applications in one employer's batch (one ID mistyped, one photo missing), the
+    three accepted reviewed, and produced in one bank batch with a card not yet reviewed."""
+    tale = Told(BATCH_STORY)
+    apply, review, produce = BATCH_STORY.moves
+    items = [
+        BatchItem(
+            applicant=Applicant(name, citizen_id(BATCH_STORY.region, BATCH_STORY.born, rng)),
+            evidence=apply.evidence,
+            occurred_at=start,
+        )
+        for name in BATCH_NAMES
+    ]
+    items[1] = replace(items[1], applicant=_with_mistyped_id(items[1].applicant))
+    items[3] = replace(items[3], evidence={**apply.evidence, "photo": False})
+    sent = service.batch(Batch(E.APPLY, C.EMPLOYER, ACTORS[C.EMPLOYER], items, UNIT_BATCH))
+    opened = _told_batch(tale, apply, sent, expected_refusals={1, 3})
+    for card in opened:
+        service.transition(card.card_id, _step(review, start))
+    at_counter = Move(E.APPLY, C.CARD_CENTER, APPLICATION, 0)
+    late = service.apply(
+        Applicant("Lin Tao", citizen_id("440305", "19990101", rng)), _step(at_counter, start)
+    )
+    to_produce = [BatchItem(card_id=card.card_id) for card in (*opened, late)]
+    made = service.batch(
+        Batch(
+            E.PRODUCE,
+            C.ISSUING_BANK,
+            ACTORS[C.ISSUING_BANK],
+            to_produce,
+            produce.evidence,
+        )
+    )
+    _told_batch(tale, produce, made, expected_refusals={len(to_produce) - 1})
+    return tale
+
+
+def _told_batch(
+    tale: Told, move: Move, result: BatchResult, *, expected_refusals: set[int]
+) -> list[Card]:
+    accepted = [o for o in result.outcomes if isinstance(o, Card)]
+    tale.lines.append(
+        f"day {move.day:>3}  {move.event:<11} via {move.channel}: batch {result.batch_id}, "
+        f"{len(accepted)} of {len(result.outcomes)} items accepted"
+    )
+    for index, outcome in enumerate(result.outcomes):
+        expected = index in expected_refusals
+        if isinstance(outcome, WorkflowError):
+            tale.surprises += not expected
+            mark = "refused " if expected else "UNEXPECTED refusal "
+            tale.lines.append(f"{mark}{move.event} item {index}: {outcome.detail}")
+        elif expected:
+            tale.surprises += 1
+            tale.lines.append(f"UNEXPECTED success: {move.event} item {index}")
+    if accepted:
+        tale.accepted.append(move)
+        tale.card = accepted[-1]
+    return accepted
+
+
+def _with_mistyped_id(applicant: Applicant | None) -> Applicant:
+    assert applicant is not None
+    return replace(applicant, id_number=_mistyped(applicant.id_number))
 
 
 def _step(move: Move, start: datetime) -> Step:

@@ -72,6 +72,21 @@ class TestDemo:
         assert "refused" in result.output
         assert "ledger verified:" in result.output
 
+    def test_batches_are_part_of_the_story(self, demo_url):
+        result = cardflow("demo", "--database-url", demo_url)
+        assert "apply       via employer: batch " in result.output
+        assert "3 of 5 items accepted" in result.output
+        assert "produce     via issuing_bank: batch " in result.output
+        engine = create_engine(demo_url)
+        with engine.connect() as conn:
+            batches = conn.execute(
+                text(
+                    "SELECT count(DISTINCT batch_id) FROM ledger_entries WHERE batch_id IS NOT NULL"
+                )
+            ).scalar_one()
+        engine.dispose()
+        assert batches == 4
+
     def test_running_twice_is_safe(self, sqlite_url):
         first, second = (cardflow("demo", "--database-url", sqlite_url) for _ in range(2))
         assert (first.exit_code, second.exit_code) == (0, 0), second.output
