@@ -34,7 +34,7 @@ def current_actor(
         str | None,
         Header(
             description="`Bearer cf_…`: an API key made with `cardflow keys create`.",
-            examples=["Bearer cf_3f9a1c2b7d4e_…"],
+            examples=["Bearer cf_3f9a1c2b7d4e_7nQ2xVbKp9LwRt4Ye6Zs"],
         ),
     ] = None,
 ) -> Actor:

@@ -277,6 +277,17 @@ def validation_problem(error: RequestValidationError, request_id: str) -> Valida
     )
 
 
+def unreadable_body(request_id: str) -> ValidationProblem:
+    """The problem a body that cannot be decoded as JSON text becomes."""
+    issue = ValidationIssue(loc=["body"], msg="the body is not JSON text", type="json_invalid")
+    return ValidationProblem(
+        **_head(VALIDATION_ERROR),
+        detail="body: the body is not JSON text",
+        request_id=request_id,
+        errors=[issue],
+    )
+
+
 def http_problem(error: HTTPException, request: Request, request_id: str) -> Problem:
     """The problem Starlette's own errors (no such route, wrong method) become."""
     kind = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED}.get(error.status_code)
@@ -329,6 +340,10 @@ async def _on_unauthenticated(request: Request, error: Exception) -> Response:
 
 async def _on_http(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
+    if error.status_code == 400:
+        # FastAPI's answer to a body it cannot even decode (not UTF-8, say): invalid
+        # input like any other, so the same 422 as a body that is not JSON at all.
+        return problem_response(unreadable_body(request_id_of(request)))
     return problem_response(
         http_problem(error, request, request_id_of(request)), headers=error.headers
     )

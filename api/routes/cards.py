@@ -63,7 +63,7 @@ def apply(
 @router.get(
     "",
     summary="Search cards",
-    responses=documented(403),
+    responses=documented(403, 422),
 )
 def search_cards(
     service: Service,

@@ -275,3 +275,18 @@ class TestAppFromEnvironment:
         with TestClient(app_from_environment(), headers=bearer) as client:
             card = client.get(created.headers["location"]).json()
             assert card == created.json()
+
+
+@MEMORY_ONLY
+class TestUndecodableBodies:
+    """A body that is not even text is invalid input like any other: 422, never 400 or 5xx."""
+
+    @pytest.mark.parametrize("body", [b"\xff\xfe", b"\x80", b'{"a": "\xc3"}'])
+    def test_refused_as_a_validation_problem(self, client, cards, body):
+        before = cards.snapshot()
+        response = client.post(
+            "/v1/cards", content=body, headers={"Content-Type": "application/json"}
+        )
+        found = problem(response, 422, "validation-error")
+        assert found["errors"][0]["loc"][0] == "body"
+        assert cards.snapshot() == before
