@@ -12,12 +12,19 @@ from typing import Any, Final
 import structlog
 from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.config import database_url, open_runtime
 from api.keys import Keys
 from api.logs import configure_logging
-from api.problems import EXCEPTION_HANDLERS, PROBLEM_JSON, internal_error, problem_types_markdown
+from api.problems import (
+    EXCEPTION_HANDLERS,
+    PROBLEM_JSON,
+    internal_error,
+    problem_types_markdown,
+    too_large,
+)
 from api.routes import batches, cards, ledger, workflow
 from workflow.definition import DEFINITION_VERSION
 from workflow.service import CardService
@@ -25,6 +32,8 @@ from workflow.service import CardService
 log = structlog.get_logger()
 
 REQUEST_ID_HEADER: Final = "X-Request-ID"
+MAX_BODY_BYTES: Final = 8 * 1024 * 1024
+"""The largest body taken: a batch of 10,000 applications is about 3 MiB."""
 _ACCEPTABLE_REQUEST_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+=-]{0,127}")
 
 _FASTAPI_422: Final = {"$ref": "#/components/schemas/HTTPValidationError"}
@@ -139,9 +148,50 @@ class RequestContext:
                 )
 
 
-def create_app(service: CardService, keys: Keys, *, lifespan: Lifespan | None = None) -> FastAPI:
+class BodyLimit:
+    """Refuse a request body over ``max_bytes`` with 413, whether declared or streamed.
+
+    A declared ``Content-Length`` over the limit is answered before a byte is read; a
+    body sent without one is counted as it arrives and refused once it passes the limit,
+    before any handler has seen it -- so nothing is written.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            refusal = too_large(scope["state"]["request_id"], self.max_bytes)
+            await refusal(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise HTTPException(413, f"the body is larger than {self.max_bytes:,} bytes")
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def create_app(
+    service: CardService,
+    keys: Keys,
+    *,
+    lifespan: Lifespan | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> FastAPI:
     """The API over ``service``, callers known by ``keys``; ``lifespan`` runs around the
-    server's life (e.g. to close connections)."""
+    server's life (e.g. to close connections); bodies over ``max_body_bytes`` get 413."""
     app = CardflowAPI(
         title="cardflow",
         version="1",
@@ -155,6 +205,7 @@ def create_app(service: CardService, keys: Keys, *, lifespan: Lifespan | None = 
         app.add_exception_handler(error, handler)
     for router in (cards.router, batches.router, ledger.router, workflow.router):
         app.include_router(router)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestContext)
     return app
 

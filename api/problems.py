@@ -144,6 +144,13 @@ VALIDATION_ERROR: Final = ProblemType(
     "Malformed JSON, a wrong type, an unknown field, or an unknown event, channel or "
     "presenter; `errors` lists each with its location and the values allowed.",
 )
+PAYLOAD_TOO_LARGE: Final = ProblemType(
+    "payload-too-large",
+    413,
+    "Request body too large",
+    "The body is larger than the server takes (8 MiB unless configured otherwise); send a "
+    "large batch in parts.",
+)
 NOT_FOUND: Final = ProblemType("not-found", 404, "Not found", "No route has that path.")
 METHOD_NOT_ALLOWED: Final = ProblemType(
     "method-not-allowed",
@@ -172,6 +179,7 @@ PROBLEM_TYPES: Final[tuple[ProblemType, ...]] = (
     KEY_REUSED,
     INVALID_REQUEST,
     VALIDATION_ERROR,
+    PAYLOAD_TOO_LARGE,
     NOT_FOUND,
     METHOD_NOT_ALLOWED,
     INTERNAL_ERROR,
@@ -290,7 +298,7 @@ def unreadable_body(request_id: str) -> ValidationProblem:
 
 def http_problem(error: HTTPException, request: Request, request_id: str) -> Problem:
     """The problem Starlette's own errors (no such route, wrong method) become."""
-    kind = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED}.get(error.status_code)
+    kind = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 413: PAYLOAD_TOO_LARGE}.get(error.status_code)
     phrase = HTTPStatus(error.status_code).phrase
     detail = error.detail if error.detail != phrase else _explain(error.status_code, request)
     if kind is None:
@@ -302,6 +310,17 @@ def http_problem(error: HTTPException, request: Request, request_id: str) -> Pro
             request_id=request_id,
         )
     return Problem(**_head(kind), detail=detail, request_id=request_id)
+
+
+def too_large(request_id: str, limit: int) -> Response:
+    """The answer to a body over ``limit`` bytes, before any of it is read."""
+    return problem_response(
+        Problem(
+            **_head(PAYLOAD_TOO_LARGE),
+            detail=f"the body is larger than {limit:,} bytes",
+            request_id=request_id,
+        )
+    )
 
 
 def internal_error(request_id: str) -> Response:
@@ -392,6 +411,7 @@ _DOCUMENTED: Final[Mapping[int, tuple[object, str]]] = {
         f"The key's role or channels do not allow this (`{NOT_PERMITTED.uri}`).",
     ),
     404: (Problem, f"No card has that id (`{CARD_NOT_FOUND.uri}`)."),
+    413: (Problem, f"The body is too large (`{PAYLOAD_TOO_LARGE.uri}`)."),
     409: (
         ConflictProblem,
         f"Not allowed in the card's current state (`{TRANSITION_NOT_ALLOWED.uri}`), or the "

@@ -38,7 +38,7 @@ is not the caller's or not one that sends batches.
     description=_DESCRIPTION,
     responses={
         200: {"description": "Every item's outcome, in item order."},
-        **documented(403, 422),
+        **documented(403, 413, 422),
     },
 )
 def send_batch(

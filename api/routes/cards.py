@@ -42,7 +42,7 @@ _ETAG: Final[dict[str, Any]] = {
                 "ETag": _ETAG,
             },
         },
-        **documented(403, 422),
+        **documented(403, 413, 422),
     },
 )
 def apply(
@@ -130,7 +130,7 @@ def read_card(card_id: str, response: Response, service: Service) -> CardOut:
 @router.post(
     "/{card_id}/transitions",
     summary="Move a card one step",
-    responses={200: {"headers": {"ETag": _ETAG}}, **documented(403, 404, 409, 422)},
+    responses={200: {"headers": {"ETag": _ETAG}}, **documented(403, 404, 409, 413, 422)},
 )
 def move_card(
     card_id: str,
