@@ -143,6 +143,7 @@ class RequestContext:
                     method=scope["method"],
                     path=scope["path"],
                     principal=scope["state"].get("principal"),
+                    **scope["state"].get("logged", {}),
                     status=status,
                     duration_ms=round((time.perf_counter() - began) * 1000, 3),
                 )

@@ -50,6 +50,13 @@ def current_actor(
     return key.actor
 
 
+def for_the_log(request: Request, **fields: str) -> None:
+    """Add ``fields`` to the request's log line: card id, transition, channel -- never
+    personal data."""
+    logged: dict[str, str] = request.scope.setdefault("state", {}).setdefault("logged", {})
+    logged.update(fields)
+
+
 def if_match_version(
     if_match: Annotated[
         str | None,

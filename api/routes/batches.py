@@ -6,7 +6,7 @@ from typing import Final
 
 from fastapi import APIRouter, Depends, Request
 
-from api.dependencies import CurrentActor, IdempotencyKey, Service, current_actor
+from api.dependencies import CurrentActor, IdempotencyKey, Service, current_actor, for_the_log
 from api.problems import documented, refusal_problem, request_id_of
 from api.schemas import BatchIn, BatchOut
 from workflow.service import MAX_BATCH
@@ -48,7 +48,9 @@ def send_batch(
     actor: CurrentActor,
     idempotency_key: IdempotencyKey = None,
 ) -> BatchOut:
+    for_the_log(request, transition=body.event, channel=body.channel)
     batch = body.to_batch(actor, idempotency_key)
     result = service.batch(batch)
+    for_the_log(request, batch_id=result.batch_id)
     request_id = request_id_of(request)
     return BatchOut.of(batch, result, lambda refused: refusal_problem(refused, request_id))

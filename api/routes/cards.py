@@ -5,15 +5,22 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any, Final, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 
-from api.dependencies import CurrentActor, IdempotencyKey, IfMatchVersion, Service, current_actor
+from api.dependencies import (
+    CurrentActor,
+    IdempotencyKey,
+    IfMatchVersion,
+    Service,
+    current_actor,
+    for_the_log,
+)
 from api.problems import documented
 from api.schemas import ApplicationIn, CardOut, FoundOut, HistoryOut, SearchOut, TransitionIn
 from workflow.errors import InvalidRequest
 from workflow.service import MAX_PAGE, Search
-from workflow.states import Channel, State
+from workflow.states import Channel, Event, State
 
 router = APIRouter(
     prefix="/v1/cards",
@@ -47,6 +54,7 @@ _ETAG: Final[dict[str, Any]] = {
 )
 def apply(
     body: ApplicationIn,
+    request: Request,
     response: Response,
     service: Service,
     actor: CurrentActor,
@@ -54,7 +62,9 @@ def apply(
 ) -> CardOut:
     """Open a card in `applied`. The applicant's personal data is kept apart from the
     ledger and never returned: every response names the card only."""
+    for_the_log(request, transition=Event.APPLY, channel=body.channel)
     card = service.apply(body.applicant.to_applicant(), body.to_step(actor, idempotency_key))
+    for_the_log(request, card_id=card.card_id)
     response.headers["Location"] = f"{router.prefix}/{card.card_id}"
     response.headers["ETag"] = _etag(card.version)
     return CardOut.of(card)
@@ -119,9 +129,10 @@ def search_cards(
     summary="Read a card",
     responses={200: {"headers": {"ETag": _ETAG}}, **documented(404)},
 )
-def read_card(card_id: str, response: Response, service: Service) -> CardOut:
+def read_card(card_id: str, request: Request, response: Response, service: Service) -> CardOut:
     """The card's state and version, and the events allowed now with the channels that
     may carry each."""
+    for_the_log(request, card_id=card_id)
     card = service.card(card_id)
     response.headers["ETag"] = _etag(card.version)
     return CardOut.of(card)
@@ -135,6 +146,7 @@ def read_card(card_id: str, response: Response, service: Service) -> CardOut:
 def move_card(
     card_id: str,
     body: TransitionIn,
+    request: Request,
     response: Response,
     service: Service,
     actor: CurrentActor,
@@ -143,6 +155,7 @@ def move_card(
 ) -> CardOut:
     """Apply one event through one channel with its evidence. With `expected_version`
     (or `If-Match`) the step happens only if the card is still at that version."""
+    for_the_log(request, card_id=card_id, transition=body.event, channel=body.channel)
     card = service.transition(
         card_id,
         body.to_step(actor, idempotency_key),
@@ -155,6 +168,7 @@ def move_card(
 @router.get("/{card_id}/history", summary="Read a card's history", responses=documented(404))
 def read_history(
     card_id: str,
+    request: Request,
     service: Service,
     include_refusals: Annotated[
         bool,
@@ -165,6 +179,7 @@ def read_history(
     ] = False,
 ) -> HistoryOut:
     """The card's ledger entries, oldest first, every field as hashed."""
+    for_the_log(request, card_id=card_id)
     return HistoryOut.of(card_id, service.history(card_id, refusals=include_refusals))
 
 
