@@ -53,26 +53,16 @@ def logged():
 def drive(cards: Cards, client_as) -> None:
     """Accepted, refused and retried requests, each naming a person."""
     (name, id_number), *others = PEOPLE.items()
-    response = cards.client.post(
-        "/v1/cards",
-        json={
-            "applicant": {"name": name, "id_number": id_number, "contact_number": "13912345678"},
-            "channel": "card_center",
-            "evidence": APPLICATION,
-        },
-        headers={"Idempotency-Key": "privacy-1"},
-    )
+    application = {
+        "applicant": {"name": name, "id_number": id_number, "contact_number": "13912345678"},
+        "channel": "card_center",
+        "evidence": APPLICATION,
+    }
+    once = {"Idempotency-Key": "privacy-1"}
+    response = cards.client.post("/v1/cards", json=application, headers=once)
     assert response.status_code == 201, response.text
     card_id = response.json()["card_id"]
-    retried = cards.client.post(
-        "/v1/cards",
-        json={
-            "applicant": {"name": name, "id_number": id_number, "contact_number": "13912345678"},
-            "channel": "card_center",
-            "evidence": APPLICATION,
-        },
-        headers={"Idempotency-Key": "privacy-1"},
-    )
+    retried = cards.client.post("/v1/cards", json=application, headers=once)
     assert retried.json()["card_id"] == card_id
     mistyped = cards.apply(applicant={"name": MISTYPED[0], "id_number": MISTYPED[1]})
     assert mistyped.status_code == 422
