@@ -8,6 +8,7 @@ from typing import Annotated, Final
 from fastapi import Depends, Header, Request
 
 from api.keys import Keys
+from ledger.store import MAX_KEY_LENGTH
 from workflow.errors import InvalidRequest
 from workflow.service import Actor, CardService
 
@@ -87,7 +88,7 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         min_length=1,
-        max_length=255,
+        max_length=MAX_KEY_LENGTH,
         description="Makes the write safe to retry: a retry with the same key (from the same "
         "API key, within a day) returns the first result and writes nothing; the same key "
         "with a different request is refused with 422. Recorded on the ledger entry.",

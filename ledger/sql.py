@@ -54,6 +54,7 @@ from sqlalchemy.types import TypeDecorator
 from ledger.entry import GENESIS_HASH, TRANSITION, Draft, Entry
 from ledger.errors import DuplicateRequest, LedgerError, VersionConflict
 from ledger.store import (
+    MAX_KEY_LENGTH,
     RECEIPT_WINDOW,
     CardQuery,
     Head,
@@ -110,7 +111,7 @@ entries_table = Table(
     Column("evidence", Text, nullable=False),
     Column("definition_version", String(64), nullable=False),
     Column("region", String(64), nullable=False),
-    Column("idempotency_key", String(255)),
+    Column("idempotency_key", String(MAX_KEY_LENGTH)),
     Column("batch_id", String(64)),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
@@ -155,7 +156,7 @@ receipts_table = Table(
     "ledger_receipts",
     metadata,
     Column("actor", String(128), nullable=False),
-    Column("key", String(255), nullable=False),
+    Column("key", String(MAX_KEY_LENGTH), nullable=False),
     Column("fingerprint", String(64), nullable=False),
     Column("card_id", String(64), nullable=False),
     Column("version", Integer, nullable=False),

@@ -146,6 +146,9 @@ class Receipt:
         )
 
 
+MAX_KEY_LENGTH: Final = 255
+"""The longest idempotency key the ledger keeps."""
+
 RECEIPT_WINDOW: Final = timedelta(days=1)
 """How long a receipt answers retries, unless an adapter is given another window."""
 

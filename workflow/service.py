@@ -19,7 +19,7 @@ import structlog
 
 from ledger.entry import REFUSAL, TRANSITION, Draft, Entry
 from ledger.errors import DuplicateRequest, VersionConflict
-from ledger.store import CardQuery, Head, Ledger, Person
+from ledger.store import MAX_KEY_LENGTH, CardQuery, Head, Ledger, Person
 from ledger.verify import Report, verify
 from workflow.definition import DEFINITION_VERSION, FINANCIAL_MOVES, ROLE_CHANNELS, batch_rules
 from workflow.errors import (
@@ -497,6 +497,11 @@ class CardService:
         if not 1 <= len(batch.items) <= MAX_BATCH:
             raise InvalidRequest(f"a batch carries 1 to {MAX_BATCH} items, not {len(batch.items)}")
         key = batch.idempotency_key
+        if key is not None and len(f"{key}/{len(batch.items) - 1}") > MAX_KEY_LENGTH:
+            raise InvalidRequest(
+                f"a batch's idempotency key leaves room for /<item>: at most "
+                f"{MAX_KEY_LENGTH - len(str(len(batch.items) - 1)) - 1} characters here"
+            )
         batch_id = (
             self._new_id()
             if key is None

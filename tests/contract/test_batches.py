@@ -219,3 +219,12 @@ class TestRetries:
         first = service.batch(applications([application(1)]))
         second = service.batch(applications([application(2)]))
         assert first.batch_id != second.batch_id
+
+    def test_a_key_too_long_to_number_its_items_is_refused(self, service: CardService, ledger):
+        items = [application(n) for n in range(1, 12)]
+        with pytest.raises(InvalidRequest, match="at most 252 characters"):
+            service.batch(applications(items, key="k" * 253))
+        assert ledger.tip().size == 0
+        result = service.batch(applications(items, key="k" * 252))
+        assert result.accepted == 11
+        assert {e.idempotency_key for e in ledger.entries_after(0, 20)} >= {"k" * 252 + "/10"}
