@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final, Protocol
 
@@ -31,17 +31,7 @@ class Head:
 
     def moved(self, entry: Entry) -> Head:
         """This head after the moving ``entry``: what ``append`` and ``verify`` both do."""
-        return Head(
-            entry.card_id,
-            entry.version,
-            entry.to_state,
-            entry.seq,
-            entry.subject,
-            entry.region,
-            self.opened_seq,
-            self.opened_at,
-            entry.recorded_at,
-        )
+        return replace(Head.opened(entry), opened_seq=self.opened_seq, opened_at=self.opened_at)
 
     @classmethod
     def opened(cls, entry: Entry) -> Head:

@@ -187,6 +187,12 @@ class Card:
     allowed: tuple[Event, ...]
 
     @classmethod
+    def from_entry(cls, entry: Entry) -> Card:
+        """The card as the moving ``entry`` left it."""
+        state = State(entry.to_state)
+        return cls(entry.card_id, state, entry.version, entry.seq, allowed_events(state))
+
+    @classmethod
     def from_head(cls, head: Head) -> Card:
         state = State(head.state)
         return cls(head.card_id, state, head.version, head.last_seq, allowed_events(state))
@@ -355,9 +361,8 @@ class CardService:
             for e in self.ledger.entries_for(receipt.card_id)
             if e.moves and e.version == receipt.version
         )
-        state = State(entry.to_state)
         log.info("request replayed", card_id=entry.card_id, seq=entry.seq, outcome="replayed")
-        return Card(entry.card_id, state, entry.version, entry.seq, allowed_events(state))
+        return Card.from_entry(entry)
 
     def _apply(self, applicant: Applicant, step: Step, fingerprint: str) -> Card:
         card_id = self._new_id()
@@ -708,7 +713,6 @@ class CardService:
 
 
 def _accepted(entry: Entry) -> Card:
-    state = State(entry.to_state)
     log.info(
         "transition accepted",
         card_id=entry.card_id,
@@ -718,7 +722,7 @@ def _accepted(entry: Entry) -> Card:
         seq=entry.seq,
         to_state=entry.to_state,
     )
-    return Card(entry.card_id, state, entry.version, entry.seq, allowed_events(state))
+    return Card.from_entry(entry)
 
 
 def _refused(card_id: str, step: Step, refused: WorkflowError) -> None:
