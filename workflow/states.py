@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Final
 
 
 class State(StrEnum):
@@ -28,6 +30,20 @@ class Event(StrEnum):
     COLLECT = "collect"
     ACTIVATE = "activate"
     REPORT_LOST = "report_lost"
+
+
+SAID: Final[Mapping[Event, str]] = {
+    Event.APPLY: "applied for",
+    Event.REVIEW: "reviewed",
+    Event.REJECT: "rejected",
+    Event.RESUBMIT: "resubmitted",
+    Event.PRODUCE: "produced",
+    Event.COLLECT: "collected",
+    Event.ACTIVATE: "activated",
+    Event.REPORT_LOST: "reported lost",
+}
+"""How a supervisor says an event happened to a card ("the card is reported lost"): the
+words the features, the history and the living documentation use."""
 
 
 class Channel(StrEnum):

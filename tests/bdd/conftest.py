@@ -34,7 +34,7 @@ from workflow.errors import (
 )
 from workflow.identity import check_character
 from workflow.service import Actor, Applicant, Card, CardService, Step, issued_reference
-from workflow.states import Channel, Event, Presenter, Role, State
+from workflow.states import SAID, Channel, Event, Presenter, Role, State
 
 NOT_YET_ENFORCED: Final = "not_yet_enforced"
 """The tag of a scenario stating a rule of the seeds that ``workflow/`` does not enforce yet."""
@@ -58,19 +58,8 @@ def pytest_bdd_apply_tag(tag: str, function: Callable[..., object]) -> bool | No
 
 # -- words -------------------------------------------------------------------------------
 
-EVENT_WORDS: Final[Mapping[str, Event]] = {
-    "applied for": Event.APPLY,
-    "reviewed": Event.REVIEW,
-    "rejected": Event.REJECT,
-    "resubmitted": Event.RESUBMIT,
-    "produced": Event.PRODUCE,
-    "collected": Event.COLLECT,
-    "activated": Event.ACTIVATE,
-    "reported lost": Event.REPORT_LOST,
-}
+EVENT_WORDS: Final[Mapping[str, Event]] = {said: event for event, said in SAID.items()}
 """How a supervisor says that an event happened to a card."""
-
-SAID_OF: Final[Mapping[Event, str]] = {event: said for said, event in EVENT_WORDS.items()}
 
 STATE_WORDS: Final[Mapping[str, State]] = {str(state).replace("_", " "): state for state in State}
 
@@ -431,7 +420,7 @@ def _told(entries: Sequence[Entry], columns: Sequence[str]) -> list[dict[str, st
     rows = []
     for entry in entries:
         row = {
-            "step": SAID_OF[Event(entry.event)],
+            "step": SAID[Event(entry.event)],
             "channel": entry.channel,
             "card is now": entry.to_state.replace("_", " "),
             "outcome": "accepted" if entry.moves else "refused",
