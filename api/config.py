@@ -7,16 +7,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Final
 
 from api.keys import SqlKeys
 from ledger.sql import SqlLedger
 from ledger.store import RECEIPT_WINDOW
+from workflow.policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
 from workflow.service import CardService
 
 DATABASE_URL_ENV: Final = "CARDFLOW_DATABASE_URL"
 DEFAULT_DATABASE_URL: Final = "sqlite:///cardflow.db"
 RECEIPT_HOURS_ENV: Final = "CARDFLOW_IDEMPOTENCY_HOURS"
+POLICY_ENV: Final = "CARDFLOW_POLICY"
 
 
 class ConfigurationError(ValueError):
@@ -44,6 +47,17 @@ def receipt_window() -> timedelta:
     return timedelta(hours=hours)
 
 
+def region_policy() -> Policy:
+    """The policy in the TOML file ``$CARDFLOW_POLICY`` names, else the seeds' defaults."""
+    path = os.environ.get(POLICY_ENV)
+    if not path:
+        return DEFAULT_POLICY
+    try:
+        return load_policy(Path(path))
+    except PolicyError as unusable:
+        raise ConfigurationError(f"{POLICY_ENV}: {unusable}") from None
+
+
 @dataclass(frozen=True, slots=True)
 class Runtime:
     """What a process runs on: the use cases and the API keys, over one database."""
@@ -62,7 +76,7 @@ def open_runtime(url: str) -> Runtime:
     ledger.create_schema()
     keys = SqlKeys(ledger.engine)
     keys.create_schema()
-    return Runtime(CardService(ledger), keys, ledger)
+    return Runtime(CardService(ledger, policy=region_policy()), keys, ledger)
 
 
 @contextmanager

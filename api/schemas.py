@@ -32,6 +32,7 @@ from workflow.definition import (
 )
 from workflow.diagram import mermaid
 from workflow.errors import WorkflowError
+from workflow.policy import DEFAULT_POLICY, Policy, Window
 from workflow.rules import allowed_events, channels_allowed
 from workflow.service import (
     MAX_BATCH,
@@ -85,6 +86,9 @@ _ENTRY_EXAMPLE: Final[dict[str, Any]] = {
     "evidence": {"information_checked": True, "payment_slip": "PS-5F0C6F7E-2"},
     "definition_version": DEFINITION_VERSION,
     "region": "default",
+    "policy": DEFAULT_POLICY.label,
+    "due_at": None,
+    "exclusive": True,
     "idempotency_key": None,
     "batch_id": None,
     "prev_hash": "1c7e" * 16,
@@ -335,6 +339,17 @@ class EntryOut(BaseModel):
     evidence: dict[str, bool | str]
     definition_version: str
     region: str = Field(description="The region the card is kept under, whose policy decided.")
+    policy: str = Field(
+        description="The label of the region policy the step was decided under: "
+        "region/version+digest."
+    )
+    due_at: Timestamp | None = Field(
+        description="When the card's next deadline falls after this step (collection, "
+        "financial activation, or the lapse of a temporary loss report); null: none runs."
+    )
+    exclusive: bool = Field(
+        description="Whether, after this step, this is the one live card of its person."
+    )
     idempotency_key: str | None
     batch_id: str | None = Field(description="The batch that wrote the entry, if one did.")
     prev_hash: str
@@ -494,6 +509,43 @@ class RuleOut(BaseModel):
     financial: bool = Field(description="Whether it activates the card's financial function.")
 
 
+class PinRuleOut(BaseModel):
+    """The PIN a new card is issued with, and whether a bank outlet must see it changed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"initial": "123456", "must_change": True}]}
+    )
+
+    initial: str
+    must_change: bool
+
+
+class PolicyOut(BaseModel):
+    """The region policy this cardflow decides under; every entry records its label."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{**DEFAULT_POLICY.as_dict(), "label": DEFAULT_POLICY.label}]
+        }
+    )
+
+    region: str
+    version: str
+    label: str = Field(description="What each ledger entry records: region/version+digest.")
+    windows: dict[Window, int] = Field(description="Each window's length in days.")
+    pin: PinRuleOut
+
+    @classmethod
+    def of(cls, policy: Policy) -> PolicyOut:
+        return cls(
+            region=policy.region,
+            version=policy.version,
+            label=policy.label,
+            windows={window: policy.days(window) for window in Window},
+            pin=PinRuleOut(initial=policy.initial_pin, must_change=policy.pin_must_change),
+        )
+
+
 class WorkflowOut(BaseModel):
     """The lifecycle and its rules, generated from the definition cardflow runs."""
 
@@ -521,6 +573,7 @@ class WorkflowOut(BaseModel):
                     ],
                     "evidence": [],
                     "mermaid": "stateDiagram-v2\n    [*] --> applied : apply [card_center]\n",
+                    "policy": {**DEFAULT_POLICY.as_dict(), "label": DEFAULT_POLICY.label},
                 }
             ]
         }
@@ -538,10 +591,12 @@ class WorkflowOut(BaseModel):
     )
     evidence: list[ProofOut] = Field(description="Every piece of evidence any rule names.")
     mermaid: str = Field(description="The lifecycle as a Mermaid stateDiagram-v2.")
+    policy: PolicyOut = Field(description="The region policy steps are decided under.")
 
     @classmethod
-    def from_definition(cls) -> WorkflowOut:
+    def from_definition(cls, policy: Policy) -> WorkflowOut:
         return cls(
+            policy=PolicyOut.of(policy),
             definition_version=DEFINITION_VERSION,
             states=list(State),
             events=list(Event),

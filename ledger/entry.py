@@ -9,7 +9,7 @@ leaf) is computed over:
   non-ASCII characters written as themselves, the whole encoded as UTF-8;
 * timestamps as UTC in RFC 3339 with exactly six fractional digits and a ``Z``
   (``2026-11-23T01:12:37.123456Z``);
-* ``null`` for an absent ``from_state``, ``idempotency_key`` or ``batch_id``;
+* ``null`` for an absent ``from_state``, ``due_at``, ``idempotency_key`` or ``batch_id``;
 * evidence values are strings or booleans only: no floats, so no two encoders can
   disagree on a number.
 
@@ -62,6 +62,11 @@ class Draft:
     evidence: Mapping[str, EvidenceValue]
     definition_version: str
     region: str
+    policy: str
+    due_at: datetime | None = None
+    """When the card's next deadline falls, as the rules set it with this step."""
+    exclusive: bool = False
+    """Whether the card, after this step, is the one card its subject may hold."""
     idempotency_key: str | None = None
     batch_id: str | None = None
     fingerprint: str | None = None
@@ -97,6 +102,9 @@ class Entry:
     evidence: Mapping[str, EvidenceValue]
     definition_version: str
     region: str
+    policy: str
+    due_at: datetime | None
+    exclusive: bool
     idempotency_key: str | None
     batch_id: str | None
     prev_hash: str
@@ -123,6 +131,9 @@ class Entry:
             evidence=dict(draft.evidence),
             definition_version=draft.definition_version,
             region=draft.region,
+            policy=draft.policy,
+            due_at=None if draft.due_at is None else utc(draft.due_at),
+            exclusive=draft.exclusive,
             idempotency_key=draft.idempotency_key,
             batch_id=draft.batch_id,
             prev_hash=prev_hash,

@@ -4,7 +4,8 @@
 
     LedgerError
     ├── VersionConflict     the card's version moved: another writer got there first
-    └── DuplicateRequest    a live receipt already holds that actor's idempotency key
+    ├── DuplicateRequest    a live receipt already holds that actor's idempotency key
+    └── SubjectTaken        another card already holds that subject exclusively
 """
 
 from __future__ import annotations
@@ -35,3 +36,12 @@ class DuplicateRequest(LedgerError):
     def __init__(self, receipt: Receipt) -> None:
         super().__init__(f"{receipt.actor} already used idempotency key {receipt.key!r}")
         self.receipt = receipt
+
+
+class SubjectTaken(LedgerError):
+    """An exclusive draft names a subject that card ``holder`` already holds exclusively."""
+
+    def __init__(self, card_id: str, *, holder: str) -> None:
+        super().__init__(f"card {card_id} cannot hold its subject: card {holder} holds it")
+        self.card_id = card_id
+        self.holder = holder

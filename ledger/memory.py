@@ -8,7 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 from ledger.entry import GENESIS_HASH, Draft, Entry
 from ledger.errors import DuplicateRequest, VersionConflict
-from ledger.store import RECEIPT_WINDOW, CardQuery, Head, Person, Receipt, Tip, Unreadable
+from ledger.store import (
+    RECEIPT_WINDOW,
+    CardQuery,
+    Head,
+    Person,
+    Receipt,
+    Tip,
+    Unreadable,
+    hold,
+)
 
 
 def _now() -> datetime:
@@ -27,12 +36,14 @@ class MemoryLedger:
         self._entries: list[Entry] = []
         self._by_card: dict[str, list[Entry]] = {}
         self._heads: dict[str, Head] = {}
+        self._holders: dict[str, str] = {}
         self._persons: dict[str, Person] = {}
         self._receipts: dict[tuple[str, str], Receipt] = {}
 
     def append(self, drafts: Sequence[Draft], *, persons: Sequence[Person] = ()) -> list[Entry]:
         with self._lock:
             heads = dict(self._heads)
+            holders = dict(self._holders)
             prev = self._entries[-1].hash if self._entries else GENESIS_HASH
             seq = len(self._entries)
             recorded_at = self._clock()
@@ -59,12 +70,14 @@ class MemoryLedger:
                     heads[entry.card_id] = (
                         Head.opened(entry) if current is None else current.moved(entry)
                     )
+                    hold(holders, entry)
                 sealed.append(entry)
                 prev = entry.hash
             self._entries.extend(sealed)
             for entry in sealed:
                 self._by_card.setdefault(entry.card_id, []).append(entry)
             self._heads = heads
+            self._holders = holders
             self._receipts.update(receipts)
             self._persons.update((person.ref, person) for person in persons)
             return sealed
@@ -93,6 +106,14 @@ class MemoryLedger:
                 found.append(head)
         return found
 
+    def due(self, by: datetime, limit: int) -> list[Head]:
+        due = [h for h in self._heads.values() if h.due_at is not None and h.due_at <= by]
+        return sorted(due, key=lambda head: (head.due_at, head.card_id))[: max(limit, 0)]
+
+    def holder(self, subject: str) -> Head | None:
+        card_id = self._holders.get(subject)
+        return None if card_id is None else self._heads[card_id]
+
     def tip(self) -> Tip:
         entries = self._entries
         return Tip(len(entries), entries[-1].hash if entries else GENESIS_HASH)
@@ -109,3 +130,4 @@ class MemoryLedger:
         if held is None or held.recorded_at < self._clock() - self._receipt_window:
             return None
         return held
+

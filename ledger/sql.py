@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ColumnElement,
     DateTime,
@@ -63,12 +64,13 @@ from ledger.store import (
     Receipt,
     Tip,
     Unreadable,
+    hold,
 )
 
 # Engines hide bound parameters from error messages: an apply's parameters carry a
 # person's name and ID number, which must never reach a log line.
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -111,6 +113,9 @@ entries_table = Table(
     Column("evidence", Text, nullable=False),
     Column("definition_version", String(64), nullable=False),
     Column("region", String(64), nullable=False),
+    Column("policy", String(128), nullable=False),
+    Column("due_at", UtcDateTime),
+    Column("exclusive", Boolean, nullable=False),
     Column("idempotency_key", String(MAX_KEY_LENGTH)),
     Column("batch_id", String(64)),
     Column("prev_hash", String(64), nullable=False),
@@ -139,8 +144,25 @@ heads_table = Table(
     Column("opened_seq", BigInteger, nullable=False, unique=True),
     Column("opened_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("due_at", UtcDateTime),
+    Column("exclusive", Boolean, nullable=False),
     Index("ledger_heads_state", "state", "opened_seq"),
     Index("ledger_heads_region", "region", "opened_seq"),
+    Index(
+        "ledger_heads_due",
+        "due_at",
+        "card_id",
+        sqlite_where=text("due_at IS NOT NULL"),
+        postgresql_where=text("due_at IS NOT NULL"),
+    ),
+    Index(
+        "ledger_heads_holder",
+        "subject",
+        unique=True,
+        sqlite_where=text("exclusive"),
+        postgresql_where=text("exclusive"),
+    ),
 )
 
 tip_table = Table(
@@ -269,6 +291,7 @@ class SqlLedger:
             self._refuse_duplicates(conn, drafts, now)
             current = _versions(conn, {draft.card_id for draft in drafts})
             sealed = _seal(drafts, current, seq=tip.size, prev_hash=tip.hash, now=now)
+            _check_holders(conn, sealed)
             recorded_at = now
             receipts = [
                 Receipt.of(d, e) for d, e in zip(drafts, sealed, strict=True) if d.idempotency_key
@@ -367,6 +390,25 @@ class SqlLedger:
         )
         with self.engine.connect() as conn:
             return [_head(row) for row in conn.execute(statement)]
+
+    def due(self, by: datetime, limit: int) -> list[Head]:
+        heads = heads_table.c
+        statement = (
+            select(heads_table)
+            .where(heads.due_at.is_not(None), heads.due_at <= by)
+            .order_by(heads.due_at, heads.card_id)
+            .limit(max(limit, 0))
+        )
+        with self.engine.connect() as conn:
+            return [_head(row) for row in conn.execute(statement)]
+
+    def holder(self, subject: str) -> Head | None:
+        statement = select(heads_table).where(
+            heads_table.c.subject == subject, heads_table.c.exclusive
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(statement).first()
+        return None if row is None else _head(row)
 
     def tip(self) -> Tip:
         with self.engine.connect() as conn:
@@ -499,12 +541,31 @@ def _seal(
     return sealed
 
 
+def _check_holders(conn: Connection, sealed: Sequence[Entry]) -> None:
+    """Raise ``SubjectTaken`` unless every exclusive entry's subject is free for its card.
+
+    Writers hold the tip lock, so what is read here cannot change before the commit;
+    the partial unique index on the heads is the backstop.
+    """
+    moving = [entry for entry in sealed if entry.moves]
+    subjects = sorted({entry.subject for entry in moving if entry.exclusive})
+    if not subjects:
+        return
+    holders: dict[str, str] = {}
+    for start in range(0, len(subjects), 500):
+        query = select(heads_table.c.subject, heads_table.c.card_id).where(
+            heads_table.c.subject.in_(subjects[start : start + 500]), heads_table.c.exclusive
+        )
+        holders.update((row.subject, row.card_id) for row in conn.execute(query))
+    for entry in moving:
+        hold(holders, entry)
+
+
 def _move_heads(conn: Connection, sealed: Sequence[Entry], current: dict[str, int]) -> None:
+    """Move existing heads, then insert new ones: a card giving up its subject does so
+    before the card taking it over appears."""
     last = {entry.card_id: entry for entry in sealed if entry.moves}
     opened = {e.card_id: e for e in reversed(sealed) if e.moves and e.card_id not in current}
-    if opened:
-        rows = [asdict(Head.opened(e).moved(last[card_id])) for card_id, e in opened.items()]
-        conn.execute(insert(heads_table), rows)
     for card_id, e in last.items():
         if card_id in current:
             conn.execute(
@@ -517,8 +578,14 @@ def _move_heads(conn: Connection, sealed: Sequence[Entry], current: dict[str, in
                     subject=e.subject,
                     region=e.region,
                     updated_at=e.recorded_at,
+                    occurred_at=e.occurred_at,
+                    due_at=e.due_at,
+                    exclusive=e.exclusive,
                 )
             )
+    if opened:
+        rows = [asdict(Head.opened(e).moved(last[card_id])) for card_id, e in opened.items()]
+        conn.execute(insert(heads_table), rows)
 
 
 def _entry_row(entry: Entry) -> dict[str, Any]:
@@ -572,6 +639,9 @@ def _entry(row: Any) -> Entry:
         evidence=evidence,
         definition_version=str(row["definition_version"]),
         region=str(row["region"]),
+        policy=str(row["policy"]),
+        due_at=None if row["due_at"] is None else _moment(row["due_at"]),
+        exclusive=_flag(row["exclusive"]),
         idempotency_key=None if row["idempotency_key"] is None else str(row["idempotency_key"]),
         batch_id=None if row["batch_id"] is None else str(row["batch_id"]),
         prev_hash=str(row["prev_hash"]),
@@ -590,7 +660,19 @@ def _head(row: Any) -> Head:
         opened_seq=row.opened_seq,
         opened_at=row.opened_at,
         updated_at=row.updated_at,
+        occurred_at=row.occurred_at,
+        due_at=row.due_at,
+        exclusive=bool(row.exclusive),
     )
+
+
+def _flag(value: Any) -> bool:
+    """A stored boolean, strictly: SQLite hands back 0 or 1, damage anything else."""
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1) and not isinstance(value, float):
+        return bool(value)
+    raise ValueError(f"{value!r} is not a stored boolean")
 
 
 def _moment(value: Any) -> datetime:

@@ -8,15 +8,18 @@ from datetime import datetime, timedelta
 from typing import Final, Protocol
 
 from ledger.entry import Draft, Entry
+from ledger.errors import SubjectTaken
 
 
 @dataclass(frozen=True, slots=True)
 class Head:
     """A card's projection kept beside the ledger: the generic part only.
 
-    ``state``, ``subject`` and ``region`` are the labels of the card's last moving entry
-    (the ledger never interprets them); ``opened_seq`` and ``opened_at`` are the place
-    and time of the entry that opened the card, ``updated_at`` the time of its last move.
+    ``state``, ``subject``, ``region``, ``occurred_at``, ``due_at`` and ``exclusive`` are
+    what the card's last moving entry says (the ledger never interprets them, but keeps two promises
+    about them: it lists heads by ``due_at``, and no two exclusive heads share a
+    subject); ``opened_seq`` and ``opened_at`` are the place and time of the entry that
+    opened the card, ``updated_at`` the time of its last move.
     """
 
     card_id: str
@@ -28,6 +31,9 @@ class Head:
     opened_seq: int
     opened_at: datetime
     updated_at: datetime
+    occurred_at: datetime
+    due_at: datetime | None = None
+    exclusive: bool = False
 
     def moved(self, entry: Entry) -> Head:
         """This head after the moving ``entry``: what ``append`` and ``verify`` both do."""
@@ -46,7 +52,22 @@ class Head:
             entry.seq,
             entry.recorded_at,
             entry.recorded_at,
+            entry.occurred_at,
+            entry.due_at,
+            entry.exclusive,
         )
+
+
+def hold(holders: dict[str, str], entry: Entry) -> None:
+    """Update ``holders`` (subject -> the card holding it exclusively) for the moving
+    ``entry``, or raise ``SubjectTaken`` if another card holds its subject."""
+    holder = holders.get(entry.subject)
+    if entry.exclusive:
+        if holder is not None and holder != entry.card_id:
+            raise SubjectTaken(entry.card_id, holder=holder)
+        holders[entry.subject] = entry.card_id
+    elif holder == entry.card_id:
+        del holders[entry.subject]
 
 
 Move = tuple[str, str]
@@ -167,6 +188,8 @@ class Ledger(Protocol):
       of concurrent writers;
     * a draft whose ``version`` is not the card's next raises ``VersionConflict``,
       so two writers racing on one card can never both win;
+    * an exclusive draft whose subject another card holds exclusively raises
+      ``SubjectTaken``, so two writers racing for one subject can never both win;
     * a draft carrying an idempotency key leaves a ``Receipt`` in the same transaction;
       a draft whose actor already holds a live receipt for that key raises
       ``DuplicateRequest`` and nothing is written, so concurrent retries write once;
@@ -199,6 +222,14 @@ class Ledger(Protocol):
 
     def search(self, query: CardQuery) -> list[Head]:
         """Up to ``query.limit`` heads of the cards ``query`` wants, by ``opened_seq``."""
+        ...
+
+    def due(self, by: datetime, limit: int) -> list[Head]:
+        """Up to ``limit`` heads whose ``due_at`` is at or before ``by``, soonest first."""
+        ...
+
+    def holder(self, subject: str) -> Head | None:
+        """The head that holds ``subject`` exclusively, if one does."""
         ...
 
     def tip(self) -> Tip:

@@ -17,7 +17,7 @@ from typing import Final
 
 import structlog
 
-from ledger.entry import REFUSAL, TRANSITION, Draft, Entry
+from ledger.entry import REFUSAL, TRANSITION, Draft, Entry, format_timestamp
 from ledger.errors import DuplicateRequest, VersionConflict
 from ledger.store import MAX_KEY_LENGTH, CardQuery, Head, Ledger, Person
 from ledger.verify import Report, verify
@@ -35,6 +35,7 @@ from workflow.errors import (
     WorkflowError,
 )
 from workflow.identity import parse_citizen_id
+from workflow.policy import DEFAULT_POLICY, Policy
 from workflow.rules import Decision, allowed_events, decide
 from workflow.states import Channel, Event, Presenter, Role, State
 
@@ -53,8 +54,6 @@ SEARCHING_ROLES: Final = (Role.SUPERVISOR, Role.ADMIN)
 _CHUNK: Final = 500
 """Batch items decided, then written, together in one transaction."""
 _BATCH_NAMESPACE: Final = uuid.UUID("5b0f1c1e-4a47-4d0e-9a53-6f1c2a9e7b21")
-DEFAULT_REGION: Final = "default"
-"""The region recorded on entries when a deployment names none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,10 +300,10 @@ class CardService:
         *,
         clock: Callable[[], datetime] = _now,
         new_id: Callable[[], str] = _new_id,
-        region: str = DEFAULT_REGION,
+        policy: Policy = DEFAULT_POLICY,
     ) -> None:
         self.ledger = ledger
-        self.region = region
+        self.policy = policy
         self._clock = clock
         self._new_id = new_id
 
@@ -445,6 +444,7 @@ class CardService:
             step,
             self._clock(),
             fingerprint,
+            since=head.occurred_at,
         )
 
     def _note_refusal(self, card_id: str, step: Step, refused: WorkflowError) -> None:
@@ -480,7 +480,10 @@ class CardService:
             occurred_at=self._clock(),
             evidence=refusal_evidence(refused),
             definition_version=DEFINITION_VERSION,
-            region=self.region,
+            region=self.policy.region,
+            policy=self.policy.label,
+            due_at=head.due_at,
+            exclusive=head.exclusive,
             batch_id=step.batch_id,
         )
 
@@ -681,12 +684,20 @@ class CardService:
         step: Step,
         now: datetime,
         fingerprint: str,
+        *,
+        since: datetime | None = None,
     ) -> Draft:
+        """The entry ``decision`` writes; ``since`` is when the card's last step happened."""
         occurred_at = step.occurred_at or now
         if occurred_at.tzinfo is None:
             raise InvalidRequest("occurred_at must carry a time zone")
         if occurred_at > now + CLOCK_SKEW:
             raise InvalidRequest("occurred_at is in the future")
+        if since is not None and occurred_at < since:
+            raise InvalidRequest(
+                f"occurred_at is {format_timestamp(occurred_at)}, before the card's last step "
+                f"({format_timestamp(since)}): a step cannot happen before the one it follows"
+            )
         return Draft(
             card_id=card_id,
             version=version,
@@ -705,7 +716,8 @@ class CardService:
                 **{key: issued_reference(key, card_id, version) for key in decision.issues},
             },
             definition_version=DEFINITION_VERSION,
-            region=self.region,
+            region=self.policy.region,
+            policy=self.policy.label,
             idempotency_key=step.idempotency_key,
             batch_id=step.batch_id,
             fingerprint=fingerprint if step.idempotency_key else None,

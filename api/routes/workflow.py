@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 from fastapi import APIRouter
 
+from api.dependencies import Service
 from api.problems import documented
 from api.schemas import WorkflowOut
 
 router = APIRouter(prefix="/v1/workflow", tags=["workflow"], responses=documented(500))
 
-_DEFINITION: Final = WorkflowOut.from_definition()
-
 
 @router.get("", summary="Describe the workflow")
-def describe() -> WorkflowOut:
+def describe(service: Service) -> WorkflowOut:
     """States, events, channels, transitions and the evidence each (event, channel) pair
-    requires, all generated from one table, with its version and a Mermaid diagram."""
-    return _DEFINITION
+    requires, all generated from one table, with its version and a Mermaid diagram, and
+    the region policy (windows, PIN rule) steps are decided under."""
+    return WorkflowOut.from_definition(service.policy)

@@ -90,6 +90,12 @@ class TestWorkflow:
         assert described["mermaid"] == mermaid()
         assert described["mermaid"].startswith("stateDiagram-v2")
 
+    def test_the_region_policy_steps_are_decided_under(self, described, service):
+        policy = described["policy"]
+        assert policy["label"] == service.policy.label
+        assert policy["windows"]["activation_window"] == 300
+        assert policy["pin"] == {"initial": "123456", "must_change": True}
+
     def test_reading_it_writes_nothing(self, client, service):
         client.get("/v1/workflow")
         assert service.ledger.tip().size == 0

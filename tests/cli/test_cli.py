@@ -246,6 +246,38 @@ class TestSettings:
         monkeypatch.delenv("CARDFLOW_IDEMPOTENCY_HOURS")
         assert receipt_window() == RECEIPT_WINDOW
 
+    def test_a_bad_policy_file_is_named(self, tmp_path):
+        policy = tmp_path / "north.toml"
+        policy.write_text("[windows]\nactivation_days = -1\n")
+        done = self.run(tmp_path, CARDFLOW_POLICY=str(policy))
+        assert done.returncode == 2
+        assert "CARDFLOW_POLICY: activation_window is -1 days" in done.stderr
+        assert "Traceback" not in done.stderr
+
+    def test_entries_record_the_policy_named(self, tmp_path):
+        policy = tmp_path / "north.toml"
+        policy.write_text('region = "north"\nversion = "7"\n')
+        done = subprocess.run(
+            [sys.executable, "-m", "api", "demo"],
+            env={
+                **os.environ,
+                "CARDFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+                "CARDFLOW_POLICY": str(policy),
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+        with engine.connect() as conn:
+            labels = conn.execute(text("SELECT DISTINCT region, policy FROM ledger_entries")).all()
+        engine.dispose()
+        ((region, label),) = labels
+        assert region == "north"
+        assert label.startswith("north/7+")
+
     def test_a_database_of_another_schema_is_named(self, tmp_path):
         made = self.run(tmp_path)
         assert made.returncode == 0, made.stderr

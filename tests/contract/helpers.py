@@ -49,6 +49,7 @@ def draft(card_id: str, version: int, **overrides: object) -> Draft:
         "evidence": {"information_checked": True},
         "definition_version": "1+test",
         "region": "default",
+        "policy": "default/1+contract",
     }
     fields.update(overrides)
     return Draft(**fields)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from ledger.entry import GENESIS_HASH, REFUSAL, TRANSITION, Draft, Entry
-from ledger.errors import DuplicateRequest, LedgerError, VersionConflict
+from ledger.errors import DuplicateRequest, LedgerError, SubjectTaken, VersionConflict
 from ledger.store import CardQuery, Head, Person, Receipt, Tip
 from ledger.verify import verify
 
@@ -44,6 +44,7 @@ def draft(card_id: str, version: int, **overrides: object) -> Draft:
         "evidence": {"information_checked": True},
         "definition_version": "1+contract",
         "region": "default",
+        "policy": "default/1+contract",
     }
     fields.update(overrides)
     return Draft(**fields)  # type: ignore[arg-type]
@@ -250,7 +251,10 @@ class TestHead:
         opened_at = clock.now
         ledger.append([draft("b", 1), draft("a", 1, region="north")])
         clock.advance(hours=2)
-        (moved,) = ledger.append([draft("a", 2, region="south")])
+        due = OCCURRED + timedelta(days=300)
+        (moved,) = ledger.append(
+            [draft("a", 2, region="south", due_at=due, exclusive=True, occurred_at=OCCURRED)]
+        )
         assert ledger.head("a") == Head(
             card_id="a",
             version=2,
@@ -261,6 +265,9 @@ class TestHead:
             opened_seq=2,
             opened_at=opened_at,
             updated_at=opened_at + timedelta(hours=2),
+            occurred_at=OCCURRED,
+            due_at=due,
+            exclusive=True,
         )
 
     def test_a_refusal_does_not_touch_the_head(self, ledger, clock):
@@ -269,6 +276,73 @@ class TestHead:
         clock.advance(hours=1)
         ledger.append([refusal("a", 1, "applied")])
         assert ledger.head("a") == before
+
+
+class TestDue:
+    """Heads by due time: what a sweep asks for, soonest first."""
+
+    def test_only_heads_due_by_then_soonest_first(self, ledger):
+        ledger.append(
+            [
+                draft("late", 1, due_at=OCCURRED + timedelta(days=3)),
+                draft("never", 1),
+                draft("soon", 1, due_at=OCCURRED + timedelta(days=1)),
+                draft("later", 1, due_at=OCCURRED + timedelta(days=9)),
+            ]
+        )
+        by = OCCURRED + timedelta(days=3)
+        assert [head.card_id for head in ledger.due(by, 10)] == ["soon", "late"]
+        assert [head.card_id for head in ledger.due(by, 1)] == ["soon"]
+
+    def test_a_move_without_a_due_time_clears_it(self, ledger):
+        ledger.append([draft("a", 1, due_at=OCCURRED)])
+        ledger.append([draft("a", 2)])
+        assert ledger.due(OCCURRED + timedelta(days=1), 10) == []
+
+    def test_a_refusal_keeps_the_due_time(self, ledger):
+        ledger.append([draft("a", 1, due_at=OCCURRED)])
+        ledger.append([refusal("a", 1, "applied")])
+        assert [head.card_id for head in ledger.due(OCCURRED, 10)] == ["a"]
+
+
+class TestHolders:
+    """No two cards hold one subject exclusively; the loser of a race writes nothing."""
+
+    def test_the_holder_of_a_subject(self, ledger):
+        ledger.append([draft("a", 1, subject="p", exclusive=True), draft("b", 1, subject="p")])
+        holder = ledger.head("a")
+        assert ledger.holder("p") == holder
+        assert ledger.holder("q") is None
+
+    def test_a_second_exclusive_card_is_refused_and_nothing_is_written(self, ledger):
+        ledger.append([draft("a", 1, subject="p", exclusive=True)])
+        tip = ledger.tip()
+        with pytest.raises(SubjectTaken) as taken:
+            ledger.append([draft("x", 1), draft("b", 1, subject="p", exclusive=True)])
+        assert (taken.value.card_id, taken.value.holder) == ("b", "a")
+        assert ledger.tip() == tip
+        assert ledger.head("x") is None
+
+    def test_two_exclusive_cards_in_one_append_are_refused(self, ledger):
+        with pytest.raises(SubjectTaken):
+            ledger.append(
+                [
+                    draft("a", 1, subject="p", exclusive=True),
+                    draft("b", 1, subject="p", exclusive=True),
+                ]
+            )
+        assert ledger.tip().size == 0
+
+    def test_a_card_gives_up_its_subject_for_another_in_one_append(self, ledger):
+        """A replacement takes over from the card it replaces, in the same transaction."""
+        ledger.append([draft("old", 1, subject="p", exclusive=True)])
+        ledger.append([draft("old", 2, subject="p"), draft("new", 1, subject="p", exclusive=True)])
+        assert ledger.holder("p") == ledger.head("new")
+
+    def test_the_same_card_may_stay_exclusive(self, ledger):
+        ledger.append([draft("a", 1, subject="p", exclusive=True)])
+        ledger.append([draft("a", 2, subject="p", exclusive=True)])
+        assert ledger.holder("p") == ledger.head("a")
 
 
 class TestSearch:

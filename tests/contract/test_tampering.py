@@ -356,6 +356,7 @@ class TestTamperingIsCaught:
                     evidence={"card_presented": True},
                     definition_version=last.definition_version,
                     region=last.region,
+                    policy=last.policy,
                 ),
                 seq=SIZE + 1,
                 recorded_at=last.recorded_at,

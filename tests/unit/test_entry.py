@@ -52,20 +52,24 @@ OPENING = Draft(
     },
     definition_version="1+abc",
     region="440300",
+    policy="440300/2026-1+0123456789ab",
+    due_at=datetime(2026, 12, 27, 8, 0, tzinfo=BEIJING),
+    exclusive=True,
 )
 OPENING_RECORDED = datetime(2026, 3, 2, 9, 30, 1, 123456, tzinfo=UTC)
 OPENING_BYTES = (
     b'{"actor":"clerk-7","batch_id":null,"card_id":"c-0001","channel":"card_center",'
-    b'"definition_version":"1+abc","event":"apply",'
+    b'"definition_version":"1+abc","due_at":"2026-12-27T00:00:00.000000Z","event":"apply",'
     b'"evidence":{"applicant_signature":true,"identity_document":"resident_id_card",'
-    b'"photo":true,"registration_form":true},'
+    b'"photo":true,"registration_form":true},"exclusive":true,'
     b'"format":"cardflow.entry/1","from_state":null,"idempotency_key":null,'
-    b'"kind":"transition","occurred_at":"2026-03-01T08:00:00.000005Z","presenter":"self",'
+    b'"kind":"transition","occurred_at":"2026-03-01T08:00:00.000005Z",'
+    b'"policy":"440300/2026-1+0123456789ab","presenter":"self",'
     b'"prev_hash":"0000000000000000000000000000000000000000000000000000000000000000",'
     b'"recorded_at":"2026-03-02T09:30:01.123456Z","region":"440300","role":"clerk","seq":1,'
     b'"subject":"p-0001","to_state":"applied","version":1}'
 )
-OPENING_HASH = "beadd750b0332afb18bff4df6701fbc867dc7352a8c67f091d4342d0152c7bb7"
+OPENING_HASH = "e4a76b06565853b24192788e85e74c358ff1f8a5aef5cb802256dc0e0810ff15"
 
 REVIEW = replace(
     OPENING,
@@ -75,21 +79,24 @@ REVIEW = replace(
     to_state="reviewed",
     occurred_at=datetime(2026, 3, 2, 17, 31, tzinfo=BEIJING),
     evidence={"备注": "材料齐全", "payment_slip": "PS-C0001-2", "information_checked": True},
+    due_at=None,
+    exclusive=True,
     idempotency_key="key-7",
     batch_id="b-42",
 )
 REVIEW_RECORDED = datetime(2026, 3, 2, 17, 31, tzinfo=BEIJING)
 REVIEW_BYTES = (
     '{"actor":"clerk-7","batch_id":"b-42","card_id":"c-0001","channel":"card_center",'
-    '"definition_version":"1+abc","event":"review",'
+    '"definition_version":"1+abc","due_at":null,"event":"review",'
     '"evidence":{"information_checked":true,"payment_slip":"PS-C0001-2","备注":"材料齐全"},'
-    '"format":"cardflow.entry/1","from_state":"applied","idempotency_key":"key-7",'
-    '"kind":"transition","occurred_at":"2026-03-02T09:31:00.000000Z","presenter":"self",'
+    '"exclusive":true,"format":"cardflow.entry/1","from_state":"applied",'
+    '"idempotency_key":"key-7","kind":"transition","occurred_at":"2026-03-02T09:31:00.000000Z",'
+    '"policy":"440300/2026-1+0123456789ab","presenter":"self",'
     '"prev_hash":"' + OPENING_HASH + '",'
     '"recorded_at":"2026-03-02T09:31:00.000000Z","region":"440300","role":"clerk","seq":2,'
     '"subject":"p-0001","to_state":"reviewed","version":2}'
 ).encode("utf-8")
-REVIEW_HASH = "f91d9683724adcc8ee1a0f01904010f5d669345f3bccc0adf0895504af202791"
+REVIEW_HASH = "f2a987e179c39b63077c11fe6216f39e5e426dde769735abe064ce2655e23c17"
 
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 
@@ -139,6 +146,9 @@ class TestKnownAnswers:
             },
             "definition_version": "1+abc",
             "region": "440300",
+            "policy": "440300/2026-1+0123456789ab",
+            "due_at": "2026-12-27T00:00:00.000000Z",
+            "exclusive": True,
             "idempotency_key": None,
             "batch_id": None,
             "prev_hash": "0" * 64,

@@ -157,6 +157,26 @@ class TestTransition:
         (entry,) = cards.history(card.card_id)
         assert (entry.occurred_at, entry.recorded_at) == (claimed, clock.now)
 
+    def test_a_step_cannot_happen_before_the_one_it_follows(self, cards, memory, clock):
+        """Nor, so, before the card existed; the refusal says when the last step was."""
+        opened = datetime(2026, 3, 1, 17, 5, tzinfo=UTC)
+        card = apply(cards, occurred_at=opened)
+        before = snapshot(memory, card.card_id)
+        step = Step(
+            Event.REVIEW,
+            Channel.CARD_CENTER,
+            CLERK,
+            evidence={"information_checked": True},
+            occurred_at=opened - timedelta(seconds=1),
+        )
+        with pytest.raises(InvalidRequest, match=r"before the card's last step \(2026-03-01T17:05"):
+            cards.transition(card.card_id, step)
+        assert snapshot(memory, card.card_id) == before
+        at_once = Step(
+            Event.REVIEW, Channel.CARD_CENTER, CLERK, evidence=step.evidence, occurred_at=opened
+        )
+        assert cards.transition(card.card_id, at_once).state is State.REVIEWED
+
     def test_a_lost_race_is_retried_against_the_new_state(self, memory, clock):
         """Without an expected version, the loser hears the real reason."""
 
