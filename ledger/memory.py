@@ -130,4 +130,3 @@ class MemoryLedger:
         if held is None or held.recorded_at < self._clock() - self._receipt_window:
             return None
         return held
-

@@ -137,9 +137,7 @@ def load_policy(path: Path) -> Policy:
         version=document.get("version", DEFAULT_POLICY.version),
         activation_days=windows.get("activation_days", DEFAULT_POLICY.activation_days),
         collection_days=windows.get("collection_days", DEFAULT_POLICY.collection_days),
-        temporary_loss_days=windows.get(
-            "temporary_loss_days", DEFAULT_POLICY.temporary_loss_days
-        ),
+        temporary_loss_days=windows.get("temporary_loss_days", DEFAULT_POLICY.temporary_loss_days),
         initial_pin=pin.get("initial", DEFAULT_POLICY.initial_pin),
         pin_must_change=pin.get("must_change", DEFAULT_POLICY.pin_must_change),
     )
