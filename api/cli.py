@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated, Final
 
@@ -13,6 +15,7 @@ import typer
 from api.config import DATABASE_URL_ENV, ConfigurationError, database_url, runtime_for_command
 from api.demo import channels_shown, run_demo
 from api.keys import ApiKey, UnknownKey
+from api.livedocs import build_site
 from api.logs import configure_logging
 from api.schemas import EntryOut
 from ledger.entry import Entry, format_timestamp
@@ -131,6 +134,44 @@ def describe(
         typer.echo(readme_section(), nl=False)
         return
     readme.write_text(with_generated_section(readme.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+@app.command()
+def docs(
+    out: Annotated[Path, typer.Option(help="Folder to write the site into.")] = Path("site"),
+    results: Annotated[
+        Path | None,
+        typer.Option(help="A cucumber JSON report (pytest --cucumber-json=PATH) to show."),
+    ] = None,
+    run: Annotated[
+        bool,
+        typer.Option("--run", help="Run the features first (pytest tests/bdd) for results."),
+    ] = False,
+    features: Annotated[Path, typer.Option(help="The feature files.")] = Path("features"),
+    seeds: Annotated[
+        Path | None, typer.Option(help="The seed documents the features cite.")
+    ] = None,
+) -> None:
+    """Render the features as a static HTML site: each rule with its scenarios and their
+    latest results, the event x channel coverage matrix, the state diagram and the seeds."""
+    if run:
+        results = out / "cucumber.json"
+        out.mkdir(parents=True, exist_ok=True)
+        ran = subprocess.run(  # noqa: S603 -- a fixed argv: this Python, pytest, our features
+            [sys.executable, "-m", "pytest", "-q", "tests/bdd", f"--cucumber-json={results}"],
+            check=False,
+        )
+        if ran.returncode not in (0, 1):
+            typer.echo(f"cardflow docs: the features could not be run (pytest {ran.returncode})")
+            raise typer.Exit(2)
+    try:
+        summary = build_site(features=features, out=out, results=results, seeds=seeds)
+    except (OSError, ValueError) as unusable:
+        typer.echo(f"cardflow docs: {unusable}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(str(summary))
+    if summary.failed or summary.untold:
+        raise typer.Exit(1)
 
 
 keys = typer.Typer(help="Make, list and revoke API keys (bearer tokens).", no_args_is_help=True)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -289,3 +290,38 @@ class TestSettings:
         assert done.returncode == 2
         assert "the database holds cardflow schema 1" in done.stderr
         assert "Traceback" not in done.stderr
+
+
+class TestDocs:
+    """``cardflow docs`` renders the features, with the results of running them."""
+
+    FEATURES = Path(__file__).resolve().parents[2] / "features"
+
+    def test_without_results_every_scenario_is_not_run(self, tmp_path):
+        result = cardflow("docs", "--out", str(tmp_path), "--features", str(self.FEATURES))
+        assert result.exit_code == 0, result.output
+        assert "0 passed, 0 failed, 0 skipped" in result.output
+        assert "0 allowed pairs untold" in result.output
+        assert (tmp_path / "index.html").is_file()
+        assert (tmp_path / "activate.html").is_file()
+
+    def test_run_shows_each_scenarios_latest_result(self, tmp_path):
+        done = subprocess.run(
+            [sys.executable, "-m", "api", "docs", "--run", "--out", str(tmp_path)],
+            cwd=self.FEATURES.parent,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        summary = done.stdout.strip().splitlines()[-1]
+        assert " 0 failed" in summary, summary
+        assert " 0 not run" in summary, summary
+        assert " 0 results unmatched" in summary, summary
+        assert "passed" in (tmp_path / "index.html").read_text()
+
+    def test_a_missing_features_folder_is_named(self, tmp_path):
+        result = cardflow("docs", "--out", str(tmp_path), "--features", str(tmp_path / "none"))
+        assert result.exit_code == 2
+        assert "none" in result.output
