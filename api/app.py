@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from typing import Any, Final
 
 import structlog
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.config import database_url, open_runtime
+from api.config import database_url, open_runtime, sweep_every
 from api.keys import Keys
 from api.logs import configure_logging
 from api.problems import (
@@ -25,7 +27,7 @@ from api.problems import (
     problem_types_markdown,
     too_large,
 )
-from api.routes import batches, cards, ledger, workflow
+from api.routes import batches, cards, ledger, sweeps, workflow
 from workflow.definition import DEFINITION_VERSION
 from workflow.service import CardService
 
@@ -76,6 +78,10 @@ TAGS: Final = [
         "description": "Many cards at once: applications from a unit, cards from a bank.",
     },
     {"name": "ledger", "description": "Follow the ledger in order, and verify it."},
+    {
+        "name": "deadlines",
+        "description": "cardflow's own steps on cards whose deadline has passed.",
+    },
     {"name": "workflow", "description": "The lifecycle and its rules, from the definition."},
 ]
 
@@ -204,7 +210,7 @@ def create_app(
     app.state.keys = keys
     for error, handler in EXCEPTION_HANDLERS.items():
         app.add_exception_handler(error, handler)
-    for router in (cards.router, batches.router, ledger.router, workflow.router):
+    for router in (cards.router, batches.router, ledger.router, sweeps.router, workflow.router):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestContext)
@@ -219,13 +225,40 @@ def app_from_environment() -> FastAPI:
     """
     configure_logging()
     runtime = open_runtime(database_url())
+    every = sweep_every()
 
     @asynccontextmanager
-    async def closing(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        runtime.close()
+    async def running(_app: FastAPI) -> AsyncIterator[None]:
+        sweeping = (
+            None
+            if every is None
+            else asyncio.create_task(sweep_on_schedule(runtime.service, every))
+        )
+        try:
+            yield
+        finally:
+            if sweeping is not None:
+                sweeping.cancel()
+                with suppress(asyncio.CancelledError):
+                    await sweeping
+            runtime.close()
 
-    return create_app(runtime.service, runtime.keys, lifespan=closing)
+    return create_app(runtime.service, runtime.keys, lifespan=running)
+
+
+async def sweep_on_schedule(service: CardService, every: float) -> None:
+    """Sweep the deadlines every ``every`` seconds, for as long as the server runs.
+
+    The sweep runs in a worker thread, so requests go on meanwhile; a sweep that fails
+    (the database briefly gone, say) is logged and the next one tries again. Several
+    workers sweeping at once take each step once.
+    """
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await run_in_threadpool(service.sweep)
+        except Exception:
+            log.exception("sweep failed")
 
 
 def _request_id(offered: str | None) -> str:

@@ -12,17 +12,25 @@ from typing import Annotated, Final
 
 import typer
 
-from api.config import DATABASE_URL_ENV, ConfigurationError, database_url, runtime_for_command
-from api.demo import channels_shown, run_demo
+from api.config import (
+    DATABASE_URL_ENV,
+    SWEEP_EVERY_ENV,
+    ConfigurationError,
+    database_url,
+    runtime_for_command,
+)
+from api.config import sweep_every as config_sweep_every
+from api.demo import run_demo
 from api.keys import ApiKey, UnknownKey
 from api.livedocs import build_site
 from api.logs import configure_logging
-from api.schemas import EntryOut
+from api.schemas import EntryOut, SweepOut
 from ledger.entry import Entry, format_timestamp
 from ledger.errors import LedgerError
 from ledger.verify import Report
 from workflow.diagram import readme_section, with_generated_section
 from workflow.errors import CardNotFound
+from workflow.service import MAX_SWEEP
 from workflow.states import Channel, Role
 
 app = typer.Typer(
@@ -53,13 +61,14 @@ def demo(url: DatabaseUrl = None, verbose: Verbose = False) -> None:
     chosen = database_url(url)
     typer.echo(f"cardflow demo on {_redacted(chosen)}\n")
     with runtime_for_command(chosen) as runtime:
-        told, report = run_demo(runtime.service, say=typer.echo)
-    surprises = sum(tale.surprises for tale in told)
-    refused = sum(line.startswith("refused") for tale in told for line in tale.lines)
-    typer.echo(f"{len(told)} stories told, {refused} refusals shown, {surprises} surprises")
-    typer.echo(f"channels used: {', '.join(sorted(channels_shown(told)))}")
-    _print_report(report)
-    if surprises or not report.ok:
+        shown = run_demo(runtime.service, say=typer.echo)
+    refused = sum(line.startswith("refused") for tale in shown.told for line in tale.lines)
+    typer.echo(
+        f"{len(shown.told)} stories told, {refused} refusals shown, {shown.surprises} surprises"
+    )
+    typer.echo(f"channels used: {', '.join(sorted(shown.channels_shown()))}")
+    _print_report(shown.report)
+    if shown.surprises or not shown.report.ok:
         raise typer.Exit(1)
 
 
@@ -69,12 +78,25 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    sweep_every: Annotated[
+        float | None,
+        typer.Option(
+            "--sweep-every",
+            envvar=SWEEP_EVERY_ENV,
+            help="Sweep the deadlines every SECONDS while serving (as `cardflow sweep`).",
+            metavar="SECONDS",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
     configure_logging()
     os.environ[DATABASE_URL_ENV] = database_url(url)
+    if sweep_every is not None:
+        os.environ[SWEEP_EVERY_ENV] = str(sweep_every)
+    config_sweep_every()  # refuse a bad interval now, not in every worker
     with runtime_for_command(os.environ[DATABASE_URL_ENV]):
         pass  # the schema is created once here, before any worker starts
     uvicorn.run(
@@ -109,6 +131,38 @@ def history(
         return
     for entry in entries:
         typer.echo(_timeline_line(entry))
+
+
+@app.command()
+def sweep(
+    url: DatabaseUrl = None,
+    limit: Annotated[
+        int, typer.Option(min=1, max=MAX_SWEEP, help="Take at most this many steps.")
+    ] = MAX_SWEEP,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The report as one JSON document.")
+    ] = False,
+) -> None:
+    """Take cardflow's own step on every card whose deadline has passed.
+
+    A produced card not collected within the collection window is returned; a collected
+    card whose financial function is not active within the activation window is reported
+    lost; a temporary loss report past its validity lapses. Run it from a scheduler (or
+    use `serve --sweep-every`): several sweeps at once, or one run twice, take each step
+    once.
+    """
+    configure_logging(level=logging.WARNING)
+    with runtime_for_command(database_url(url)) as runtime:
+        report = runtime.service.sweep(limit=limit)
+    if as_json:
+        typer.echo(SweepOut.of(report).model_dump_json(indent=2))
+        return
+    typer.echo(
+        f"swept at {format_timestamp(report.at)}: {len(report.swept)} steps taken, "
+        f"{report.done_elsewhere} taken by another sweep, {report.moved_on} cards moved on first"
+    )
+    for done in report.swept:
+        typer.echo(f"  {done.card_id}  {done.event}: {done.from_state} -> {done.to_state}")
 
 
 @app.command()

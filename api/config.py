@@ -20,6 +20,8 @@ DATABASE_URL_ENV: Final = "CARDFLOW_DATABASE_URL"
 DEFAULT_DATABASE_URL: Final = "sqlite:///cardflow.db"
 RECEIPT_HOURS_ENV: Final = "CARDFLOW_IDEMPOTENCY_HOURS"
 POLICY_ENV: Final = "CARDFLOW_POLICY"
+SWEEP_EVERY_ENV: Final = "CARDFLOW_SWEEP_EVERY"
+_LONGEST_SWEEP_INTERVAL: Final = 24 * 60 * 60
 
 
 class ConfigurationError(ValueError):
@@ -56,6 +58,23 @@ def region_policy() -> Policy:
         return load_policy(Path(path))
     except PolicyError as unusable:
         raise ConfigurationError(f"{POLICY_ENV}: {unusable}") from None
+
+
+def sweep_every() -> float | None:
+    """How often ``serve`` sweeps the deadlines, in seconds: ``$CARDFLOW_SWEEP_EVERY``,
+    else never (sweep with ``cardflow sweep`` from a scheduler instead)."""
+    said = os.environ.get(SWEEP_EVERY_ENV)
+    if not said:
+        return None
+    try:
+        seconds = float(said)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= _LONGEST_SWEEP_INTERVAL:
+        raise ConfigurationError(
+            f"{SWEEP_EVERY_ENV} is {said!r}: give a number of seconds above 0, at most a day"
+        )
+    return seconds
 
 
 @dataclass(frozen=True, slots=True)

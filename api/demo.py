@@ -20,11 +20,16 @@ from workflow.service import (
     Card,
     CardService,
     Step,
+    SweepReport,
 )
 from workflow.states import Channel, Event, Presenter, Role
 
 E = Event
 C = Channel
+
+_WIDTH: Final = max(len(event) for event in Event)
+DAYS_AGO: Final = 400
+"""How long ago the demo's stories begin: past every deadline of the default policy."""
 
 APPLICATION: Final[Mapping[str, object]] = {
     "identity_document": "resident_id_card",
@@ -91,6 +96,14 @@ STORIES: Final[tuple[Story, ...]] = (
                 refused=True,
                 note="produce before review",
             ),
+            Move(
+                E.APPLY,
+                C.BANK_OUTLET,
+                APPLICATION,
+                1,
+                refused=True,
+                note="a second application while the first card is live",
+            ),
             Move(E.REVIEW, C.CARD_CENTER, REVIEW, 2),
             _batch(20),
             Move(
@@ -124,6 +137,7 @@ STORIES: Final[tuple[Story, ...]] = (
             _batch(21),
             Move(E.COLLECT, C.EMPLOYER, PHONE_NOTICE, 35),
             Move(E.ACTIVATE, C.HOSPITAL, {"first_settlement": "outpatient_registration"}, 40),
+            Move(E.ACTIVATE_FINANCIAL, C.BANK_OUTLET, AT_BANK, 120),
         ),
     ),
     Story(
@@ -149,6 +163,15 @@ STORIES: Final[tuple[Story, ...]] = (
                 {"medical_insurance_card_inserted_first": True, "first_purchase": True},
                 50,
             ),
+            Move(E.ACTIVATE_FINANCIAL, C.BANK_OUTLET, AT_BANK, 200),
+            Move(
+                E.ACTIVATE_FINANCIAL,
+                C.BANK_OUTLET,
+                AT_BANK,
+                201,
+                refused=True,
+                note="the bank function activated twice",
+            ),
         ),
     ),
     Story(
@@ -170,10 +193,12 @@ STORIES: Final[tuple[Story, ...]] = (
             ),
             Move(E.COLLECT, C.BANK_OUTLET, {**COLLECT, **AGENT}, 33, Presenter.AGENT),
             Move(E.ACTIVATE, C.HOTLINE_12333, {"operator_identity_check": True}, 34),
+            Move(E.ACTIVATE_FINANCIAL, C.BANK_OUTLET, AT_BANK, 60),
         ),
     ),
     Story(
-        "a rejected application put right, activated at the counter, then lost",
+        "a rejected application put right, activated at the counter, reported lost by "
+        "phone and found again",
         "320102",
         "20010215",
         (
@@ -184,19 +209,22 @@ STORIES: Final[tuple[Story, ...]] = (
             _batch(25),
             Move(E.COLLECT, C.CARD_CENTER, COLLECT, 40),
             Move(E.ACTIVATE, C.CARD_CENTER, {"card_presented": True, "original_id": True}, 41),
-            Move(E.REPORT_LOST, C.HOTLINE_12333, {"operator_identity_check": True}, 90),
+            Move(E.REPORT_TEMPORARY_LOSS, C.HOTLINE_12333, {"operator_identity_check": True}, 90),
             Move(
                 E.ACTIVATE,
                 C.PHARMACY,
                 {"medical_insurance_card_inserted_first": True, "first_purchase": True},
                 91,
                 refused=True,
-                note="a lost card used at a pharmacy",
+                note="a card reported lost used at a pharmacy",
             ),
+            Move(E.LIFT_LOSS, C.CARD_CENTER, {"valid_id": True}, 92),
+            Move(E.ACTIVATE_FINANCIAL, C.BANK_OUTLET, AT_BANK, 93),
         ),
     ),
     Story(
-        "a child on the household register, card never activated at a bank",
+        "a child on the household register, card never activated at a bank: the deadline "
+        "sweep reports it lost",
         "330106",
         "20190903",
         (
@@ -219,11 +247,10 @@ STORIES: Final[tuple[Story, ...]] = (
             Move(E.REVIEW, C.CARD_CENTER, REVIEW, 2),
             _batch(20),
             Move(E.COLLECT, C.CARD_CENTER, {**COLLECT, **AGENT}, 30, Presenter.AGENT),
-            Move(E.REPORT_LOST, C.SYSTEM, {"deadline_expired": "activation_window"}, 331),
         ),
     ),
     Story(
-        "a card reported lost at the bank after activation",
+        "a card reported lost at the bank after activation, and reissued",
         "420106",
         "19550630",
         (
@@ -238,9 +265,39 @@ STORIES: Final[tuple[Story, ...]] = (
                 {"deadline_expired": "activation_window"},
                 119,
                 refused=True,
-                note="the system cannot report an activated card",
+                note="the system cannot report a card whose bank function is active",
             ),
             Move(E.REPORT_LOST, C.BANK_OUTLET, {"valid_id": True}, 120),
+            Move(E.REISSUE, C.CARD_CENTER, {"valid_id": True, "photo": True}, 121),
+            _batch(140),
+            Move(E.COLLECT, C.BANK_OUTLET, COLLECT, 150),
+            Move(E.ACTIVATE, C.BANK_OUTLET, AT_BANK, 150),
+        ),
+    ),
+    Story(
+        "a card cancelled when its holder settled abroad",
+        "350203",
+        "19600918",
+        (
+            Move(E.APPLY, C.CARD_CENTER, APPLICATION, 0),
+            Move(E.REVIEW, C.CARD_CENTER, REVIEW, 1),
+            _batch(20),
+            Move(E.COLLECT, C.CARD_CENTER, COLLECT, 30),
+            Move(E.ACTIVATE, C.BANK_OUTLET, AT_BANK, 30),
+            Move(
+                E.CANCEL,
+                C.CARD_CENTER,
+                {"cancellation_reason": "settled_abroad"},
+                200,
+                refused=True,
+                note="no proof of settling abroad",
+            ),
+            Move(
+                E.CANCEL,
+                C.CARD_CENTER,
+                {"cancellation_reason": "settled_abroad", "cancellation_proof": True},
+                200,
+            ),
         ),
     ),
 )
@@ -253,6 +310,7 @@ NAMES: Final = (
     "Zhao Lei",
     "Sun Xiaoyu",
     "Zhou Min",
+    "Lin Hui",
 )
 ACTORS: Final[Mapping[Channel, Actor]] = {
     channel: Actor(f"demo-{channel}", Role.SYSTEM if channel is C.SYSTEM else Role.CLERK)
@@ -271,10 +329,42 @@ class Told:
     surprises: int = 0
 
 
-def citizen_id(region: str, born: str, rng: random.Random) -> str:
-    """A valid citizen ID number for the demo's made-up people."""
-    first17 = f"{region}{born}{rng.randrange(1, 999):03d}"
-    return first17 + check_character(first17)
+@dataclass(frozen=True, slots=True)
+class Demo:
+    """What the demo did: each story, the deadline sweep it ran last, the verified ledger."""
+
+    told: list[Told]
+    swept: SweepReport
+    report: Report
+
+    @property
+    def surprises(self) -> int:
+        return sum(tale.surprises for tale in self.told)
+
+    def channels_shown(self) -> set[Channel]:
+        """The channels through which the demo moved a card."""
+        moved = {move.channel for tale in self.told for move in tale.accepted}
+        return moved | ({Channel.SYSTEM} if self.swept.swept else set())
+
+
+class People:
+    """Made-up people for the demo: valid citizen ID numbers, none handed out twice and
+    none of a person who already holds a card in this ledger."""
+
+    def __init__(self, service: CardService, rng: random.Random) -> None:
+        self._service = service
+        self._rng = rng
+        self._given: set[str] = set()
+
+    def new(self, region: str, born: str) -> str:
+        while True:
+            first17 = f"{region}{born}{self._rng.randrange(1, 999):03d}"
+            number = first17 + check_character(first17)
+            if number in self._given:
+                continue
+            if self._service.ledger.holder(self._service.person_ref(number)) is None:
+                self._given.add(number)
+                return number
 
 
 def run_demo(
@@ -283,30 +373,36 @@ def run_demo(
     say: Callable[[str], None],
     now: datetime | None = None,
     rng: random.Random | None = None,
-) -> tuple[list[Told], Report]:
-    """Tell every story through ``service``, then verify the whole ledger."""
-    rng = rng or random.Random()  # noqa: S311 -- made-up ID numbers for the demo, no secret
-    start = (now or datetime.now(UTC)) - timedelta(days=400)
+) -> Demo:
+    """Tell every story through ``service``, sweep the deadlines that passed, then verify
+    the whole ledger."""
+    people = People(service, rng or random.Random())  # noqa: S311 -- made-up ID numbers
+    start = (now or datetime.now(UTC)) - timedelta(days=DAYS_AGO)
     told = [
-        _tell(service, story, name, start, rng) for story, name in zip(STORIES, NAMES, strict=True)
+        _tell(service, story, name, start, people)
+        for story, name in zip(STORIES, NAMES, strict=True)
     ]
-    told.append(_tell_batches(service, start, rng))
+    told.append(_tell_batches(service, start, people))
+    swept = service.sweep(actor=ACTORS[C.SYSTEM])
     for tale in told:
-        card = tale.card
+        card = None if tale.card is None else service.card(tale.card.card_id)
         heading = f"card {card.card_id}" if card else "no card"
         state = f"{card.state} (version {card.version})" if card else "never opened"
         say(f"{heading}: {tale.story.title}\n  now {state}")
         for line in tale.lines:
             say(f"  {line}")
         say("")
-    return told, service.verify()
+    say(f"the deadline sweep, day {DAYS_AGO}: {len(swept.swept)} steps taken")
+    for done in swept.swept:
+        moved = f"{done.from_state} -> {done.to_state}"
+        say(f"  {done.event:<{_WIDTH}} via system: card {done.card_id} ({moved})")
+    say("")
+    return Demo(told, swept, service.verify())
 
 
-def _tell(
-    service: CardService, story: Story, name: str, start: datetime, rng: random.Random
-) -> Told:
+def _tell(service: CardService, story: Story, name: str, start: datetime, people: People) -> Told:
     tale = Told(story)
-    applicant = Applicant(name=name, id_number=citizen_id(story.region, story.born, rng))
+    applicant = Applicant(name=name, id_number=people.new(story.region, story.born))
     if story.mistyped_id_first:
         mistyped = Applicant(name=name, id_number=_mistyped(applicant.id_number))
         try:
@@ -336,7 +432,10 @@ def _tell(
         else:
             tale.accepted.append(move)
             who = " by an agent" if move.presenter is Presenter.AGENT else ""
-            tale.lines.append(f"day {move.day:>3}  {move.event:<11} via {move.channel}{who}")
+            tale.lines.append(f"day {move.day:>3}  {move.event:<{_WIDTH}} via {move.channel}{who}")
+            if tale.card is not None and tale.card.replaced_by is not None:
+                tale.lines.append(f"{'':9}replaced by card {tale.card.replaced_by}, which goes on:")
+                tale.card = service.card(tale.card.replaced_by)
     return tale
 
 
@@ -353,14 +452,14 @@ BATCH_STORY: Final = Story(
 BATCH_NAMES: Final = ("Huang Li", "Xu Qiang", "Ma Yun", "Hu Jie", "Guo Ping")
 
 
-def _tell_batches(service: CardService, start: datetime, rng: random.Random) -> Told:
+def _tell_batches(service: CardService, start: datetime, people: People) -> Told:
     """Five applications in one employer's batch (one ID mistyped, one photo missing), the
     three accepted reviewed, and produced in one bank batch with a card not yet reviewed."""
     tale = Told(BATCH_STORY)
     apply, review, produce = BATCH_STORY.moves
     items = [
         BatchItem(
-            applicant=Applicant(name, citizen_id(BATCH_STORY.region, BATCH_STORY.born, rng)),
+            applicant=Applicant(name, people.new(BATCH_STORY.region, BATCH_STORY.born)),
             evidence=apply.evidence,
             occurred_at=start,
         )
@@ -374,9 +473,13 @@ def _tell_batches(service: CardService, start: datetime, rng: random.Random) -> 
         service.transition(card.card_id, _step(review, start))
     at_counter = Move(E.APPLY, C.CARD_CENTER, APPLICATION, 0)
     late = service.apply(
-        Applicant("Lin Tao", citizen_id("440305", "19990101", rng)), _step(at_counter, start)
+        Applicant("Lin Tao", people.new("440305", "19990101")),
+        _step(at_counter, start),
     )
-    to_produce = [BatchItem(card_id=card.card_id) for card in (*opened, late)]
+    produced_at = start + timedelta(days=produce.day)
+    to_produce = [
+        BatchItem(card_id=card.card_id, occurred_at=produced_at) for card in (*opened, late)
+    ]
     made = service.batch(
         Batch(
             E.PRODUCE,
@@ -395,7 +498,7 @@ def _told_batch(
 ) -> list[Card]:
     accepted = [o for o in result.outcomes if isinstance(o, Card)]
     tale.lines.append(
-        f"day {move.day:>3}  {move.event:<11} via {move.channel}: batch {result.batch_id}, "
+        f"day {move.day:>3}  {move.event:<{_WIDTH}} via {move.channel}: batch {result.batch_id}, "
         f"{len(accepted)} of {len(result.outcomes)} items accepted"
     )
     for index, outcome in enumerate(result.outcomes):
@@ -433,8 +536,3 @@ def _mistyped(id_number: str) -> str:
     """The same number with its check character wrong, as a hurried clerk might type it."""
     wrong = "0" if id_number[-1] != "0" else "1"
     return id_number[:-1] + wrong
-
-
-def channels_shown(told: list[Told]) -> set[Channel]:
-    """The channels through which the demo moved a card."""
-    return {move.channel for tale in told for move in tale.accepted}

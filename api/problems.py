@@ -22,6 +22,7 @@ from api.dependencies import Unauthenticated
 from api.schemas import (
     AllowedEventOut,
     ChannelProblem,
+    ConditionProblem,
     ConflictProblem,
     EvidenceProblem,
     IdentityProblem,
@@ -37,11 +38,13 @@ from api.schemas import (
 from workflow.errors import (
     CardNotFound,
     ChannelNotAllowed,
+    ConditionNotMet,
     Conflict,
     InvalidEvidence,
     InvalidIdentity,
     KeyReused,
     NotPermitted,
+    PersonHoldsCard,
     StaleVersion,
     TransitionNotAllowed,
     UnknownName,
@@ -88,6 +91,14 @@ TRANSITION_NOT_ALLOWED: Final = ProblemType(
     "Transition not allowed now",
     "The event is not allowed in the card's current state; `state` and `allowed_events` "
     "say what is.",
+)
+CONDITION_NOT_MET: Final = ProblemType(
+    "condition-not-met",
+    409,
+    "Condition not met",
+    "The card's state allows the event, but a condition of the step fails: `condition` "
+    "names it (a deadline not yet passed, a financial function already active, a person "
+    "who already holds a live card, with `holder` naming that card).",
 )
 STALE_VERSION: Final = ProblemType(
     "stale-version",
@@ -170,6 +181,7 @@ PROBLEM_TYPES: Final[tuple[ProblemType, ...]] = (
     NOT_PERMITTED,
     CARD_NOT_FOUND,
     TRANSITION_NOT_ALLOWED,
+    CONDITION_NOT_MET,
     STALE_VERSION,
     CONFLICT,
     INVALID_EVIDENCE,
@@ -249,6 +261,17 @@ def refusal_problem(error: WorkflowError, request_id: str) -> Problem:
                 state=error.state,
                 event=error.event,
                 channel=error.channel,
+                allowed_events=AllowedEventOut.listing(error.state, error.allowed),
+            )
+        case ConditionNotMet():
+            return ConditionProblem(
+                **_head(CONDITION_NOT_MET),
+                **common,
+                card_id=error.card_id,
+                state=error.state,
+                event=error.event,
+                condition=error.condition,
+                holder=error.holder if isinstance(error, PersonHoldsCard) else None,
                 allowed_events=AllowedEventOut.listing(error.state, error.allowed),
             )
         case StaleVersion():
@@ -414,8 +437,9 @@ _DOCUMENTED: Final[Mapping[int, tuple[object, str]]] = {
     413: (Problem, f"The body is too large (`{PAYLOAD_TOO_LARGE.uri}`)."),
     409: (
         ConflictProblem,
-        f"Not allowed in the card's current state (`{TRANSITION_NOT_ALLOWED.uri}`), or the "
-        f"card moved past the version expected (`{STALE_VERSION.uri}`).",
+        f"Not allowed in the card's current state (`{TRANSITION_NOT_ALLOWED.uri}`), allowed "
+        f"there but a condition of the step fails (`{CONDITION_NOT_MET.uri}`), or the card "
+        f"moved past the version expected (`{STALE_VERSION.uri}`).",
     ),
     422: (
         InvalidInputProblem,

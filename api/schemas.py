@@ -31,7 +31,7 @@ from workflow.definition import (
     events_for,
 )
 from workflow.diagram import mermaid
-from workflow.errors import WorkflowError
+from workflow.errors import Condition, WorkflowError
 from workflow.policy import DEFAULT_POLICY, Policy, Window
 from workflow.rules import allowed_events, channels_allowed
 from workflow.service import (
@@ -44,6 +44,7 @@ from workflow.service import (
     Card,
     Found,
     Step,
+    SweepReport,
 )
 from workflow.states import Channel, Event, Presenter, State
 
@@ -305,6 +306,15 @@ class CardOut(BaseModel):
     version: int
     last_seq: int
     allowed_events: list[AllowedEventOut]
+    due_at: datetime | None = Field(
+        default=None,
+        description="When the card's running deadline (see the region policy in "
+        "`/v1/workflow`) falls; past it, a sweep takes the system's step. Absent when none "
+        "runs.",
+    )
+    replaced_by: str | None = Field(
+        default=None, description="For a card replaced by reissue: the card that replaces it."
+    )
 
     @classmethod
     def of(cls, card: Card) -> CardOut:
@@ -314,6 +324,8 @@ class CardOut(BaseModel):
             version=card.version,
             last_seq=card.last_seq,
             allowed_events=AllowedEventOut.listing(card.state, card.allowed),
+            due_at=card.due_at,
+            replaced_by=card.replaced_by,
         )
 
 
@@ -893,7 +905,43 @@ InvalidInputProblem = (
 )
 """Every body a 422 may carry."""
 
-ConflictProblem = TransitionProblem | StaleProblem
+
+class ConditionProblem(Problem):
+    """The card's state allows the event, but a condition of the step fails."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://cardflow.dev/problems/condition-not-met",
+                    "title": "Condition not met",
+                    "status": 409,
+                    "detail": "apply is not allowed now: the applicant already holds card "
+                    f"{_CARD_ID}, which is live; a person holds one live card at most (a lost "
+                    "card is replaced by reissue)",
+                    "request_id": _REQUEST_ID,
+                    "card_id": None,
+                    "state": None,
+                    "event": "apply",
+                    "condition": "one_live_card",
+                    "holder": _CARD_ID,
+                    "allowed_events": [],
+                }
+            ]
+        }
+    )
+
+    card_id: str | None = Field(description="The card; null where the step would open one.")
+    state: State | None
+    event: Event
+    condition: Condition
+    holder: str | None = Field(
+        default=None, description="For `one_live_card`: the live card the person holds."
+    )
+    allowed_events: list[AllowedEventOut]
+
+
+ConflictProblem = TransitionProblem | ConditionProblem | StaleProblem
 """Every body a 409 may carry."""
 
 
@@ -1024,6 +1072,75 @@ class ProductionBatchIn(_BatchIn):
 
 
 BatchIn = Annotated[ApplicationBatchIn | ProductionBatchIn, Field(discriminator="event")]
+
+
+class SweptOut(BaseModel):
+    """One step the sweep took."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "card_id": _CARD_ID,
+                    "event": "return",
+                    "from_state": "produced",
+                    "to_state": "returned",
+                }
+            ]
+        }
+    )
+
+    card_id: str
+    event: Event
+    from_state: State
+    to_state: State
+
+
+class SweepOut(BaseModel):
+    """What one sweep did: the steps it took, the cards another sweep had already moved,
+    and the cards that moved on before it could step."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "at": "2026-11-23T02:00:00Z",
+                    "swept": [
+                        {
+                            "card_id": _CARD_ID,
+                            "event": "report_lost",
+                            "from_state": "collected",
+                            "to_state": "reported_lost",
+                        }
+                    ],
+                    "done_elsewhere": 0,
+                    "moved_on": 0,
+                }
+            ]
+        }
+    )
+
+    at: datetime = Field(description="When the sweep looked: every deadline before it is due.")
+    swept: list[SweptOut]
+    done_elsewhere: int = Field(description="Steps another sweep took first.")
+    moved_on: int = Field(description="Cards that moved before the sweep could step.")
+
+    @classmethod
+    def of(cls, report: SweepReport) -> SweepOut:
+        return cls(
+            at=report.at,
+            swept=[
+                SweptOut(
+                    card_id=done.card_id,
+                    event=done.event,
+                    from_state=done.from_state,
+                    to_state=done.to_state,
+                )
+                for done in report.swept
+            ],
+            done_elsewhere=report.done_elsewhere,
+            moved_on=report.moved_on,
+        )
 
 
 class BatchItemOut(BaseModel):

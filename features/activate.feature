@@ -15,12 +15,12 @@ Feature: Activating a card
   Scenario Outline: A collected card is activated through <channel>
     When the card is activated through the <channel> channel with <evidence>
     Then the card is activated
-    And it may now only be reported lost
+    And it may now only be activated for its financial function, reported lost temporarily, reported lost or cancelled
 
     @bank_outlet
     Examples: at the bank outlet, with the initial PIN changed
       | channel     | evidence                                                                                             |
-      | bank_outlet | the social security card itself, the original identity document and the initial PIN (123456) changed |
+      | bank_outlet | the social security card itself, the original identity document and the initial PIN changed |
 
     @card_center
     Examples: at the social security service center
@@ -47,7 +47,7 @@ Feature: Activating a card
   @bank_outlet
   Scenario: At a bank outlet the initial PIN must be changed
     When the card is activated through the bank_outlet channel with the social security card itself and the original identity document
-    Then it is refused because "the initial PIN (123456) changed" is missing
+    Then it is refused because "the initial PIN changed" is missing
     And the card and its history are unchanged
     And the refused attempt is noted on the card's record
 

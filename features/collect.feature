@@ -12,7 +12,7 @@ Feature: Collecting a card
   Scenario Outline: A produced card is collected through <channel>
     When the card is collected through the <channel> channel with <notice> and a valid ID shown at the counter
     Then the card is collected
-    And it may now only be activated or reported lost
+    And it may now only be activated, reported lost temporarily, reported lost or cancelled
 
     @employer
     Examples: handed out by the employer

@@ -20,7 +20,7 @@ Feature: The life of a social security card
     Then the card is produced
     When the card is collected through the card_center channel with the acceptance receipt and a valid ID shown at the counter
     Then the card is collected
-    When the card is activated through the bank_outlet channel with the social security card itself, the original identity document and the initial PIN (123456) changed
+    When the card is activated through the bank_outlet channel with the social security card itself, the original identity document and the initial PIN changed
     Then the card is activated
     And the card's history tells, in order:
       | step        | channel      | card is now |

@@ -11,9 +11,9 @@ Feature: What cardflow refuses
   @bank_outlet
   Scenario: A card cannot be activated before it is collected
     Given a card that has been produced
-    When the card is activated through the bank_outlet channel with the social security card itself, the original identity document and the initial PIN (123456) changed
+    When the card is activated through the bank_outlet channel with the social security card itself, the original identity document and the initial PIN changed
     Then it is refused because the card is produced
-    And it may now only be collected
+    And it may now only be returned, collected or cancelled
     And the card and its history are unchanged
     And the refused attempt is noted on the card's record
 
@@ -23,7 +23,7 @@ Feature: What cardflow refuses
     Given a card that has been applied
     When the card is produced through the issuing_bank channel with production batch B2026-040
     Then it is refused because the card is applied
-    And it may now only be reviewed or rejected
+    And it may now only be reviewed, rejected or cancelled
     And the card and its history are unchanged
     And the refused attempt is noted on the card's record
 
@@ -33,7 +33,7 @@ Feature: What cardflow refuses
     Given a card that has been reviewed
     When the card is collected through the card_center channel with the acceptance receipt and a valid ID shown at the counter
     Then it is refused because the card is reviewed
-    And it may now only be produced
+    And it may now only be produced or cancelled
     And the card and its history are unchanged
     And the refused attempt is noted on the card's record
 
@@ -43,16 +43,16 @@ Feature: What cardflow refuses
     Given a card that has been activated
     When the card is activated through the hospital channel with the first hospitalisation settled with the card
     Then it is refused because the card is activated
-    And it may now only be reported lost
+    And it may now only be activated for its financial function, reported lost temporarily, reported lost or cancelled
     And the card and its history are unchanged
     And the refused attempt is noted on the card's record
 
-  # Source: seed 001 — a card reported lost is no longer used
-  Scenario Outline: Nothing more happens to a card reported lost: <step> through <channel>
+  # Source: seed 001 — a card reported lost is no longer used; DESIGN.md — a formal loss report cannot be lifted
+  Scenario Outline: A card reported lost is never used again: <step> through <channel>
     Given a card that has been reported lost
     When the card is <step> through the <channel> channel with <evidence>
     Then it is refused because the card is reported lost
-    And nothing more may happen to the card
+    And it may now only be reissued or cancelled
     And the card and its history are unchanged
     And the refused attempt is noted on the card's record
 
@@ -72,23 +72,26 @@ Feature: What cardflow refuses
 
     @card_center
     Examples: at the card management center
-      | step          | channel     | evidence                                                                                                                |
-      | applied for   | card_center | a resident ID card, the completed registration form, a photo of the applicant and the applicant's signature on the form |
-      | reviewed      | card_center | staff checked the registration information                                                                              |
-      | rejected      | card_center | an incomplete form                                                                                                      |
-      | resubmitted   | card_center | the corrected materials                                                                                                 |
-      | collected     | card_center | the acceptance receipt and a valid ID shown at the counter                                                              |
-      | activated     | card_center | the social security card itself and the original identity document                                                      |
-      | reported lost | card_center | a valid ID shown at the counter                                                                                         |
+      | step                           | channel     | evidence                                                                                                                |
+      | applied for                    | card_center | a resident ID card, the completed registration form, a photo of the applicant and the applicant's signature on the form |
+      | reviewed                       | card_center | staff checked the registration information                                                                              |
+      | rejected                       | card_center | an incomplete form                                                                                                      |
+      | resubmitted                    | card_center | the corrected materials                                                                                                 |
+      | collected                      | card_center | the acceptance receipt and a valid ID shown at the counter                                                              |
+      | activated                      | card_center | the social security card itself and the original identity document                                                      |
+      | reported lost temporarily      | card_center | a valid ID shown at the counter                                                                                         |
+      | released from its loss report  | card_center | a valid ID shown at the counter                                                                                         |
+      | reported lost                  | card_center | a valid ID shown at the counter                                                                                         |
 
     @bank_outlet
     Examples: at the bank outlet
-      | step          | channel     | evidence                                                                                                                |
-      | applied for   | bank_outlet | a resident ID card, the completed registration form, a photo of the applicant and the applicant's signature on the form |
-      | resubmitted   | bank_outlet | the corrected materials                                                                                                 |
-      | collected     | bank_outlet | the acceptance receipt and a valid ID shown at the counter                                                              |
-      | activated     | bank_outlet | the social security card itself, the original identity document and the initial PIN (123456) changed                    |
-      | reported lost | bank_outlet | a valid ID shown at the counter                                                                                         |
+      | step                                | channel     | evidence                                                                                                                |
+      | applied for                         | bank_outlet | a resident ID card, the completed registration form, a photo of the applicant and the applicant's signature on the form |
+      | resubmitted                         | bank_outlet | the corrected materials                                                                                                 |
+      | collected                           | bank_outlet | the acceptance receipt and a valid ID shown at the counter                                                              |
+      | activated                           | bank_outlet | the social security card itself, the original identity document and the initial PIN changed                            |
+      | activated for its financial function | bank_outlet | the social security card itself, the original identity document and the initial PIN changed                            |
+      | reported lost                       | bank_outlet | a valid ID shown at the counter                                                                                         |
 
     @issuing_bank
     Examples: by the issuing bank
@@ -97,9 +100,10 @@ Feature: What cardflow refuses
 
     @hotline_12333
     Examples: through the 12333 hotline
-      | step          | channel       | evidence                                |
-      | activated     | hotline_12333 | identity verified by the 12333 operator |
-      | reported lost | hotline_12333 | identity verified by the 12333 operator |
+      | step                          | channel       | evidence                                |
+      | activated                     | hotline_12333 | identity verified by the 12333 operator |
+      | reported lost temporarily     | hotline_12333 | identity verified by the 12333 operator |
+      | released from its loss report | hotline_12333 | identity verified by the 12333 operator |
 
     @hospital
     Examples: at a designated hospital
@@ -113,8 +117,38 @@ Feature: What cardflow refuses
 
     @system
     Examples: by cardflow itself
-      | step          | channel | evidence                      |
-      | reported lost | system  | the activation window expired |
+      | step                          | channel | evidence                            |
+      | returned                      | system  | the collection window expired       |
+      | released from its loss report | system  | the temporary loss validity expired |
+      | reported lost                 | system  | the activation window expired       |
+
+  # Source: DESIGN.md — a replaced or cancelled card is over; its person may hold another
+  Scenario Outline: Nothing more happens to a card that is <state>: <step> through <channel>
+    Given a card that has been <state>
+    When the card is <step> through the <channel> channel with <evidence>
+    Then it is refused because the card is <state>
+    And nothing more may happen to the card
+    And the card and its history are unchanged
+    And the refused attempt is noted on the card's record
+
+    @card_center
+    Examples: at the card management center
+      | state     | step      | channel     | evidence                                                                                                      |
+      | replaced  | reissued  | card_center | a valid ID shown at the counter and a photo of the applicant                                                  |
+      | replaced  | cancelled | card_center | the holder's death and the death certificate, the proof of settling abroad or the transfer-out certificate   |
+      | cancelled | cancelled | card_center | the holder's death and the death certificate, the proof of settling abroad or the transfer-out certificate   |
+      | cancelled | reviewed  | card_center | staff checked the registration information                                                                    |
+
+    @bank_outlet
+    Examples: at the bank outlet
+      | state     | step      | channel     | evidence                                                                                     |
+      | replaced  | activated | bank_outlet | the social security card itself, the original identity document and the initial PIN changed |
+      | cancelled | reissued  | bank_outlet | a valid ID shown at the counter and a photo of the applicant                                 |
+
+    @hospital
+    Examples: at a designated hospital
+      | state    | step      | channel  | evidence                                        |
+      | replaced | activated | hospital | the first hospitalisation settled with the card |
 
   # Source: DESIGN.md — the events each channel may carry
   # Source: seed 000, seed 001 — cards are handed out by the unit, the community, the center or the bank, not at a pharmacy
@@ -157,6 +191,11 @@ Feature: What cardflow refuses
       | state     | step          | channel   | evidence                        |
       | activated | reported lost | community | a valid ID shown at the counter |
 
+    @hotline_12333
+    Examples: the hotline takes only a temporary loss report
+      | state     | step          | channel       | evidence                                |
+      | activated | reported lost | hotline_12333 | identity verified by the 12333 operator |
+
     @bank_outlet
     Examples: the bank outlet does not review applications
       | state   | step     | channel     | evidence          |
@@ -198,7 +237,7 @@ Feature: What cardflow refuses
     @bank_outlet
     Examples: at the bank outlet
       | state     | step          | channel     | evidence                                                            | missing                         |
-      | collected | activated     | bank_outlet | the original identity document and the initial PIN (123456) changed | the social security card itself |
+      | collected | activated     | bank_outlet | the original identity document and the initial PIN changed | the social security card itself |
       | activated | reported lost | bank_outlet | nothing                                                             | a valid ID shown at the counter |
 
     @hotline_12333
@@ -221,11 +260,6 @@ Feature: What cardflow refuses
       | state    | step     | channel      | evidence | missing                                    |
       | reviewed | produced | issuing_bank | nothing  | the issuing bank's production batch number |
 
-    @system
-    Examples: by cardflow itself
-      | state     | step          | channel | evidence | missing                   |
-      | collected | reported lost | system  | nothing  | the deadline that expired |
-
   # Source: seed 000 — an agent may stand in at a counter, not where the insured person must act in person
   Scenario Outline: No agent may stand in for a card being <step> through <channel>
     Given a card that has been <state>
@@ -236,9 +270,10 @@ Feature: What cardflow refuses
 
     @hotline_12333
     Examples: the 12333 operator checks the caller's own identity
-      | state     | step          | channel       | evidence                                |
-      | collected | activated     | hotline_12333 | identity verified by the 12333 operator |
-      | activated | reported lost | hotline_12333 | identity verified by the 12333 operator |
+      | state            | step                          | channel       | evidence                                |
+      | collected        | activated                     | hotline_12333 | identity verified by the 12333 operator |
+      | activated        | reported lost temporarily     | hotline_12333 | identity verified by the 12333 operator |
+      | temporarily lost | released from its loss report | hotline_12333 | identity verified by the 12333 operator |
 
     @hospital
     Examples: a first settlement is the insured person's own
@@ -263,14 +298,16 @@ Feature: What cardflow refuses
 
     @system
     Examples: cardflow acts only for itself
-      | state     | step          | channel | evidence                      |
-      | collected | reported lost | system  | the activation window expired |
+      | state            | step                          | channel | evidence                            |
+      | produced         | returned                      | system  | the collection window expired       |
+      | collected        | reported lost                 | system  | the activation window expired       |
+      | temporarily lost | released from its loss report | system  | the temporary loss validity expired |
 
   # Source: DESIGN.md — supervisors read only
   @bank_outlet
   Scenario: A supervisor reads a card's history but never moves the card
     Given a card that has been collected
-    When the card is activated by a supervisor through the bank_outlet channel with the social security card itself, the original identity document and the initial PIN (123456) changed
+    When the card is activated by a supervisor through the bank_outlet channel with the social security card itself, the original identity document and the initial PIN changed
     Then it is refused because a supervisor only reads
     And the card and its history are unchanged
     And the refused attempt is noted on the card's record
@@ -286,7 +323,7 @@ Feature: What cardflow refuses
     @bank_outlet
     Examples: a pharmacy's clerk speaking for the bank outlet
       | state     | holder   | step      | channel     | evidence                                                                                             |
-      | collected | pharmacy | activated | bank_outlet | the social security card itself, the original identity document and the initial PIN (123456) changed |
+      | collected | pharmacy | activated | bank_outlet | the social security card itself, the original identity document and the initial PIN changed |
 
     @card_center
     Examples: the issuing bank's clerk speaking for the card management center

@@ -1,81 +1,48 @@
-# Source: seed 001 (a card not activated at a bank within 300 days of receipt is reported lost); DESIGN.md (loss reports)
+# Source: seed 001 (a card reported lost is no longer used); DESIGN.md (loss reports, channels)
 Feature: Reporting a card lost
-  A card the insured person holds, activated or not, may be reported lost at the card
-  management center, at the bank outlet or through the 12333 hotline. cardflow itself
-  reports a card lost when it was collected but not activated within 300 days; it
-  never does so for an activated card. Nothing more happens to a card reported lost.
+  A card its holder has in hand (collected, activated, or already reported lost
+  temporarily) is formally reported lost at the card management center or at the bank
+  outlet, on a valid ID. A formal report is never lifted: the card is not used again,
+  and its holder gets a replacement by reissue. The 12333 hotline takes only a
+  temporary report, which lapses unless it is made formal. cardflow itself reports
+  lost a card whose financial function was not activated in time (see "Deadlines").
 
-  # Source: DESIGN.md — loss is reported at the counter or through the 12333 hotline
+  # Source: DESIGN.md — loss is reported at the counter or at the bank
   Scenario Outline: A <state> card is reported lost through <channel>
     Given a card that has been <state>
-    When the card is reported lost through the <channel> channel with <evidence>
+    When the card is reported lost through the <channel> channel with a valid ID shown at the counter
     Then the card is reported lost
+    And it may now only be reissued or cancelled
+    And no deadline runs for the card
 
     @card_center
     Examples: at the card management center
-      | state     | channel     | evidence                        |
-      | collected | card_center | a valid ID shown at the counter |
-      | activated | card_center | a valid ID shown at the counter |
+      | state            | channel     |
+      | collected        | card_center |
+      | activated        | card_center |
+      | temporarily lost | card_center |
 
     @bank_outlet
     Examples: at the bank outlet
-      | state     | channel     | evidence                        |
-      | collected | bank_outlet | a valid ID shown at the counter |
-      | activated | bank_outlet | a valid ID shown at the counter |
+      | state            | channel     |
+      | collected        | bank_outlet |
+      | activated        | bank_outlet |
+      | temporarily lost | bank_outlet |
 
-    @hotline_12333
-    Examples: through the 12333 hotline
-      | state     | channel       | evidence                                |
-      | collected | hotline_12333 | identity verified by the 12333 operator |
-      | activated | hotline_12333 | identity verified by the 12333 operator |
-
-  # Source: seed 001 — within 300 days of receipt the card must be activated, otherwise it is reported lost
-  @system
-  Scenario: A card not activated within 300 days of collection is reported lost by cardflow
-    Given a card that has been collected
-    And 300 days pass
-    When the card is reported lost through the system channel with the activation window expired
+  # Source: seed 000 — someone acting for the insured person shows the originals and copies of both IDs
+  @bank_outlet
+  Scenario: An agent with both IDs reports the card lost at the bank
+    Given a card that has been activated
+    When the card is reported lost by an agent through the bank_outlet channel with a valid ID shown at the counter and both IDs
     Then the card is reported lost
-    And nothing more may happen to the card
+    And the card was reported lost by an agent
 
-  # Source: seed 001 — the card is reported lost only once the 300 days have run out
-  @system @not_yet_enforced
-  Scenario: cardflow does not report a card lost while its 300 days are still running
-    Given a card that has been collected
-    And 299 days pass
-    When the card is reported lost through the system channel with the activation window expired
-    Then it is refused because the activation window is still open
-    And the card and its history are unchanged
-    And the refused attempt is noted on the card's record
-
-  # Source: seed 001 — the 300-day window only concerns a card never activated
-  @system
-  Scenario: cardflow never reports an activated card lost
-    Given a card that has been activated
-    And 300 days pass
-    When the card is reported lost through the system channel with the activation window expired
-    Then it is refused because the card is activated
-    And it may now only be reported lost
-    And the card and its history are unchanged
-    And the refused attempt is noted on the card's record
-
-  # Source: DESIGN.md — the 300-day window starts at collection
-  @system
-  Scenario: cardflow never reports lost a card that was never collected
-    Given a card that has been produced
-    And 300 days pass
-    When the card is reported lost through the system channel with the activation window expired
-    Then it is refused because the card is produced
-    And it may now only be collected
-    And the card and its history are unchanged
-    And the refused attempt is noted on the card's record
-
-  # Source: seed 000 — the 12333 operator checks the caller's ID card and other information
+  # Source: DESIGN.md — the hotline takes a loss report by phone; a formal report needs the counter or the bank
   @hotline_12333
-  Scenario: The hotline does not take a loss report without checking the caller's identity
+  Scenario: The hotline takes no formal loss report
     Given a card that has been activated
-    When the card is reported lost through the hotline_12333 channel with nothing
-    Then it is refused because "identity verified by the 12333 operator" is missing
+    When the card is reported lost through the hotline_12333 channel with identity verified by the 12333 operator
+    Then it is refused because that channel never carries that step
     And the card and its history are unchanged
     And the refused attempt is noted on the card's record
 
@@ -85,5 +52,15 @@ Feature: Reporting a card lost
     Given a card that has been collected
     When the card is reported lost through the card_center channel with nothing
     Then it is refused because "a valid ID shown at the counter" is missing
+    And the card and its history are unchanged
+    And the refused attempt is noted on the card's record
+
+  # Source: DESIGN.md — a card is reported lost once its holder has it
+  @bank_outlet
+  Scenario: A card never collected cannot be reported lost
+    Given a card that has been produced
+    When the card is reported lost through the bank_outlet channel with a valid ID shown at the counter
+    Then it is refused because the card is produced
+    And it may now only be returned, collected or cancelled
     And the card and its history are unchanged
     And the refused attempt is noted on the card's record

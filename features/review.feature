@@ -19,7 +19,7 @@ Feature: Reviewing an application
     Given a card that has been applied
     When the card is rejected through the card_center channel with <reason>
     Then the card is rejected
-    And it may now only be resubmitted
+    And it may now only be resubmitted or cancelled
 
     Examples:
       | reason                          |
@@ -78,6 +78,6 @@ Feature: Reviewing an application
     Given a card that has been rejected
     When the card is produced through the issuing_bank channel with production batch B2026-020
     Then it is refused because the card is rejected
-    And it may now only be resubmitted
+    And it may now only be resubmitted or cancelled
     And the card and its history are unchanged
     And the refused attempt is noted on the card's record

@@ -297,7 +297,7 @@ class SqlLedger:
                 Receipt.of(d, e) for d, e in zip(drafts, sealed, strict=True) if d.idempotency_key
             ]
             if persons:
-                conn.execute(insert(persons_table), [_person_row(p, recorded_at) for p in persons])
+                _keep_persons(conn, self.dialect, persons, recorded_at)
             if sealed:
                 conn.execute(insert(entries_table), [_entry_row(entry) for entry in sealed])
                 _move_heads(conn, sealed, current)
@@ -503,6 +503,24 @@ def _into_wal(cursor: Any) -> None:
                 raise
             time.sleep(0.05)
     cursor.execute("PRAGMA journal_mode=WAL")
+
+
+def _keep_persons(conn: Connection, dialect: str, persons: Sequence[Person], at: datetime) -> None:
+    """Write each person's data, replacing what was held under the same reference."""
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    latest = {person.ref: person for person in persons}
+    statement = make(persons_table)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["ref"],
+            set_={
+                "id_number": statement.excluded.id_number,
+                "name": statement.excluded.name,
+                "details": statement.excluded.details,
+            },
+        ),
+        [_person_row(person, at) for person in latest.values()],
+    )
 
 
 def _insert_ignoring_conflict(dialect: str, row: dict[str, Any]) -> Any:

@@ -21,29 +21,63 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
+from workflow.policy import Window
 from workflow.states import Channel, Event, Presenter, Role, State
 
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """An event moving a card from ``source`` (``None``: the card does not exist yet)."""
+    """An event moving a card from ``source`` (``None``: the card does not exist yet).
+
+    What becomes of the card's deadline: ``starts`` a window of the region policy;
+    ``keeps`` the one running; ``resumes`` -- the card goes back to the state it came
+    from (``dest``), with the deadline it had there. Otherwise no deadline runs.
+    """
 
     event: Event
     source: State | None
     dest: State
+    starts: Window | None = None
+    keeps: bool = False
+    resumes: bool = False
 
+
+_HELD: Final = (State.COLLECTED, State.ACTIVATED)
+"""The states of a card in its holder's hands."""
+
+ENDED: Final[frozenset[State]] = frozenset({State.REPLACED, State.CANCELLED})
+"""A card here is over: its person may hold another. Every other card is live, and a
+person holds one live card at most."""
 
 TRANSITIONS: Final[tuple[Transition, ...]] = (
     Transition(Event.APPLY, None, State.APPLIED),
     Transition(Event.REVIEW, State.APPLIED, State.REVIEWED),
     Transition(Event.REJECT, State.APPLIED, State.REJECTED),
     Transition(Event.RESUBMIT, State.REJECTED, State.APPLIED),
-    Transition(Event.PRODUCE, State.REVIEWED, State.PRODUCED),
-    Transition(Event.COLLECT, State.PRODUCED, State.COLLECTED),
-    Transition(Event.ACTIVATE, State.COLLECTED, State.ACTIVATED),
-    Transition(Event.REPORT_LOST, State.COLLECTED, State.REPORTED_LOST),
-    Transition(Event.REPORT_LOST, State.ACTIVATED, State.REPORTED_LOST),
+    Transition(Event.PRODUCE, State.REVIEWED, State.PRODUCED, starts=Window.COLLECTION),
+    Transition(Event.RETURN, State.PRODUCED, State.RETURNED),
+    Transition(Event.COLLECT, State.PRODUCED, State.COLLECTED, starts=Window.ACTIVATION),
+    Transition(Event.COLLECT, State.RETURNED, State.COLLECTED, starts=Window.ACTIVATION),
+    Transition(Event.ACTIVATE, State.COLLECTED, State.ACTIVATED, keeps=True),
+    Transition(Event.ACTIVATE_FINANCIAL, State.ACTIVATED, State.ACTIVATED),
+    *(
+        Transition(
+            Event.REPORT_TEMPORARY_LOSS, held, State.TEMPORARILY_LOST, starts=Window.TEMPORARY_LOSS
+        )
+        for held in _HELD
+    ),
+    *(Transition(Event.LIFT_LOSS, State.TEMPORARILY_LOST, held, resumes=True) for held in _HELD),
+    *(
+        Transition(Event.REPORT_LOST, source, State.REPORTED_LOST)
+        for source in (*_HELD, State.TEMPORARILY_LOST)
+    ),
+    Transition(Event.REISSUE, State.REPORTED_LOST, State.REPLACED),
+    *(Transition(Event.CANCEL, source, State.CANCELLED) for source in State if source not in ENDED),
 )
+
+REPLACEMENT_OPENS: Final = State.REVIEWED
+"""Where a reissue opens the replacement card: its holder was reviewed for the card it
+replaces, so production comes next."""
 
 
 class Kind(StrEnum):
@@ -112,7 +146,7 @@ EVIDENCE: Final[Mapping[str, Proof]] = _proofs(
     Proof("valid_id", "a valid ID shown at the counter"),
     Proof("card_presented", "the social security card itself"),
     Proof("original_id", "the original identity document"),
-    Proof("initial_pin_changed", "the initial PIN (123456) changed"),
+    Proof("initial_pin_changed", "the initial PIN changed"),
     Proof("operator_identity_check", "identity verified by the 12333 operator"),
     Proof(
         "first_settlement",
@@ -130,13 +164,29 @@ EVIDENCE: Final[Mapping[str, Proof]] = _proofs(
         "deadline_expired",
         "the deadline that expired",
         Kind.CHOICE,
-        ("activation_window",),
+        tuple(str(window) for window in Window),
     ),
+    Proof(
+        "cancellation_reason",
+        "why the card is cancelled",
+        Kind.CHOICE,
+        ("death", "settled_abroad", "moved_out_of_province"),
+    ),
+    Proof(
+        "cancellation_proof",
+        "the death certificate, the proof of settling abroad or the transfer-out certificate",
+    ),
+    Proof("replaced_by", "the card that replaces this one", Kind.REFERENCE),
+    Proof("replaces", "the lost card this one replaces", Kind.REFERENCE),
 )
+
+PIN_PROOF: Final = "initial_pin_changed"
+"""Required where a rule names it only if the region policy says the PIN must change."""
 
 _APPLICATION: Final = ("identity_document", "registration_form", "photo", "applicant_signature")
 _UNIT_BATCH: Final = ("unit_letter", "unit_seal", "person_in_charge_id")
 _COLLECTION: Final = ("collection_notice", "valid_id")
+_PRODUCED: Final = frozenset({State.PRODUCED})
 
 AGENT_EVIDENCE: Final[tuple[str, ...]] = ("agent_id_documents", "insured_id_documents")
 """What an agent shows on top, wherever an agent may stand in (seed 000)."""
@@ -158,6 +208,8 @@ class Rule:
     """Whether the channel may send this event for many cards in one batch."""
     financial: bool = False
     """Whether the step activates the card's financial (bank) function."""
+    due: Window | None = None
+    """The window that must have run out (the card's due time passed) for the step."""
 
 
 RULES: Final[tuple[Rule, ...]] = (
@@ -192,10 +244,18 @@ RULES: Final[tuple[Rule, ...]] = (
         agent_allowed=False,
         batch=True,
     ),
-    Rule(Event.COLLECT, Channel.EMPLOYER, _COLLECTION, "seed 000"),
-    Rule(Event.COLLECT, Channel.COMMUNITY, _COLLECTION, "seed 001"),
+    Rule(
+        Event.RETURN,
+        Channel.SYSTEM,
+        ("deadline_expired",),
+        "region policy (collection window); not in the seeds",
+        agent_allowed=False,
+        due=Window.COLLECTION,
+    ),
+    Rule(Event.COLLECT, Channel.EMPLOYER, _COLLECTION, "seed 000", only_from=_PRODUCED),
+    Rule(Event.COLLECT, Channel.COMMUNITY, _COLLECTION, "seed 001", only_from=_PRODUCED),
     Rule(Event.COLLECT, Channel.CARD_CENTER, _COLLECTION, "seed 000"),
-    Rule(Event.COLLECT, Channel.BANK_OUTLET, _COLLECTION, "seed 000"),
+    Rule(Event.COLLECT, Channel.BANK_OUTLET, _COLLECTION, "seed 000", only_from=_PRODUCED),
     Rule(Event.ACTIVATE, Channel.CARD_CENTER, ("card_presented", "original_id"), "seed 003"),
     Rule(
         Event.ACTIVATE,
@@ -225,22 +285,72 @@ RULES: Final[tuple[Rule, ...]] = (
         "seed 001, seed 002",
         agent_allowed=False,
     ),
-    Rule(Event.REPORT_LOST, Channel.CARD_CENTER, ("valid_id",), "DESIGN.md"),
-    Rule(Event.REPORT_LOST, Channel.BANK_OUTLET, ("valid_id",), "DESIGN.md"),
     Rule(
-        Event.REPORT_LOST,
+        Event.ACTIVATE_FINANCIAL,
+        Channel.BANK_OUTLET,
+        ("card_presented", "original_id", "initial_pin_changed"),
+        "seed 001, seed 002",
+        financial=True,
+    ),
+    Rule(
+        Event.REPORT_TEMPORARY_LOSS,
+        Channel.CARD_CENTER,
+        ("valid_id",),
+        "DESIGN.md (loss reports); the temporary report is not in the seeds",
+    ),
+    Rule(
+        Event.REPORT_TEMPORARY_LOSS,
         Channel.HOTLINE_12333,
         ("operator_identity_check",),
-        "DESIGN.md",
+        "DESIGN.md (loss reports); the temporary report is not in the seeds",
         agent_allowed=False,
     ),
+    Rule(Event.LIFT_LOSS, Channel.CARD_CENTER, ("valid_id",), "not in the seeds"),
+    Rule(
+        Event.LIFT_LOSS,
+        Channel.HOTLINE_12333,
+        ("operator_identity_check",),
+        "not in the seeds",
+        agent_allowed=False,
+    ),
+    Rule(
+        Event.LIFT_LOSS,
+        Channel.SYSTEM,
+        ("deadline_expired",),
+        "region policy (temporary loss validity); not in the seeds",
+        agent_allowed=False,
+        due=Window.TEMPORARY_LOSS,
+    ),
+    Rule(Event.REPORT_LOST, Channel.CARD_CENTER, ("valid_id",), "DESIGN.md"),
+    Rule(Event.REPORT_LOST, Channel.BANK_OUTLET, ("valid_id",), "DESIGN.md"),
     Rule(
         Event.REPORT_LOST,
         Channel.SYSTEM,
         ("deadline_expired",),
         "seed 001",
         agent_allowed=False,
-        only_from=frozenset({State.COLLECTED}),
+        only_from=frozenset(_HELD),
+        due=Window.ACTIVATION,
+    ),
+    Rule(
+        Event.REISSUE,
+        Channel.CARD_CENTER,
+        ("valid_id", "photo"),
+        "not in the seeds",
+        issues=("payment_slip",),
+    ),
+    Rule(
+        Event.REISSUE,
+        Channel.BANK_OUTLET,
+        ("valid_id", "photo"),
+        "not in the seeds",
+        issues=("payment_slip",),
+    ),
+    Rule(
+        Event.CANCEL,
+        Channel.CARD_CENTER,
+        ("cancellation_reason", "cancellation_proof"),
+        "not in the seeds",
     ),
 )
 
@@ -280,10 +390,28 @@ FINANCIAL_MOVES: Final[frozenset[tuple[Event, Channel]]] = frozenset(
 """The steps that activate a card's financial function: only a bank outlet's (seed 001)."""
 
 
-def required_evidence(rule: Rule, presenter: Presenter) -> tuple[Proof, ...]:
+def required_evidence(
+    rule: Rule, presenter: Presenter, *, pin_must_change: bool = True
+) -> tuple[Proof, ...]:
     """What must be shown for ``rule`` when ``presenter`` stands at the channel."""
     keys = rule.requires + (AGENT_EVIDENCE if presenter is Presenter.AGENT else ())
-    return tuple(EVIDENCE[key] for key in keys)
+    return tuple(EVIDENCE[key] for key in keys if pin_must_change or key != PIN_PROOF)
+
+
+def deadline_rule(state: State) -> Rule | None:
+    """The system's step for a card in ``state`` whose deadline has passed, if any."""
+    for rule in RULES:
+        leaves = any(t.event is rule.event and t.source is state for t in TRANSITIONS)
+        if rule.due is not None and leaves and (rule.only_from is None or state in rule.only_from):
+            return rule
+    return None
+
+
+HISTORY_EVENTS: Final[frozenset[Event]] = frozenset(
+    {t.event for t in TRANSITIONS if t.resumes} | {r.event for r in RULES if r.financial}
+)
+"""Events whose decision reads the card's past: where it came from, and whether its
+financial function is already active."""
 
 
 def _digest() -> str:
@@ -302,9 +430,13 @@ def _digest() -> str:
                 list(r.issues),
                 r.batch,
                 r.financial,
+                r.due,
             ]
             for r in RULES
         ],
+        "deadlines": [[t.event, t.source, t.starts, t.keeps, t.resumes] for t in TRANSITIONS],
+        "ended": sorted(ENDED),
+        "replacement": REPLACEMENT_OPENS,
     }
     encoded = json.dumps(table, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(encoded).hexdigest()

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from workflow.definition import DEFINITION_VERSION, EVIDENCE, ROLE_CHANNELS, RULES, TRANSITIONS
+from workflow.definition import (
+    DEFINITION_VERSION,
+    EVIDENCE,
+    REPLACEMENT_OPENS,
+    ROLE_CHANNELS,
+    RULES,
+    TRANSITIONS,
+)
+from workflow.states import Event
 
 
 def mermaid() -> str:
@@ -17,6 +25,7 @@ def mermaid() -> str:
             and (rule.only_from is None or transition.source in rule.only_from)
         )
         lines.append(f"    {source} --> {transition.dest} : {transition.event} [{channels}]")
+    lines.append(f"    [*] --> {REPLACEMENT_OPENS} : {Event.REISSUE} (the replacement card)")
     return "\n".join(lines) + "\n"
 
 
@@ -34,6 +43,8 @@ def rules_markdown() -> str:
             evidence += f"; issues {', '.join(EVIDENCE[key].says for key in rule.issues)}"
         if rule.financial:
             evidence += "; activates the financial (bank) function"
+        if rule.due is not None:
+            evidence += f"; only once the card's {rule.due} has run out (`cardflow sweep`)"
         if rule.batch:
             evidence += "; may come in a batch (`POST /v1/batches`)"
         agent = "yes, with both IDs" if rule.agent_allowed else "no"

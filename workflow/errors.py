@@ -13,6 +13,8 @@
     ├── NotPermitted            the caller's role or channels do not allow the request
     └── Conflict                the card is not where the caller thinks it is
         ├── TransitionNotAllowed  the event is not allowed in the card's current state
+        ├── ConditionNotMet       allowed in that state, but a condition of the step fails
+        │   └── PersonHoldsCard   the applicant already holds a live card
         └── StaleVersion          the card moved on since the caller last read it
 
 The HTTP status of each lives in ``api/problems.py``, not here.
@@ -21,8 +23,22 @@ The HTTP status of each lives in ``api/problems.py``, not here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 
 from workflow.states import Channel, Event, State
+
+
+class Condition(StrEnum):
+    """A condition a step may fail although the card's state allows the event."""
+
+    DEADLINE_NOT_RUNNING = "deadline_not_running"
+    """A system step on a card no deadline runs for."""
+    DEADLINE_NOT_REACHED = "deadline_not_reached"
+    """A system step before the card's deadline has passed."""
+    FINANCIAL_FUNCTION_ACTIVE = "financial_function_active"
+    """Activating a financial function that is already active."""
+    ONE_LIVE_CARD = "one_live_card"
+    """Applying for a person who already holds a live card."""
 
 
 class WorkflowError(Exception):
@@ -157,6 +173,49 @@ class TransitionNotAllowed(Conflict):
         self.event = event
         self.channel = channel
         self.allowed = tuple(allowed)
+
+
+class ConditionNotMet(Conflict):
+    """The event may happen in the card's state, but not to this card now: ``condition``
+    names the rule.
+    ``card_id`` is ``None`` where the refused step would have opened the card."""
+
+    def __init__(
+        self,
+        *,
+        card_id: str | None,
+        state: State | None,
+        event: Event,
+        condition: Condition,
+        reason: str,
+        allowed: Sequence[Event],
+    ) -> None:
+        subject = f"card {card_id}: " if card_id is not None else ""
+        super().__init__(f"{subject}{event} is not allowed now: {reason}")
+        self.card_id = card_id
+        self.state = state
+        self.event = event
+        self.condition = condition
+        self.reason = reason
+        self.allowed = tuple(allowed)
+
+
+class PersonHoldsCard(ConditionNotMet):
+    """A person holds one live card at most; ``holder`` is the one they hold."""
+
+    def __init__(self, *, event: Event, holder: str) -> None:
+        super().__init__(
+            card_id=None,
+            state=None,
+            event=event,
+            condition=Condition.ONE_LIVE_CARD,
+            reason=(
+                f"the applicant already holds card {holder}, which is live; a person holds "
+                "one live card at most (a lost card is replaced by reissue)"
+            ),
+            allowed=(),
+        )
+        self.holder = holder
 
 
 class StaleVersion(Conflict):

@@ -8,10 +8,10 @@ many cards exist and no lock is needed between threads.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
-from transitions import Machine, MachineError
+from transitions import EventData, Machine, MachineError
 
 from workflow.definition import TRANSITIONS, Transition
 from workflow.states import Event, State
@@ -21,12 +21,24 @@ NEW: Final = "new"
 
 
 class _Subject:
-    """What the machine moves: the state only, for the length of one decision."""
+    """What the machine moves, for the length of one decision: the state, and the state
+    the card came from where a transition goes back there."""
 
-    __slots__ = ("state",)
+    __slots__ = ("came_from", "state")
 
-    def __init__(self, state: str) -> None:
+    def __init__(self, state: str, came_from: str | None) -> None:
         self.state = state
+        self.came_from = came_from
+
+
+def _came_from(dest: str) -> Callable[[EventData], bool]:
+    """The condition of a transition that goes back: only to where the card came from."""
+
+    def went_there(event: EventData) -> bool:
+        subject = event.model
+        return isinstance(subject, _Subject) and subject.came_from == dest
+
+    return went_there
 
 
 class NotFromHere(Exception):
@@ -46,11 +58,13 @@ class Lifecycle:
                     "trigger": str(t.event),
                     "source": NEW if t.source is None else str(t.source),
                     "dest": str(t.dest),
+                    "conditions": [_came_from(str(t.dest))] if t.resumes else [],
                 }
                 for t in transitions
             ],
             auto_transitions=False,
             ignore_invalid_triggers=False,
+            send_event=True,
         )
 
     @property
@@ -58,13 +72,20 @@ class Lifecycle:
         """How many models the machine holds: always zero, and tests keep it so."""
         return len(self._machine.models)
 
-    def fire(self, state: State | None, event: Event) -> State:
-        """The state ``event`` leads to from ``state``; raises ``NotFromHere`` if none."""
-        subject = _Subject(NEW if state is None else str(state))
+    def fire(self, state: State | None, event: Event, *, came_from: State | None = None) -> State:
+        """The state ``event`` leads to from ``state``; raises ``NotFromHere`` if none.
+
+        ``came_from`` is the state the card was in before ``state``: a transition that
+        goes back (``Transition.resumes``) goes there and nowhere else.
+        """
+        source = NEW if state is None else str(state)
+        subject = _Subject(source, None if came_from is None else str(came_from))
         try:
-            self._machine.events[str(event)].trigger(subject)
+            moved = self._machine.events[str(event)].trigger(subject)
         except (MachineError, KeyError) as refused:
-            raise NotFromHere(f"{event} has no transition from {subject.state}") from refused
+            raise NotFromHere(f"{event} has no transition from {source}") from refused
+        if not moved:
+            raise NotFromHere(f"{event} has no transition from {source} back to {came_from}")
         return State(subject.state)
 
     def allowed(self, state: State | None) -> tuple[Event, ...]:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
+from ledger.entry import format_timestamp
 from workflow.definition import (
+    ENDED,
+    EVIDENCE,
     RULES_BY_PAIR,
+    TRANSITIONS,
     Kind,
     Proof,
     Rule,
@@ -17,10 +22,13 @@ from workflow.definition import (
 )
 from workflow.errors import (
     ChannelNotAllowed,
+    Condition,
+    ConditionNotMet,
     InvalidEvidence,
     TransitionNotAllowed,
 )
 from workflow.machine import LIFECYCLE, NotFromHere
+from workflow.policy import DEFAULT_POLICY, Policy
 from workflow.states import Channel, Event, Presenter, State
 
 EvidenceValue = str | bool
@@ -31,8 +39,22 @@ _LONG_DIGIT_RUN: Final = re.compile(r"\d{15,}")
 
 
 @dataclass(frozen=True, slots=True)
+class Standing:
+    """What the rules know of a card: its state and deadline, and, for the steps that
+    need it (``HISTORY_EVENTS``), whether its financial function is active and where it
+    was before a temporary loss report, with the deadline it had there."""
+
+    state: State | None
+    due_at: datetime | None = None
+    financial: bool = False
+    came_from: State | None = None
+    came_from_due: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
-    """An accepted step: where it leads and the evidence to record."""
+    """An accepted step: where it leads, the evidence to record, and the card's deadline
+    after it (``None``: none runs)."""
 
     event: Event
     channel: Channel
@@ -41,6 +63,12 @@ class Decision:
     to_state: State
     evidence: Mapping[str, EvidenceValue]
     issues: tuple[str, ...] = ()
+    due_at: datetime | None = None
+
+    @property
+    def live(self) -> bool:
+        """Whether the card, after this step, is its person's live card."""
+        return self.to_state not in ENDED
 
 
 def allowed_events(state: State | None) -> tuple[Event, ...]:
@@ -60,18 +88,24 @@ def channels_allowed(event: Event, state: State | None) -> tuple[Channel, ...]:
 def decide(
     *,
     card_id: str,
-    state: State | None,
+    standing: Standing,
     event: Event,
     channel: Channel,
     presenter: Presenter,
     evidence: Mapping[str, object],
+    now: datetime,
+    occurred_at: datetime | None = None,
+    policy: Policy = DEFAULT_POLICY,
 ) -> Decision:
     """Accept the step or raise the refusal that names its reason.
 
     The checks run from the most general to the most particular: the channel, then
-    the card's state, then the evidence, so that the refusal names the rule a
-    supervisor would cite first.
+    the card's state, then the conditions of the step (a deadline passed, a function
+    not yet active), then the evidence, so that the refusal names the rule a
+    supervisor would cite first. ``now`` is when the step is decided, ``occurred_at``
+    when the channel says it happened (``now`` if it says nothing).
     """
+    state = standing.state
     rule = RULES_BY_PAIR.get((event, channel))
     if rule is None:
         raise ChannelNotAllowed(
@@ -88,7 +122,7 @@ def decide(
             reason=f"an agent cannot act for the insured person through {channel}",
         )
     try:
-        to_state = LIFECYCLE.fire(state, event)
+        to_state = LIFECYCLE.fire(state, event, came_from=standing.came_from)
     except NotFromHere:
         to_state = None
     if to_state is None or not _rule_reaches(rule, state):
@@ -99,15 +133,68 @@ def decide(
             channel=channel,
             allowed=allowed_events(state),
         )
-    recorded = check_evidence(rule, presenter, evidence)
-    return Decision(event, channel, presenter, state, to_state, recorded, rule.issues)
+    _check_conditions(card_id, rule, standing, now, policy)
+    recorded = check_evidence(rule, presenter, evidence, policy=policy)
+    due_at = _due_after(rule, standing, to_state, occurred_at or now, policy)
+    return Decision(event, channel, presenter, state, to_state, recorded, rule.issues, due_at)
+
+
+def _check_conditions(
+    card_id: str, rule: Rule, standing: Standing, now: datetime, policy: Policy
+) -> None:
+    """Refuse a step whose deadline has not passed, or that activates an active function."""
+    refuse = None
+    if rule.due is not None and standing.due_at is None:
+        refuse = (Condition.DEADLINE_NOT_RUNNING, f"no {rule.due} is running for this card")
+    elif rule.due is not None and standing.due_at is not None and now < standing.due_at:
+        refuse = (
+            Condition.DEADLINE_NOT_REACHED,
+            f"its {rule.due} ({policy.days(rule.due)} days under policy {policy.label}) "
+            f"runs out at {format_timestamp(standing.due_at)}",
+        )
+    elif rule.financial and standing.financial:
+        refuse = (Condition.FINANCIAL_FUNCTION_ACTIVE, "its financial function is already active")
+    if refuse is not None:
+        condition, reason = refuse
+        raise ConditionNotMet(
+            card_id=card_id,
+            state=standing.state,
+            event=rule.event,
+            condition=condition,
+            reason=reason,
+            allowed=allowed_events(standing.state),
+        )
+
+
+def _due_after(
+    rule: Rule, standing: Standing, to_state: State, occurred_at: datetime, policy: Policy
+) -> datetime | None:
+    """The card's deadline once ``rule`` has moved it to ``to_state``."""
+    (transition,) = (
+        t
+        for t in TRANSITIONS
+        if t.event is rule.event and t.source is standing.state and t.dest is to_state
+    )
+    if rule.financial:
+        return None
+    if transition.starts is not None:
+        return occurred_at + policy.window(transition.starts)
+    if transition.keeps:
+        return standing.due_at
+    if transition.resumes:
+        return standing.came_from_due
+    return None
 
 
 def check_evidence(
-    rule: Rule, presenter: Presenter, evidence: Mapping[str, object]
+    rule: Rule,
+    presenter: Presenter,
+    evidence: Mapping[str, object],
+    *,
+    policy: Policy = DEFAULT_POLICY,
 ) -> dict[str, EvidenceValue]:
     """The evidence to record, or ``InvalidEvidence`` naming every gap at once."""
-    required = required_evidence(rule, presenter)
+    required = required_evidence(rule, presenter, pin_must_change=policy.pin_must_change)
     wanted = {proof.key for proof in required}
     missing = [proof.says for proof in required if _absent(evidence.get(proof.key))]
     unknown = sorted(key for key in evidence if key not in wanted)
@@ -117,6 +204,9 @@ def check_evidence(
         if not _absent(evidence.get(proof.key))
         and (problem := _malformed(proof, evidence[proof.key])) is not None
     ]
+    expired = evidence.get("deadline_expired")
+    if rule.due is not None and expired not in (None, str(rule.due)) and not malformed:
+        malformed.append(f"{EVIDENCE['deadline_expired'].says}: {rule.due} for {rule.event}")
     if missing or unknown or malformed:
         raise InvalidEvidence(
             event=rule.event,

@@ -8,35 +8,46 @@ resulting entry -- the card's head moves in the same transaction.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Final
 
 import structlog
 
 from ledger.entry import REFUSAL, TRANSITION, Draft, Entry, format_timestamp
-from ledger.errors import DuplicateRequest, VersionConflict
+from ledger.errors import DuplicateRequest, SubjectTaken, VersionConflict
 from ledger.store import MAX_KEY_LENGTH, CardQuery, Head, Ledger, Person
 from ledger.verify import Report, verify
-from workflow.definition import DEFINITION_VERSION, FINANCIAL_MOVES, ROLE_CHANNELS, batch_rules
+from workflow.definition import (
+    DEFINITION_VERSION,
+    FINANCIAL_MOVES,
+    HISTORY_EVENTS,
+    REPLACEMENT_OPENS,
+    ROLE_CHANNELS,
+    batch_rules,
+    deadline_rule,
+)
 from workflow.errors import (
     CardNotFound,
     ChannelNotAllowed,
+    ConditionNotMet,
     Conflict,
     InvalidEvidence,
     InvalidRequest,
     KeyReused,
     NotPermitted,
+    PersonHoldsCard,
     StaleVersion,
     TransitionNotAllowed,
     WorkflowError,
 )
-from workflow.identity import parse_citizen_id
+from workflow.identity import parse_identity_number
 from workflow.policy import DEFAULT_POLICY, Policy
-from workflow.rules import Decision, allowed_events, decide
+from workflow.rules import Decision, Standing, allowed_events, decide
 from workflow.states import Channel, Event, Presenter, Role, State
 
 log = structlog.get_logger()
@@ -47,6 +58,8 @@ CLOCK_SKEW: Final = timedelta(minutes=5)
 _RETRIES: Final = 5
 MAX_BATCH: Final = 10_000
 """The most items one batch may carry."""
+MAX_SWEEP: Final = 10_000
+"""The most steps one sweep takes; the next sweep takes the rest."""
 MAX_PAGE: Final = 200
 """The most cards one page of a search holds."""
 SEARCHING_ROLES: Final = (Role.SUPERVISOR, Role.ADMIN)
@@ -54,6 +67,9 @@ SEARCHING_ROLES: Final = (Role.SUPERVISOR, Role.ADMIN)
 _CHUNK: Final = 500
 """Batch items decided, then written, together in one transaction."""
 _BATCH_NAMESPACE: Final = uuid.UUID("5b0f1c1e-4a47-4d0e-9a53-6f1c2a9e7b21")
+DEVELOPMENT_PERSON_KEY: Final = b"cardflow development person key: never in production"
+"""The key person references are made with when none is given: fine for tests and the
+demo; a deployment gives its own (``CARDFLOW_PERSON_KEY_FILE``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,17 +200,32 @@ class Card:
     version: int
     last_seq: int
     allowed: tuple[Event, ...]
+    due_at: datetime | None = None
+    """When the card's running deadline falls, if one runs."""
+    replaced_by: str | None = None
+    """The replacement card, for a card replaced by reissue."""
 
     @classmethod
     def from_entry(cls, entry: Entry) -> Card:
         """The card as the moving ``entry`` left it."""
         state = State(entry.to_state)
-        return cls(entry.card_id, state, entry.version, entry.seq, allowed_events(state))
+        replaced_by = entry.evidence.get("replaced_by")
+        return cls(
+            entry.card_id,
+            state,
+            entry.version,
+            entry.seq,
+            allowed_events(state),
+            entry.due_at,
+            replaced_by if isinstance(replaced_by, str) else None,
+        )
 
     @classmethod
     def from_head(cls, head: Head) -> Card:
         state = State(head.state)
-        return cls(head.card_id, state, head.version, head.last_seq, allowed_events(state))
+        return cls(
+            head.card_id, state, head.version, head.last_seq, allowed_events(state), head.due_at
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +249,31 @@ class SearchPage:
     found: list[Found]
     after: int | None
 
+
+@dataclass(frozen=True, slots=True)
+class Swept:
+    """A step the system took on a card whose deadline had passed."""
+
+    card_id: str
+    event: Event
+    from_state: State
+    to_state: State
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    """What a sweep did at ``at``: the steps it took, the cards another sweep had already
+    moved, and the cards that moved on before it could (another writer got there first)."""
+
+    at: datetime
+    swept: list[Swept]
+    done_elsewhere: int = 0
+    moved_on: int = 0
+
+
+SWEEPER: Final = Actor("cardflow-deadlines", Role.SYSTEM)
+"""Who takes the system's steps when deadlines pass; every sweep speaks as it, so two
+sweeps at once hold the same idempotency keys and the second writes nothing."""
 
 Outcome = Card | WorkflowError
 """What became of one item of a batch: the card it opened or moved, or its refusal."""
@@ -254,7 +310,7 @@ def refusal_evidence(refused: WorkflowError) -> dict[str, str]:
             gaps += [f"{len(refused.unknown)} unknown item(s)"] if refused.unknown else []
             gaps += [f"{len(refused.malformed)} malformed item(s)"] if refused.malformed else []
             why = ", ".join(gaps)
-        case NotPermitted() | ChannelNotAllowed():
+        case NotPermitted() | ChannelNotAllowed() | ConditionNotMet():
             why = refused.reason
         case _:
             why = "the request was invalid"
@@ -301,9 +357,11 @@ class CardService:
         clock: Callable[[], datetime] = _now,
         new_id: Callable[[], str] = _new_id,
         policy: Policy = DEFAULT_POLICY,
+        person_key: bytes = DEVELOPMENT_PERSON_KEY,
     ) -> None:
         self.ledger = ledger
         self.policy = policy
+        self._person_key = person_key
         self._clock = clock
         self._new_id = new_id
 
@@ -367,7 +425,10 @@ class CardService:
         card_id = self._new_id()
         try:
             draft, person = self._opening(card_id, applicant, step, fingerprint)
-            (entry,) = self.ledger.append([draft], persons=[person])
+            try:
+                (entry,) = self.ledger.append([draft], persons=[person])
+            except SubjectTaken as taken:
+                raise PersonHoldsCard(event=step.event, holder=taken.holder) from None
         except WorkflowError as refused:
             _refused(card_id, step, refused)
             raise
@@ -381,24 +442,37 @@ class CardService:
         if step.event is not Event.APPLY:
             raise InvalidRequest(f"a card is opened by apply, not {step.event}")
         now = self._clock()
-        parse_citizen_id(applicant.id_number, today=now.astimezone(CHINA_STANDARD_TIME).date())
+        identity = parse_identity_number(
+            applicant.id_number, today=now.astimezone(CHINA_STANDARD_TIME).date()
+        )
         if not applicant.name.strip():
             raise InvalidRequest("the applicant's name is empty")
         decision = decide(
             card_id=card_id,
-            state=None,
+            standing=Standing(None),
             event=step.event,
             channel=step.channel,
             presenter=step.presenter,
             evidence=step.evidence,
+            now=now,
+            occurred_at=step.occurred_at,
+            policy=self.policy,
         )
         person = Person(
-            ref=self._new_id(),
-            id_number=applicant.id_number.strip().upper(),
+            ref=self.person_ref(identity.number),
+            id_number=identity.number,
             name=applicant.name.strip(),
             details=applicant.details(),
         )
+        holder = self.ledger.holder(person.ref)
+        if holder is not None:
+            raise PersonHoldsCard(event=step.event, holder=holder.card_id)
         return self._draft(card_id, 1, person.ref, decision, step, now, fingerprint), person
+
+    def person_ref(self, id_number: str) -> str:
+        """How the ledger names the holder of ``id_number``: a keyed hash, the same for
+        every card the person holds, that no one without the key can turn back."""
+        return hmac.new(self._person_key, id_number.encode(), hashlib.sha256).hexdigest()
 
     def _transition(
         self, card_id: str, step: Step, expected_version: int | None, fingerprint: str
@@ -407,9 +481,9 @@ class CardService:
             step.actor.authorise(step.channel)
             for _attempt in range(_RETRIES):
                 head = self._head(card_id)
-                draft = self._move(head, step, expected_version, fingerprint)
+                drafts = self._replaced(self._move(head, step, expected_version, fingerprint))
                 try:
-                    (entry,) = self.ledger.append([draft])
+                    entry, *_replacement = self.ledger.append(drafts)
                 except VersionConflict:
                     if expected_version is not None:
                         raise self._stale(self._head(card_id), expected_version) from None
@@ -428,13 +502,17 @@ class CardService:
         """The entry that moves the card at ``head`` by ``step``, or the refusal why not."""
         if expected_version is not None and expected_version != head.version:
             raise self._stale(head, expected_version)
+        now = self._clock()
         decision = decide(
             card_id=head.card_id,
-            state=State(head.state),
+            standing=self._standing(head, step.event),
             event=step.event,
             channel=step.channel,
             presenter=step.presenter,
             evidence=step.evidence,
+            now=now,
+            occurred_at=step.occurred_at,
+            policy=self.policy,
         )
         return self._draft(
             head.card_id,
@@ -442,10 +520,47 @@ class CardService:
             head.subject,
             decision,
             step,
-            self._clock(),
+            now,
             fingerprint,
             since=head.occurred_at,
         )
+
+    def _standing(self, head: Head, event: Event) -> Standing:
+        """What the rules must know of the card at ``head`` to decide ``event``."""
+        state = State(head.state)
+        if event not in HISTORY_EVENTS:
+            return Standing(state, head.due_at)
+        moves = [entry for entry in self.ledger.entries_for(head.card_id) if entry.moves]
+        financial = any((Event(e.event), Channel(e.channel)) in FINANCIAL_MOVES for e in moves)
+        came_from, came_from_due = None, None
+        if state is State.TEMPORARILY_LOST and len(moves) > 1:
+            came_from = None if moves[-1].from_state is None else State(moves[-1].from_state)
+            came_from_due = moves[-2].due_at
+        return Standing(state, head.due_at, financial, came_from, came_from_due)
+
+    def _replaced(self, draft: Draft) -> list[Draft]:
+        """``draft``, and if it reissues a lost card, the replacement card it opens.
+
+        The two entries name each other (``replaced_by``, ``replaces``) and are written
+        in one transaction: the lost card gives its person up to the replacement.
+        """
+        if draft.event != Event.REISSUE:
+            return [draft]
+        replacement_id = self._new_id()
+        replacement = replace(
+            draft,
+            card_id=replacement_id,
+            version=1,
+            from_state=None,
+            to_state=str(REPLACEMENT_OPENS),
+            evidence={"replaces": draft.card_id},
+            due_at=None,
+            exclusive=True,
+            idempotency_key=None,
+            fingerprint=None,
+        )
+        lost = replace(draft, evidence={**draft.evidence, "replaced_by": replacement_id})
+        return [lost, replacement]
 
     def _note_refusal(self, card_id: str, step: Step, refused: WorkflowError) -> None:
         """Write the refused attempt to the card's history, moving nothing."""
@@ -570,6 +685,11 @@ class CardService:
             if isinstance(step, WorkflowError):
                 outcomes.append(step)
                 continue
+            if step.idempotency_key is not None and self.ledger.receipt(
+                step.actor.name, step.idempotency_key
+            ):
+                outcomes.append(self._alone(item, step))  # a retry: answered as the first
+                continue
             card_id = item.card_id or self._new_id()
             try:
                 if item.applicant is not None:
@@ -592,7 +712,7 @@ class CardService:
             outcomes.append(None)
         try:
             written = iter(e for e in self.ledger.append(drafts, persons=persons) if e.moves)
-        except (VersionConflict, DuplicateRequest):
+        except (VersionConflict, DuplicateRequest, SubjectTaken):
             return [self._alone(item, step) for item, step in zip(items, steps, strict=True)]
         return [_accepted(next(written)) if outcome is None else outcome for outcome in outcomes]
 
@@ -607,6 +727,62 @@ class CardService:
             return self.transition(item.card_id, step, expected_version=item.expected_version)
         except WorkflowError as refused:
             return refused
+
+    def sweep(self, *, actor: Actor = SWEEPER, limit: int = MAX_SWEEP) -> SweepReport:
+        """Take the system's step on every card whose deadline has passed, up to ``limit``.
+
+        A produced card not collected in time is returned; a collected card whose
+        financial function is not active in time is reported lost; a temporary loss
+        report past its validity lapses. Deadlines live in the database (each card's
+        ``due_at``), so a sweep finds them whenever it runs, after any restart. Each step
+        carries the key ``deadline/<card>/<version>``: run twice, or from two processes
+        at once, a sweep writes each step once.
+        """
+        now = self._clock()
+        seen: set[tuple[str, int]] = set()
+        swept: list[Swept] = []
+        done_elsewhere = moved_on = 0
+        while len(seen) < limit:
+            due = [h for h in self.ledger.due(now, _CHUNK) if (h.card_id, h.version) not in seen]
+            if not due:
+                break
+            for head in due[: limit - len(seen)]:
+                seen.add((head.card_id, head.version))
+                try:
+                    swept.append(self._take_deadline(head, actor))
+                except DuplicateRequest:
+                    done_elsewhere += 1
+                except (StaleVersion, ConditionNotMet, TransitionNotAllowed):
+                    moved_on += 1
+        log.info(
+            "sweep done",
+            swept=len(swept),
+            done_elsewhere=done_elsewhere,
+            moved_on=moved_on,
+        )
+        return SweepReport(now, swept, done_elsewhere, moved_on)
+
+    def _take_deadline(self, head: Head, actor: Actor) -> Swept:
+        """The system's step on the card at ``head``, its deadline passed."""
+        rule = deadline_rule(State(head.state))
+        if rule is None or rule.due is None:
+            raise TransitionNotAllowed(
+                card_id=head.card_id,
+                state=State(head.state),
+                event=Event.REPORT_LOST,
+                channel=Channel.SYSTEM,
+                allowed=allowed_events(State(head.state)),
+            )
+        step = Step(
+            rule.event,
+            Channel.SYSTEM,
+            actor,
+            evidence={"deadline_expired": str(rule.due)},
+            idempotency_key=f"deadline/{head.card_id}/{head.version}",
+        )
+        fingerprint = _move_fingerprint(step, head.card_id, head.version)
+        card = self._transition(head.card_id, step, head.version, fingerprint)
+        return Swept(head.card_id, rule.event, State(head.state), card.state)
 
     def search(self, actor: Actor, wanted: Search) -> SearchPage:
         """The cards a supervisor asks for, oldest opened first, a page at a time."""
@@ -642,7 +818,11 @@ class CardService:
 
     def card(self, card_id: str) -> Card:
         """The card as it stands now."""
-        return Card.from_head(self._head(card_id))
+        head = self._head(card_id)
+        if head.state != State.REPLACED:
+            return Card.from_head(head)
+        (last,) = (e for e in self.ledger.entries_for(card_id) if e.seq == head.last_seq)
+        return Card.from_entry(last)
 
     def history(self, card_id: str, *, refusals: bool = False) -> list[Entry]:
         """The card's ledger entries, oldest first; refused attempts only if asked for."""
@@ -718,6 +898,8 @@ class CardService:
             definition_version=DEFINITION_VERSION,
             region=self.policy.region,
             policy=self.policy.label,
+            due_at=decision.due_at,
+            exclusive=decision.live,
             idempotency_key=step.idempotency_key,
             batch_id=step.batch_id,
             fingerprint=fingerprint if step.idempotency_key else None,

@@ -16,7 +16,11 @@ class State(StrEnum):
     PRODUCED = "produced"
     COLLECTED = "collected"
     ACTIVATED = "activated"
+    TEMPORARILY_LOST = "temporarily_lost"
     REPORTED_LOST = "reported_lost"
+    RETURNED = "returned"
+    REPLACED = "replaced"
+    CANCELLED = "cancelled"
 
 
 class Event(StrEnum):
@@ -29,7 +33,13 @@ class Event(StrEnum):
     PRODUCE = "produce"
     COLLECT = "collect"
     ACTIVATE = "activate"
+    ACTIVATE_FINANCIAL = "activate_financial"
+    RETURN = "return"
+    REPORT_TEMPORARY_LOSS = "report_temporary_loss"
+    LIFT_LOSS = "lift_loss"
     REPORT_LOST = "report_lost"
+    REISSUE = "reissue"
+    CANCEL = "cancel"
 
 
 SAID: Final[Mapping[Event, str]] = {
@@ -40,7 +50,13 @@ SAID: Final[Mapping[Event, str]] = {
     Event.PRODUCE: "produced",
     Event.COLLECT: "collected",
     Event.ACTIVATE: "activated",
+    Event.ACTIVATE_FINANCIAL: "activated for its financial function",
+    Event.RETURN: "returned",
+    Event.REPORT_TEMPORARY_LOSS: "reported lost temporarily",
+    Event.LIFT_LOSS: "released from its loss report",
     Event.REPORT_LOST: "reported lost",
+    Event.REISSUE: "reissued",
+    Event.CANCEL: "cancelled",
 }
 """How a supervisor says an event happened to a card ("the card is reported lost"): the
 words the features, the history and the living documentation use."""

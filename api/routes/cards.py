@@ -49,7 +49,7 @@ _ETAG: Final[dict[str, Any]] = {
                 "ETag": _ETAG,
             },
         },
-        **documented(403, 413, 422),
+        **documented(403, 409, 413, 422),
     },
 )
 def apply(
@@ -61,7 +61,9 @@ def apply(
     idempotency_key: IdempotencyKey = None,
 ) -> CardOut:
     """Open a card in `applied`. The applicant's personal data is kept apart from the
-    ledger and never returned: every response names the card only."""
+    ledger and never returned: every response names the card only. A person holds one
+    live card at most: applying for someone who holds one is refused (409,
+    `condition-not-met`, `holder` naming the card); a lost card is replaced by `reissue`."""
     for_the_log(request, transition=Event.APPLY, channel=body.channel)
     card = service.apply(body.applicant.to_applicant(), body.to_step(actor, idempotency_key))
     for_the_log(request, card_id=card.card_id)

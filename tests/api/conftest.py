@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.keys import MemoryKeys
 from ledger.store import Ledger
+from tests.conftest import FakeClock
+from tests.people import citizen_id
 from workflow.definition import RULES
 from workflow.rules import allowed_events
 from workflow.states import Channel, Event, Role, State
@@ -44,12 +46,53 @@ HAPPY_PATH: tuple[tuple[Event, Channel, Mapping[str, object], State], ...] = (
     ),
     (
         Event.REPORT_LOST,
-        Channel.HOTLINE_12333,
-        {"operator_identity_check": True},
+        Channel.CARD_CENTER,
+        {"valid_id": True},
         State.REPORTED_LOST,
     ),
 )
 """Every step from applied to reported lost, with the evidence its rule requires."""
+
+DETOURS: Mapping[
+    State, tuple[State, tuple[tuple[Event, Channel, Mapping[str, object], float], ...]]
+] = {
+    State.REJECTED: (
+        State.APPLIED,
+        ((Event.REJECT, Channel.CARD_CENTER, {"rejection_reason": "form_incomplete"}, 0),),
+    ),
+    State.RETURNED: (
+        State.PRODUCED,
+        ((Event.RETURN, Channel.SYSTEM, {"deadline_expired": "collection_window"}, 181),),
+    ),
+    State.TEMPORARILY_LOST: (
+        State.COLLECTED,
+        (
+            (
+                Event.REPORT_TEMPORARY_LOSS,
+                Channel.HOTLINE_12333,
+                {"operator_identity_check": True},
+                0,
+            ),
+        ),
+    ),
+    State.REPLACED: (
+        State.REPORTED_LOST,
+        ((Event.REISSUE, Channel.CARD_CENTER, {"valid_id": True, "photo": True}, 0),),
+    ),
+    State.CANCELLED: (
+        State.APPLIED,
+        (
+            (
+                Event.CANCEL,
+                Channel.CARD_CENTER,
+                {"cancellation_reason": "death", "cancellation_proof": True},
+                0,
+            ),
+        ),
+    ),
+}
+"""The states off the happy path: where to leave it, then each step with the days to
+wait before it."""
 
 MEMORY_ONLY = pytest.mark.parametrize("ledger", ["memory"], indirect=True)
 """For tests of the HTTP layer alone, where every ledger backend would behave the same."""
@@ -58,13 +101,19 @@ MEMORY_ONLY = pytest.mark.parametrize("ledger", ["memory"], indirect=True)
 class Cards:
     """Speaks the HTTP contract the way a counter system would."""
 
-    def __init__(self, client: TestClient, ledger: Ledger) -> None:
+    def __init__(self, client: TestClient, ledger: Ledger, clock: FakeClock) -> None:
         self.client = client
         self.ledger = ledger
+        self.clock = clock
 
     def apply(self, **overrides: Any) -> httpx.Response:
+        """Apply for a card; each call is for a new person unless ``applicant`` says who."""
         body: dict[str, Any] = {
-            "applicant": {"name": NAME, "id_number": ID_NUMBER, "contact_number": "13800000000"},
+            "applicant": {
+                "name": NAME,
+                "id_number": citizen_id(),
+                "contact_number": "13800000000",
+            },
             "channel": "card_center",
             "evidence": dict(APPLICATION),
             **overrides,
@@ -90,16 +139,25 @@ class Cards:
         return self.client.post(f"/v1/cards/{card_id}/transitions", json=body, headers=headers)
 
     def in_state(self, state: State) -> str:
-        """A new card moved along the happy path until it is in ``state``."""
+        """A new card moved along the happy path, or off it (``DETOURS``), into ``state``."""
+        start, detour = DETOURS.get(state, (state, ()))
         card_id = self.new()
         for event, channel, evidence, reached in HAPPY_PATH:
-            if state is State.APPLIED:
+            if start is State.APPLIED:
                 break
-            response = self.step(card_id, event, channel, evidence)
-            assert response.status_code == 200, response.text
-            if reached is state:
+            self._take(card_id, event, channel, evidence)
+            if reached is start:
                 break
+        for event, channel, evidence, wait in detour:
+            self.clock.advance(days=wait)
+            self._take(card_id, event, channel, evidence)
         return card_id
+
+    def _take(
+        self, card_id: str, event: Event, channel: Channel, evidence: Mapping[str, object]
+    ) -> None:
+        response = self.step(card_id, event, channel, evidence)
+        assert response.status_code == 200, response.text
 
     def snapshot(self, card_id: str | None = None) -> tuple[object, ...]:
         """Everything a refused request must leave untouched: every transition written,
@@ -150,8 +208,8 @@ def client(client_as) -> TestClient:
 
 
 @pytest.fixture
-def cards(client, service) -> Cards:
-    return Cards(client, service.ledger)
+def cards(client, service, clock) -> Cards:
+    return Cards(client, service.ledger, clock)
 
 
 def problem(response: httpx.Response, status: int, slug: str) -> dict[str, Any]:

@@ -77,8 +77,9 @@ class TestRoles:
         assert body["permitted_channels"] == []
         assert cards.snapshot(card_id) == before
 
-    def test_only_a_system_principal_speaks_for_the_system(self, cards, client_as):
+    def test_only_a_system_principal_speaks_for_the_system(self, cards, client_as, clock):
         card_id = cards.in_state(State.COLLECTED)
+        clock.advance(days=301)
         clerk = client_as(Role.CLERK)
         step = {
             "event": "report_lost",

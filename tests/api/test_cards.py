@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import fields
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -19,7 +20,15 @@ from workflow.definition import DEFINITION_VERSION, EVIDENCE, channels_for
 from workflow.states import Channel, Event, Presenter, State
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
-CARD_FIELDS = {"card_id", "state", "version", "last_seq", "allowed_events"}
+CARD_FIELDS = {
+    "card_id",
+    "state",
+    "version",
+    "last_seq",
+    "allowed_events",
+    "due_at",
+    "replaced_by",
+}
 AGENT = {"agent_id_documents": True, "insured_id_documents": True}
 
 
@@ -33,6 +42,7 @@ class TestApply:
         assert set(body) == CARD_FIELDS
         assert (body["state"], body["version"], body["last_seq"]) == ("applied", 1, 1)
         assert body["allowed_events"] == allowed_now(State.APPLIED)
+        assert (body["due_at"], body["replaced_by"]) == (None, None)
 
     def test_location_names_the_new_card(self, cards, client):
         response = cards.apply()
@@ -153,22 +163,16 @@ class TestReadCard:
 
     @pytest.mark.parametrize("state", list(State))
     def test_lists_the_events_allowed_in_each_state(self, cards, client, state):
-        card_id = cards.in_state(state) if state is not State.REJECTED else self._rejected(cards)
+        card_id = cards.in_state(state)
         body = client.get(f"/v1/cards/{card_id}").json()
         assert body["state"] == state
         assert body["allowed_events"] == allowed_now(state)
 
-    def test_the_system_may_report_lost_only_a_collected_card(self, cards, client):
-        def channels(card_id):
-            (report,) = [
-                allowed["channels"]
-                for allowed in client.get(f"/v1/cards/{card_id}").json()["allowed_events"]
-                if allowed["event"] == "report_lost"
-            ]
-            return report
-
-        assert Channel.SYSTEM in channels(cards.in_state(State.COLLECTED))
-        assert Channel.SYSTEM not in channels(cards.in_state(State.ACTIVATED))
+    def test_a_running_deadline_is_shown_until_the_bank_activates(self, cards, client, clock):
+        produced = client.get(f"/v1/cards/{cards.in_state(State.PRODUCED)}").json()
+        assert datetime.fromisoformat(produced["due_at"]) == clock.now + timedelta(days=180)
+        activated = client.get(f"/v1/cards/{cards.in_state(State.ACTIVATED)}").json()
+        assert activated["due_at"] is None
 
     def test_etag_follows_the_version(self, cards, client):
         card_id = cards.in_state(State.PRODUCED)
@@ -179,15 +183,6 @@ class TestReadCard:
     def test_an_unknown_card_is_404(self, client):
         body = problem(client.get("/v1/cards/no-such-card"), 404, "card-not-found")
         assert "no-such-card" in body["detail"]
-
-    @staticmethod
-    def _rejected(cards):
-        card_id = cards.new()
-        response = cards.step(
-            card_id, "reject", "card_center", {"rejection_reason": "photo_unusable"}
-        )
-        assert response.status_code == 200, response.text
-        return card_id
 
 
 class TestLifecycle:
@@ -202,7 +197,7 @@ class TestLifecycle:
             assert (body["state"], body["version"]) == (reached, version)
             assert body["allowed_events"] == allowed_now(reached)
             assert response.headers["etag"] == f'"{version}"'
-        assert body["allowed_events"] == []
+        assert body["allowed_events"] == allowed_now(State.REPORTED_LOST)
         history = client.get(f"/v1/cards/{card_id}/history").json()["entries"]
         assert [entry["event"] for entry in history] == ["apply"] + [s[0] for s in HAPPY_PATH]
         assert [entry["to_state"] for entry in history] == ["applied"] + [s[3] for s in HAPPY_PATH]
@@ -402,14 +397,15 @@ class TestRefusedTransitions:
         )
         assert body["allowed_events"] == allowed_now(State.REVIEWED)
 
-    def test_a_final_state_allows_nothing(self, cards):
-        card_id = cards.in_state(State.REPORTED_LOST)
+    @pytest.mark.parametrize("state", [State.REPLACED, State.CANCELLED])
+    def test_an_ended_card_allows_nothing(self, cards, state):
+        card_id = cards.in_state(state)
         body = problem(
             cards.step(card_id, "activate", "hotline_12333", {"operator_identity_check": True}),
             409,
             "transition-not-allowed",
         )
-        assert (body["state"], body["allowed_events"]) == ("reported_lost", [])
+        assert (body["state"], body["allowed_events"]) == (state, [])
 
     def test_an_unknown_event_is_answered_with_the_valid_ones(self, cards):
         body = problem(cards.step(cards.new(), "fly", "card_center", {}), 422, "validation-error")

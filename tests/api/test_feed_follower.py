@@ -22,7 +22,8 @@ from api.keys import MemoryKeys
 from ledger.memory import MemoryLedger
 from ledger.sql import SqlLedger
 from ledger.store import Ledger
-from tests.api.conftest import APPLICATION, ID_NUMBER
+from tests.api.conftest import APPLICATION
+from tests.people import citizen_id
 from workflow.service import CardService
 from workflow.states import Role
 
@@ -97,7 +98,7 @@ def test_a_slow_writer_cannot_be_overtaken(api, clock_in_ledger: StoppableClock)
         client.post(
             "/v1/cards",
             json={
-                "applicant": {"name": "Li Lei", "id_number": ID_NUMBER},
+                "applicant": {"name": "Li Lei", "id_number": citizen_id()},
                 "channel": "card_center",
                 "evidence": APPLICATION,
             },

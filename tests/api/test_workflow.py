@@ -80,7 +80,7 @@ class TestWorkflow:
             ("produce", "issuing_bank"),
         }
         financial = [(r["event"], r["channel"]) for r in described["rules"] if r["financial"]]
-        assert financial == [("activate", "bank_outlet")]
+        assert financial == [("activate", "bank_outlet"), ("activate_financial", "bank_outlet")]
 
     def test_agent_evidence_and_the_evidence_catalogue(self, described):
         assert described["agent_evidence"] == [proof(EVIDENCE[key]) for key in AGENT_EVIDENCE]

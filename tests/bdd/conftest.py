@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Final, TypeVar
 
 import pytest
@@ -24,16 +25,28 @@ from tests.conftest import FakeClock
 from workflow.definition import AGENT_EVIDENCE, EVIDENCE, Kind
 from workflow.errors import (
     ChannelNotAllowed,
-    Conflict,
+    Condition,
+    ConditionNotMet,
     InvalidEvidence,
     InvalidIdentity,
     NotPermitted,
-    StaleVersion,
+    PersonHoldsCard,
     TransitionNotAllowed,
     WorkflowError,
 )
 from workflow.identity import check_character
-from workflow.service import Actor, Applicant, Card, CardService, Step, issued_reference
+from workflow.policy import DEFAULT_POLICY, Window
+from workflow.service import (
+    SWEEPER,
+    Actor,
+    Applicant,
+    Card,
+    CardService,
+    Search,
+    Step,
+    SweepReport,
+    issued_reference,
+)
 from workflow.states import SAID, Channel, Event, Presenter, Role, State
 
 NOT_YET_ENFORCED: Final = "not_yet_enforced"
@@ -87,8 +100,18 @@ def _vocabulary(names: Mapping[str, T]) -> Callable[[str], T]:
     return convert
 
 
+WINDOW_WORDS: Final[Mapping[str, Window]] = {
+    str(window).replace("_", " "): window for window in Window
+}
+_POLICY_FIELDS: Final[Mapping[Window, str]] = {
+    Window.ACTIVATION: "activation_days",
+    Window.COLLECTION: "collection_days",
+    Window.TEMPORARY_LOSS: "temporary_loss_days",
+}
+
 TYPES: Final = {
     "Event": _vocabulary(EVENT_WORDS),
+    "Window": _vocabulary(WINDOW_WORDS),
     "State": _vocabulary(STATE_WORDS),
     "Channel": _vocabulary({str(channel): channel for channel in Channel}),
     "Check": _vocabulary(CHECK_WORDS),
@@ -134,6 +157,11 @@ PHRASES: Final[Mapping[str, Mapping[str, object]]] = {
     "an invalid document": _choice("rejection_reason", "document_invalid"),
     "an incomplete form": _choice("rejection_reason", "form_incomplete"),
     "the activation window expired": _choice("deadline_expired", "activation_window"),
+    "the collection window expired": _choice("deadline_expired", "collection_window"),
+    "the temporary loss validity expired": _choice("deadline_expired", "temporary_loss_validity"),
+    "the holder's death": _choice("cancellation_reason", "death"),
+    "the holder settled abroad": _choice("cancellation_reason", "settled_abroad"),
+    "the holder moved out of the province": _choice("cancellation_reason", "moved_out_of_province"),
     # What an agent shows, said the way a clerk says it at the counter.
     "both IDs": dict.fromkeys(AGENT_EVIDENCE, True),
     # Seed 004 and DESIGN.md name it; the evidence catalogue does not have it yet.
@@ -196,6 +224,7 @@ class Desk:
     refusal: WorkflowError | None = None
     before: Snapshot | None = None
     accepted: list[Step] = field(default_factory=list)
+    swept: SweepReport | None = None
 
     @property
     def card_id(self) -> str:
@@ -223,22 +252,44 @@ HAPPY_PATH: Final[tuple[tuple[Event, Channel, str], ...]] = (
         Event.ACTIVATE,
         Channel.BANK_OUTLET,
         "the social security card itself, the original identity document "
-        "and the initial PIN (123456) changed",
+        "and the initial PIN changed",
     ),
 )
 REJECTION: Final = (Event.REJECT, Channel.CARD_CENTER, "an unusable photo")
 LOSS: Final = (Event.REPORT_LOST, Channel.CARD_CENTER, "a valid ID shown at the counter")
+TEMPORARY_LOSS: Final = (
+    Event.REPORT_TEMPORARY_LOSS,
+    Channel.HOTLINE_12333,
+    "identity verified by the 12333 operator",
+)
+RETURN: Final = (Event.RETURN, Channel.SYSTEM, "the collection window expired")
+REISSUE: Final = (
+    Event.REISSUE,
+    Channel.CARD_CENTER,
+    "a valid ID shown at the counter and a photo of the applicant",
+)
+CANCELLATION: Final = (
+    Event.CANCEL,
+    Channel.CARD_CENTER,
+    "the holder's death and the death certificate, the proof of settling abroad or the "
+    "transfer-out certificate",
+)
 
 ROUTES: Final[Mapping[State, tuple[tuple[Event, Channel, str], ...]]] = {
     State.APPLIED: HAPPY_PATH[:1],
     State.REVIEWED: HAPPY_PATH[:2],
     State.REJECTED: (*HAPPY_PATH[:1], REJECTION),
     State.PRODUCED: HAPPY_PATH[:3],
+    State.RETURNED: (*HAPPY_PATH[:3], RETURN),
     State.COLLECTED: HAPPY_PATH[:4],
     State.ACTIVATED: HAPPY_PATH,
+    State.TEMPORARILY_LOST: (*HAPPY_PATH[:4], TEMPORARY_LOSS),
     State.REPORTED_LOST: (*HAPPY_PATH[:4], LOSS),
+    State.REPLACED: (*HAPPY_PATH[:4], LOSS, REISSUE),
+    State.CANCELLED: (*HAPPY_PATH[:1], CANCELLATION),
 }
-"""How a card reaches each state the ordinary way, for scenarios that start there."""
+"""How a card reaches each state the ordinary way, for scenarios that start there; the
+system's steps wait for their deadline to pass."""
 
 SUPERVISOR: Final = Actor("supervisor-li", Role.SUPERVISOR)
 
@@ -322,9 +373,13 @@ def an_applicant_born_on_no_day(name: str) -> Desk:
 
 
 @given(words("a card that has been {state:State}"), target_fixture="desk")
-def a_card_that_has_been(service: CardService, state: State) -> Desk:
+def a_card_that_has_been(service: CardService, clock: FakeClock, state: State) -> Desk:
     desk = Desk(WANG_FANG)
     for event, channel, evidence in ROUTES[state]:
+        if channel is Channel.SYSTEM:
+            assert desk.card is not None
+            assert desk.card.due_at is not None
+            clock.now = max(clock.now, desk.card.due_at)
         attempt(service, desk, event, channel, evidence, opening=event is Event.APPLY)
         assert desk.refusal is None, f"the ordinary way to {state} was refused: {desk.refusal}"
     assert desk.card is not None
@@ -333,8 +388,23 @@ def a_card_that_has_been(service: CardService, state: State) -> Desk:
 
 
 @given(words("{days:d} days pass"))
+@when(words("{days:d} days pass"))
 def days_pass(clock: FakeClock, days: int) -> None:
     clock.advance(days=days)
+
+
+@given(words("a region policy whose {window:Window} is {days:d} days"), target_fixture="service")
+def a_region_policy(clock: FakeClock, window: Window, days: int) -> CardService:
+    policy = replace(DEFAULT_POLICY, region="test-region", **{_POLICY_FIELDS[window]: days})
+    return CardService(MemoryLedger(clock=clock), clock=clock, policy=policy)
+
+
+@given(
+    "a region policy that does not make the holder change the initial PIN", target_fixture="service"
+)
+def a_policy_without_pin_change(clock: FakeClock) -> CardService:
+    policy = replace(DEFAULT_POLICY, region="test-region", pin_must_change=False)
+    return CardService(MemoryLedger(clock=clock), clock=clock, policy=policy)
 
 
 # -- When ----------------------------------------------------------------------------------
@@ -356,6 +426,7 @@ def an_agent_applies(service: CardService, desk: Desk, channel: Channel, evidenc
     attempt(service, desk, Event.APPLY, channel, evidence, Presenter.AGENT, opening=True)
 
 
+@given(words("the card is {event:Event} through the {channel:Channel} channel with {evidence}"))
 @when(words("the card is {event:Event} through the {channel:Channel} channel with {evidence}"))
 def the_card_is(
     service: CardService, desk: Desk, event: Event, channel: Channel, evidence: str
@@ -404,6 +475,20 @@ def the_card_is_by_another_clerk(
     attempt(service, desk, event, channel, evidence, actor=clerk_at(holder))
 
 
+@when("the deadline sweep runs")
+def the_sweep_runs(service: CardService, desk: Desk) -> None:
+    desk.swept = service.sweep()
+    if desk.card is not None:
+        desk.card = service.card(desk.card_id)
+
+
+@when("the clerk turns to the replacement card")
+def turn_to_the_replacement(service: CardService, desk: Desk) -> None:
+    assert desk.card is not None
+    assert desk.card.replaced_by is not None
+    desk.card = service.card(desk.card.replaced_by)
+
+
 # -- Then: accepted ------------------------------------------------------------------------
 
 
@@ -413,6 +498,61 @@ def the_card_is_now(service: CardService, desk: Desk, state: State) -> None:
     assert desk.card is not None
     assert desk.card.state is state
     assert service.card(desk.card_id).state is state
+
+
+@then(words("the sweep took {count:d} step"))
+@then(words("the sweep took {count:d} steps"))
+def the_sweep_took(desk: Desk, count: int) -> None:
+    assert desk.swept is not None, "no sweep has run"
+    assert len(desk.swept.swept) == count, desk.swept
+
+
+@then(words("the card is due {days:d} days after it was {event:Event}"))
+def due_after(service: CardService, desk: Desk, days: int, event: Event) -> None:
+    card = service.card(desk.card_id)
+    (last,) = [e for e in service.history(desk.card_id) if e.event == event][-1:]
+    assert card.due_at == last.occurred_at + timedelta(days=days)
+
+
+@then("no deadline runs for the card")
+def no_deadline(service: CardService, desk: Desk) -> None:
+    assert service.card(desk.card_id).due_at is None
+
+
+@then(words("cardflow recorded {evidence}"))
+def cardflow_recorded(service: CardService, desk: Desk, evidence: str) -> None:
+    last = service.history(desk.card_id)[-1]
+    assert (last.channel, last.actor) == (Channel.SYSTEM, SWEEPER.name)
+    for key, value in evidence_from(evidence).items():
+        assert last.evidence[key] == value
+
+
+@then(words("the card is replaced by a new card, which is {state:State}"))
+def replaced_by_a_new_card(service: CardService, desk: Desk, state: State) -> None:
+    lost = service.card(desk.card_id)
+    assert lost.state is State.REPLACED
+    assert lost.replaced_by is not None
+    assert service.card(lost.replaced_by).state is state
+
+
+@then("the two cards' histories name each other")
+def histories_name_each_other(service: CardService, desk: Desk) -> None:
+    lost = service.card(desk.card_id)
+    assert lost.replaced_by is not None
+    reissued = service.history(desk.card_id)[-1]
+    (opened, *_) = service.history(lost.replaced_by)
+    assert (reissued.event, opened.event) == (Event.REISSUE, Event.REISSUE)
+    assert reissued.evidence["replaced_by"] == lost.replaced_by
+    assert opened.evidence["replaces"] == desk.card_id
+    assert opened.subject == reissued.subject
+    assert service.verify().ok
+
+
+@then(words("a supervisor looking for cards whose financial function is not active {finds}"))
+def supervisor_search(service: CardService, desk: Desk, finds: str) -> None:
+    assert finds in ("finds it", "does not find it")
+    found = service.search(SUPERVISOR, Search(financial=False)).found
+    assert (desk.card_id in {f.card.card_id for f in found}) is (finds == "finds it")
 
 
 def _told(entries: Sequence[Entry], columns: Sequence[str]) -> list[dict[str, str]]:
@@ -458,7 +598,6 @@ def every_step_recorded(service: CardService, desk: Desk) -> None:
 @then("a payment slip for the card production fee is issued")
 def a_payment_slip_is_issued(service: CardService, desk: Desk) -> None:
     last = service.history(desk.card_id)[-1]
-    assert last.event == Event.REVIEW
     assert last.evidence["payment_slip"] == issued_reference(
         "payment_slip", desk.card_id, last.version
     )
@@ -497,8 +636,9 @@ def it_may_now_only_be(service: CardService, desk: Desk, events: str) -> None:
     allowed = events_from(events)
     assert set(service.card(desk.card_id).allowed) == allowed
     if desk.refusal is not None:
-        assert isinstance(desk.refusal, TransitionNotAllowed), desk.refusal
+        assert isinstance(desk.refusal, TransitionNotAllowed | ConditionNotMet), desk.refusal
         assert set(desk.refusal.allowed) == allowed
+    if isinstance(desk.refusal, TransitionNotAllowed):
         _, _, allowed_now = desk.refusal.detail.partition("allowed now: ")
         assert set(allowed_now.split(", ")) == {str(event) for event in allowed}
 
@@ -581,12 +721,36 @@ def refused_because_identity(desk: Desk, check: str) -> None:
     assert desk.applicant.id_number not in error.detail
 
 
-@then("it is refused because the activation window is still open")
-def refused_because_window_open(desk: Desk) -> None:
+def _condition(desk: Desk, condition: Condition) -> ConditionNotMet:
     error = refusal(desk)
-    assert isinstance(error, Conflict), error
-    assert not isinstance(error, StaleVersion), error
-    assert "300 days" in error.detail
+    assert isinstance(error, ConditionNotMet), error
+    assert error.condition is condition
+    return error
+
+
+@then(words("it is refused because the {window:Window} has not run out"))
+def refused_because_window_open(service: CardService, desk: Desk, window: Window) -> None:
+    error = _condition(desk, Condition.DEADLINE_NOT_REACHED)
+    assert f"its {window} ({service.policy.days(window)} days" in error.detail
+
+
+@then("it is refused because no deadline runs for the card")
+def refused_because_no_deadline(desk: Desk) -> None:
+    _condition(desk, Condition.DEADLINE_NOT_RUNNING)
+
+
+@then("it is refused because its financial function is already active")
+def refused_because_financial(desk: Desk) -> None:
+    _condition(desk, Condition.FINANCIAL_FUNCTION_ACTIVE)
+
+
+@then("it is refused because the applicant already holds that card")
+def refused_because_holds(service: CardService, desk: Desk) -> None:
+    error = _condition(desk, Condition.ONE_LIVE_CARD)
+    assert isinstance(error, PersonHoldsCard)
+    assert error.holder == desk.card_id
+    assert desk.applicant.id_number not in error.detail
+    assert snapshot(service, None) == desk.before
 
 
 @then("no card is opened")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -18,7 +19,11 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from api.config import receipt_window
+from ledger.sql import SqlLedger
 from ledger.store import RECEIPT_WINDOW
+from tests.conftest import FakeClock
+from tests.contract.helpers import open_card
+from workflow.service import CardService
 from workflow.states import Channel
 
 runner = CliRunner()
@@ -52,7 +57,9 @@ def first_card(url: str) -> str:
 class TestHelp:
     """Every command explains itself."""
 
-    @pytest.mark.parametrize("command", [[], ["demo"], ["serve"], ["history"], ["verify"]])
+    @pytest.mark.parametrize(
+        "command", [[], ["demo"], ["serve"], ["history"], ["verify"], ["sweep"], ["docs"]]
+    )
     def test_help(self, command):
         result = cardflow(*command, "--help")
         assert result.exit_code == 0
@@ -67,7 +74,7 @@ class TestDemo:
         assert result.exit_code == 0, result.output
         used = result.output.split("channels used: ")[1].splitlines()[0].split(", ")
         assert sorted(used) == sorted(Channel)
-        for state in ("activated", "reported_lost"):
+        for state in ("activated", "reported_lost", "returned", "cancelled"):
             assert f"now {state}" in result.output
         assert "0 surprises" in result.output
         assert "refused" in result.output
@@ -75,9 +82,9 @@ class TestDemo:
 
     def test_batches_are_part_of_the_story(self, demo_url):
         result = cardflow("demo", "--database-url", demo_url)
-        assert "apply       via employer: batch " in result.output
+        assert re.search(r"apply +via employer: batch ", result.output)
         assert "3 of 5 items accepted" in result.output
-        assert "produce     via issuing_bank: batch " in result.output
+        assert re.search(r"produce +via issuing_bank: batch ", result.output)
         engine = create_engine(demo_url)
         with engine.connect() as conn:
             batches = conn.execute(
@@ -187,6 +194,93 @@ class TestServe:
             server.terminate()
             server.wait(timeout=10)
         assert (tmp_path / "served.db").exists()
+
+    def test_sweeps_on_a_schedule(self, tmp_path):
+        url = f"sqlite:///{tmp_path / 'served.db'}"
+        card_id = overdue_card(url)
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "api", "serve", "--port", str(port), "--sweep-every", "0.2"],
+            env={**os.environ, "CARDFLOW_DATABASE_URL": url},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while state_of(url, card_id) != "reported_lost":
+                assert time.monotonic() < deadline, "the server never swept"
+                assert server.poll() is None, "the server stopped"
+                time.sleep(0.2)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+    def test_a_bad_sweep_interval_is_named(self, tmp_path):
+        done = subprocess.run(
+            [sys.executable, "-m", "api", "serve", "--sweep-every", "-1"],
+            env={**os.environ, "CARDFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 2
+        assert "CARDFLOW_SWEEP_EVERY is '-1.0'" in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def overdue_card(url: str, days: int = 301) -> str:
+    """A card collected ``days`` ago and never activated at a bank, in the ledger at ``url``."""
+    clock = FakeClock(datetime.now(UTC) - timedelta(days=days))
+    ledger = SqlLedger(url, clock=clock)
+    ledger.create_schema()
+    card_id = open_card(CardService(ledger, clock=clock))
+    ledger.dispose()
+    return card_id
+
+
+def state_of(url: str, card_id: str) -> str:
+    ledger = SqlLedger(url)
+    head = ledger.head(card_id)
+    ledger.dispose()
+    assert head is not None
+    return head.state
+
+
+class TestSweep:
+    """``cardflow sweep`` takes the steps whose deadline has passed, once."""
+
+    def test_reports_lost_a_card_past_its_activation_window(self, database_url):
+        overdue, on_time = overdue_card(database_url), overdue_card(database_url, days=299)
+        first = cardflow("sweep", "--database-url", database_url)
+        assert first.exit_code == 0, first.output
+        assert "1 steps taken" in first.output
+        assert f"{overdue}  report_lost: collected -> reported_lost" in first.output
+        assert (state_of(database_url, overdue), state_of(database_url, on_time)) == (
+            "reported_lost",
+            "collected",
+        )
+        again = cardflow("sweep", "--database-url", database_url, "--json")
+        assert json.loads(again.output)["swept"] == []
+
+    def test_two_processes_at_once_take_each_step_once(self, sqlite_url):
+        cards = [overdue_card(sqlite_url) for _ in range(20)]
+        sweeps = [
+            subprocess.Popen(
+                [sys.executable, "-m", "api", "sweep", "--json", "--database-url", sqlite_url],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        said = [sweep.communicate(timeout=120) for sweep in sweeps]
+        assert [sweep.returncode for sweep in sweeps] == [0, 0], said
+        reports = [json.loads(out) for out, _ in said]
+        swept = [done["card_id"] for report in reports for done in report["swept"]]
+        assert sorted(swept) == sorted(cards)
+        assert {state_of(sqlite_url, card) for card in cards} == {"reported_lost"}
+        assert cardflow("verify", "--database-url", sqlite_url).exit_code == 0
 
 
 class TestKeys:

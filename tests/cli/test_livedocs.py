@@ -47,7 +47,7 @@ Feature: A tiny feature
 
   @hotline_12333
   Scenario: Nobody ran this one
-    When the card is reported lost through the hotline_12333 channel with a phone call
+    When the card is reported lost temporarily through the hotline_12333 channel with a phone call
     Then nothing more may happen to the card
 """
 
@@ -227,7 +227,9 @@ def test_the_index_counts_each_pair_and_marks_the_untold_and_the_forbidden(tiny_
     assert matrix[Event.ACTIVATE, Channel.BANK_OUTLET].startswith('<td class="passed">')
     assert matrix[Event.ACTIVATE, Channel.PHARMACY].startswith('<td class="failed">')
     assert 'href="tiny.html#line-16-2"' in matrix[Event.ACTIVATE, Channel.PHARMACY]
-    assert matrix[Event.REPORT_LOST, Channel.HOTLINE_12333].startswith('<td class="not-run">')
+    assert matrix[Event.REPORT_TEMPORARY_LOSS, Channel.HOTLINE_12333].startswith(
+        '<td class="not-run">'
+    )
     assert (
         matrix[Event.APPLY, Channel.CARD_CENTER] == '<td class="untold">allowed, no scenario</td>'
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ledger.entry import Draft
+from tests.people import citizen_id
 from workflow.service import Actor, Applicant, CardService, Step
 from workflow.states import Channel, Event, Role
 
@@ -57,7 +58,7 @@ def draft(card_id: str, version: int, **overrides: object) -> Draft:
 
 def open_card(service: CardService, steps=TO_COLLECTED) -> str:
     card = service.apply(
-        Applicant("Li Lei", ID_NUMBER),
+        Applicant("Li Lei", citizen_id()),
         Step(Event.APPLY, Channel.CARD_CENTER, CLERK, evidence=APPLICATION),
     )
     for event, channel, evidence in steps:

@@ -14,6 +14,7 @@ from workflow.errors import (
     InvalidIdentity,
     InvalidRequest,
     NotPermitted,
+    PersonHoldsCard,
     StaleVersion,
     TransitionNotAllowed,
 )
@@ -113,6 +114,22 @@ class TestApplications:
     def test_an_item_must_name_an_applicant(self, service: CardService):
         result = service.batch(applications([BatchItem(card_id="c-1", evidence=APPLICATION)]))
         assert kinds(result) == ["InvalidRequest"]
+
+    def test_one_person_twice_in_a_batch_gets_one_card(self, service: CardService, ledger):
+        result = service.batch(applications([application(1), application(2), application(1)]))
+        assert kinds(result) == ["Card", "Card", "PersonHoldsCard"]
+        first, _, refused = result.outcomes
+        assert isinstance(refused, PersonHoldsCard)
+        assert isinstance(first, Card)
+        assert refused.holder == first.card_id
+        assert ledger.tip().size == 2
+        assert verify(ledger).ok
+
+    def test_a_person_holding_a_card_is_refused_alone(self, service: CardService, ledger):
+        service.batch(applications([application(1)]))
+        result = service.batch(applications([application(2), application(1), application(3)]))
+        assert kinds(result) == ["Card", "PersonHoldsCard", "Card"]
+        assert ledger.tip().size == 3
 
     def test_more_items_than_one_transaction_takes(self, service: CardService, ledger):
         result = service.batch(applications([application(n) for n in range(1, 1202)]))

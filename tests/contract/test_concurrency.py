@@ -243,3 +243,26 @@ class TestFeed:
         assert not follower.is_alive()
         assert not [r for r in results if isinstance(r, Exception)], results
         assert seen == list(range(1, total + 1))
+
+
+def test_sweeps_at_once_take_each_step_once(url, clock) -> None:
+    """Four sweeps, each with a ledger of its own, over cards whose deadline has passed:
+    every card moves once, whichever sweep moves it."""
+    ledger = SqlLedger(url, clock=clock)
+    service = CardService(ledger, clock=clock)
+    cards = {open_card(service) for _ in range(30)}
+    clock.advance(days=301)
+
+    def sweep(_: int) -> object:
+        return with_ledger(url, lambda mine: CardService(mine, clock=clock).sweep())
+
+    reports = in_threads(4, sweep)
+    assert not [r for r in reports if isinstance(r, Exception)], reports
+    swept = [done.card_id for report in reports for done in report.swept]  # type: ignore[attr-defined]
+    assert sorted(swept) == sorted(cards)
+    for report in reports:
+        seen = len(report.swept) + report.done_elsewhere + report.moved_on  # type: ignore[attr-defined]
+        assert seen <= len(cards)
+    assert {service.card(card).state for card in cards} == {State.REPORTED_LOST}
+    assert verify(ledger).ok
+    ledger.dispose()

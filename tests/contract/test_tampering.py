@@ -17,7 +17,8 @@ from sqlalchemy.exc import DBAPIError
 from ledger.entry import REFUSAL, Draft, Entry
 from ledger.sql import SqlLedger, entries_table
 from ledger.verify import Report, verify
-from tests.contract.helpers import ACTIVATE, APPLICATION, CLERK, ID_NUMBER, TO_COLLECTED
+from tests.contract.helpers import ACTIVATE, APPLICATION, CLERK, TO_COLLECTED
+from tests.people import citizen_id
 from workflow.errors import TransitionNotAllowed
 from workflow.service import Applicant, CardService, Step
 from workflow.states import Channel, Event
@@ -59,7 +60,7 @@ def populate(url: str, clock) -> str:
 
     def open_card(steps) -> str:
         card = service.apply(
-            Applicant("李雷", ID_NUMBER), step(Event.APPLY, Channel.CARD_CENTER, APPLICATION)
+            Applicant("李雷", citizen_id()), step(Event.APPLY, Channel.CARD_CENTER, APPLICATION)
         )
         for event, channel, evidence in steps:
             service.transition(card.card_id, step(event, channel, evidence))

@@ -18,12 +18,31 @@ class TestFire:
         "transition", TRANSITIONS, ids=lambda t: f"{t.source}-{t.event}-{t.dest}"
     )
     def test_every_row_of_the_table(self, transition):
-        assert LIFECYCLE.fire(transition.source, transition.event) is transition.dest
+        came_from = transition.dest if transition.resumes else None
+        fired = LIFECYCLE.fire(transition.source, transition.event, came_from=came_from)
+        assert fired is transition.dest
 
-    @pytest.mark.parametrize("event", list(Event))
-    def test_nothing_leaves_reported_lost(self, event):
+    @pytest.mark.parametrize("came_from", [State.COLLECTED, State.ACTIVATED])
+    def test_lifting_a_loss_goes_back_where_the_card_came_from(self, came_from):
+        assert (
+            LIFECYCLE.fire(State.TEMPORARILY_LOST, Event.LIFT_LOSS, came_from=came_from)
+            is came_from
+        )
+
+    def test_lifting_a_loss_goes_nowhere_else(self):
+        with pytest.raises(NotFromHere, match="back to reviewed"):
+            LIFECYCLE.fire(State.TEMPORARILY_LOST, Event.LIFT_LOSS, came_from=State.REVIEWED)
+
+    @pytest.mark.parametrize("event", [e for e in Event if e not in (Event.REISSUE, Event.CANCEL)])
+    def test_a_card_reported_lost_is_only_reissued_or_cancelled(self, event):
         with pytest.raises(NotFromHere):
             LIFECYCLE.fire(State.REPORTED_LOST, event)
+
+    @pytest.mark.parametrize("state", [State.REPLACED, State.CANCELLED])
+    @pytest.mark.parametrize("event", list(Event))
+    def test_nothing_leaves_an_ended_card(self, state, event):
+        with pytest.raises(NotFromHere):
+            LIFECYCLE.fire(state, event)
 
     def test_only_apply_starts_a_card(self):
         assert LIFECYCLE.allowed(None) == (Event.APPLY,)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from workflow.definition import (
@@ -9,16 +11,25 @@ from workflow.definition import (
     DEFINITION_VERSION,
     EVIDENCE,
     RULES,
+    RULES_BY_PAIR,
     Kind,
     channels_for,
     events_for,
 )
-from workflow.errors import ChannelNotAllowed, InvalidEvidence, TransitionNotAllowed
-from workflow.rules import allowed_events, decide
+from workflow.errors import (
+    ChannelNotAllowed,
+    ConditionNotMet,
+    InvalidEvidence,
+    TransitionNotAllowed,
+)
+from workflow.rules import Standing, allowed_events, decide
 from workflow.states import Channel, Event, Presenter, State
 
 DESIGN_CHANNEL_TABLE = {
-    # DESIGN.md, "Channels"; resubmit goes wherever an application may go.
+    # DESIGN.md, "Channels", with the events issue 3 adds (return, the financial
+    # function, temporary loss, reissue, cancellation). Resubmit goes wherever an
+    # application may go. The hotline's loss report is the temporary kind: a formal
+    # report needs the counter or the bank, and cannot be made by phone.
     Channel.EMPLOYER: {Event.APPLY, Event.RESUBMIT, Event.COLLECT},
     Channel.COMMUNITY: {Event.APPLY, Event.RESUBMIT, Event.COLLECT},
     Channel.CARD_CENTER: {
@@ -28,20 +39,26 @@ DESIGN_CHANNEL_TABLE = {
         Event.REJECT,
         Event.COLLECT,
         Event.ACTIVATE,
+        Event.REPORT_TEMPORARY_LOSS,
+        Event.LIFT_LOSS,
         Event.REPORT_LOST,
+        Event.REISSUE,
+        Event.CANCEL,
     },
     Channel.BANK_OUTLET: {
         Event.APPLY,
         Event.RESUBMIT,
         Event.COLLECT,
         Event.ACTIVATE,
+        Event.ACTIVATE_FINANCIAL,
         Event.REPORT_LOST,
+        Event.REISSUE,
     },
     Channel.ISSUING_BANK: {Event.PRODUCE},
-    Channel.HOTLINE_12333: {Event.ACTIVATE, Event.REPORT_LOST},
+    Channel.HOTLINE_12333: {Event.ACTIVATE, Event.REPORT_TEMPORARY_LOSS, Event.LIFT_LOSS},
     Channel.HOSPITAL: {Event.ACTIVATE},
     Channel.PHARMACY: {Event.ACTIVATE},
-    Channel.SYSTEM: {Event.REPORT_LOST},
+    Channel.SYSTEM: {Event.RETURN, Event.LIFT_LOSS, Event.REPORT_LOST},
 }
 
 SOURCE = {  # a state each event can start from
@@ -50,10 +67,19 @@ SOURCE = {  # a state each event can start from
     Event.REJECT: State.APPLIED,
     Event.RESUBMIT: State.REJECTED,
     Event.PRODUCE: State.REVIEWED,
+    Event.RETURN: State.PRODUCED,
     Event.COLLECT: State.PRODUCED,
     Event.ACTIVATE: State.COLLECTED,
+    Event.ACTIVATE_FINANCIAL: State.ACTIVATED,
+    Event.REPORT_TEMPORARY_LOSS: State.COLLECTED,
+    Event.LIFT_LOSS: State.TEMPORARILY_LOST,
     Event.REPORT_LOST: State.COLLECTED,
+    Event.REISSUE: State.REPORTED_LOST,
+    Event.CANCEL: State.APPLIED,
 }
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+PASSED = NOW - timedelta(days=1)
 
 
 def sample(key: str) -> object:
@@ -67,17 +93,26 @@ def sample(key: str) -> object:
 
 def full_evidence(rule, presenter=Presenter.SELF) -> dict[str, object]:
     keys = rule.requires + (AGENT_EVIDENCE if presenter is Presenter.AGENT else ())
-    return {key: sample(key) for key in keys}
+    evidence = {key: sample(key) for key in keys}
+    if rule.due is not None:
+        evidence["deadline_expired"] = str(rule.due)
+    return evidence
 
 
-def attempt(event, channel, state, evidence, presenter=Presenter.SELF):
+def attempt(event, channel, state, evidence, presenter=Presenter.SELF, **standing):
+    """Decide the step now for a card in ``state`` whose deadline has passed, and which
+    came from ``collected`` if it is temporarily lost (``standing`` overrides either)."""
+    standing.setdefault("due_at", PASSED)
+    if state is State.TEMPORARILY_LOST:
+        standing.setdefault("came_from", State.COLLECTED)
     return decide(
         card_id="card-1",
-        state=state,
+        standing=Standing(state, **standing),
         event=event,
         channel=channel,
         presenter=presenter,
         evidence=evidence,
+        now=NOW,
     )
 
 
@@ -133,27 +168,82 @@ class TestRefused:
         with pytest.raises(ChannelNotAllowed, match="agent"):
             attempt(Event.ACTIVATE, Channel.PHARMACY, State.COLLECTED, {}, Presenter.AGENT)
 
-    @pytest.mark.parametrize("event", list(Event))
-    def test_nothing_after_reported_lost(self, event):
+    @pytest.mark.parametrize(
+        "event", [e for e in Event if e not in (Event.REISSUE, Event.CANCEL)], ids=str
+    )
+    def test_a_formal_loss_report_is_never_lifted(self, event):
         channel = channels_for(event)[0]
         with pytest.raises(TransitionNotAllowed) as refused:
             attempt(event, channel, State.REPORTED_LOST, {})
         assert refused.value.state is State.REPORTED_LOST
+        assert refused.value.allowed == (Event.REISSUE, Event.CANCEL)
+
+    @pytest.mark.parametrize("state", [State.REPLACED, State.CANCELLED], ids=str)
+    @pytest.mark.parametrize("event", list(Event), ids=str)
+    def test_nothing_after_the_end(self, state, event):
+        with pytest.raises(TransitionNotAllowed) as refused:
+            attempt(event, channels_for(event)[0], state, {})
         assert refused.value.allowed == ()
 
     def test_state_is_checked_before_evidence(self):
         with pytest.raises(TransitionNotAllowed) as refused:
             attempt(Event.ACTIVATE, Channel.BANK_OUTLET, State.PRODUCED, {})
-        assert refused.value.allowed == (Event.COLLECT,)
+        assert refused.value.allowed == (Event.RETURN, Event.COLLECT, Event.CANCEL)
 
-    def test_the_system_reports_only_an_unactivated_card(self):
-        with pytest.raises(TransitionNotAllowed):
+    def test_the_system_reports_only_a_card_whose_deadline_runs(self):
+        # A card whose financial function is active has no deadline left.
+        with pytest.raises(ConditionNotMet) as refused:
             attempt(
                 Event.REPORT_LOST,
                 Channel.SYSTEM,
                 State.ACTIVATED,
                 {"deadline_expired": "activation_window"},
+                due_at=None,
             )
+        assert refused.value.condition == "deadline_not_running"
+
+    def test_the_system_waits_for_the_deadline(self):
+        with pytest.raises(ConditionNotMet) as refused:
+            attempt(
+                Event.RETURN,
+                Channel.SYSTEM,
+                State.PRODUCED,
+                {"deadline_expired": "collection_window"},
+                due_at=NOW + timedelta(seconds=1),
+            )
+        assert refused.value.condition == "deadline_not_reached"
+        assert "collection_window (180 days" in refused.value.reason
+
+    def test_the_system_names_the_deadline_of_its_step(self):
+        with pytest.raises(InvalidEvidence) as refused:
+            attempt(
+                Event.RETURN,
+                Channel.SYSTEM,
+                State.PRODUCED,
+                {"deadline_expired": "activation_window"},
+            )
+        assert refused.value.malformed == (
+            "the deadline that expired: collection_window for return",
+        )
+
+    def test_the_financial_function_is_activated_once(self):
+        rule = RULES_BY_PAIR[Event.ACTIVATE_FINANCIAL, Channel.BANK_OUTLET]
+        with pytest.raises(ConditionNotMet) as refused:
+            attempt(rule.event, rule.channel, State.ACTIVATED, full_evidence(rule), financial=True)
+        assert refused.value.condition == "financial_function_active"
+
+    def test_a_lifted_loss_goes_back_where_it_came_from(self):
+        rule = RULES_BY_PAIR[Event.LIFT_LOSS, Channel.CARD_CENTER]
+        before = NOW + timedelta(days=30)
+        decision = attempt(
+            rule.event,
+            rule.channel,
+            State.TEMPORARILY_LOST,
+            full_evidence(rule),
+            came_from=State.ACTIVATED,
+            came_from_due=before,
+        )
+        assert (decision.to_state, decision.due_at) == (State.ACTIVATED, before)
 
     def test_missing_evidence_is_listed_in_a_clerks_words(self):
         with pytest.raises(InvalidEvidence) as refused:
@@ -163,7 +253,7 @@ class TestRefused:
                 State.COLLECTED,
                 {"card_presented": True, "original_id": True},
             )
-        assert refused.value.missing == ("the initial PIN (123456) changed",)
+        assert refused.value.missing == ("the initial PIN changed",)
 
     def test_unknown_and_malformed_evidence_is_named(self):
         with pytest.raises(InvalidEvidence) as refused:
@@ -191,7 +281,17 @@ class TestAllowedEvents:
     """The events allowed now exclude those no channel can carry from here."""
 
     def test_collected(self):
-        assert allowed_events(State.COLLECTED) == (Event.ACTIVATE, Event.REPORT_LOST)
+        assert allowed_events(State.COLLECTED) == (
+            Event.ACTIVATE,
+            Event.REPORT_TEMPORARY_LOSS,
+            Event.REPORT_LOST,
+            Event.CANCEL,
+        )
 
     def test_activated(self):
-        assert allowed_events(State.ACTIVATED) == (Event.REPORT_LOST,)
+        assert allowed_events(State.ACTIVATED) == (
+            Event.ACTIVATE_FINANCIAL,
+            Event.REPORT_TEMPORARY_LOSS,
+            Event.REPORT_LOST,
+            Event.CANCEL,
+        )

@@ -1,0 +1,37 @@
+"""``/v1/sweeps``: cardflow's own steps on cards whose deadline has passed, on request."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.dependencies import CurrentActor, Service
+from api.problems import documented
+from api.schemas import SweepOut, ValidationProblem
+from workflow.service import MAX_SWEEP
+from workflow.states import Channel
+
+router = APIRouter(prefix="/v1/sweeps", tags=["deadlines"], responses=documented(401, 500))
+
+
+@router.post(
+    "",
+    summary="Sweep the deadlines",
+    responses=documented(403, 422, invalid=ValidationProblem),
+)
+def sweep(
+    service: Service,
+    actor: CurrentActor,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_SWEEP, description="Take at most this many steps.")
+    ] = MAX_SWEEP,
+) -> SweepOut:
+    """Take cardflow's own step on every card whose deadline has passed: a produced card
+    not collected within the collection window is returned, a collected card whose
+    financial function is not active within the activation window is reported lost, a
+    temporary loss report past its validity lapses. Only a key that may act through the
+    `system` channel (roles `system`, `admin`) may ask. Safe to call from several places
+    at once and to retry: each step is taken once, whoever asks."""
+    actor.authorise(Channel.SYSTEM)
+    return SweepOut.of(service.sweep(limit=limit))
