@@ -42,6 +42,12 @@ UNIT_BATCH: Final[Mapping[str, object]] = {
     "unit_seal": True,
     "person_in_charge_id": True,
 }
+CHILD_APPLICATION: Final[Mapping[str, object]] = {
+    "identity_document": "household_register",
+    "registration_form": True,
+    "applicant_signature": True,
+}
+"""A child of 6 or under: no photo needed."""
 AGENT: Final[Mapping[str, object]] = {"agent_id_documents": True, "insured_id_documents": True}
 REVIEW: Final[Mapping[str, object]] = {"information_checked": True}
 COLLECT: Final[Mapping[str, object]] = {"collection_notice": "acceptance_receipt", "valid_id": True}
@@ -231,7 +237,7 @@ STORIES: Final[tuple[Story, ...]] = (
             Move(
                 E.APPLY,
                 C.CARD_CENTER,
-                {**APPLICATION, "identity_document": "household_register"},
+                {**CHILD_APPLICATION, "guardian_link": "guardians_household_register"},
                 0,
                 Presenter.AGENT,
                 refused=True,
@@ -240,7 +246,7 @@ STORIES: Final[tuple[Story, ...]] = (
             Move(
                 E.APPLY,
                 C.CARD_CENTER,
-                {**APPLICATION, **AGENT, "identity_document": "household_register"},
+                {**CHILD_APPLICATION, **AGENT, "guardian_link": "guardians_household_register"},
                 0,
                 Presenter.AGENT,
             ),

@@ -21,11 +21,13 @@ from pydantic import (
 from ledger.entry import Entry, format_timestamp
 from ledger.verify import Report
 from workflow.definition import (
+    ADJUSTMENTS,
     AGENT_EVIDENCE,
     DEFINITION_VERSION,
     EVIDENCE,
     RULES,
     TRANSITIONS,
+    Circumstance,
     Kind,
     Proof,
     events_for,
@@ -120,6 +122,7 @@ _RULE_EXAMPLE: Final[dict[str, Any]] = {
     "cites": "seed 004",
     "batch": False,
     "financial": False,
+    "due": None,
 }
 
 
@@ -519,6 +522,35 @@ class RuleOut(BaseModel):
     cites: str
     batch: bool = Field(description="Whether the channel may send it for many cards at once.")
     financial: bool = Field(description="Whether it activates the card's financial function.")
+    due: Window | None = Field(
+        default=None,
+        description="For cardflow's own steps: the window of the region policy that must have "
+        "run out (the card's `due_at` passed).",
+    )
+
+
+class AdjustmentOut(BaseModel):
+    """How one circumstance of the applicant changes what an application must show."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "circumstance": "young_child",
+                    "says": "a child of 6 or under",
+                    "adds": [],
+                    "waives": ["photo"],
+                    "cites": "region practice",
+                }
+            ]
+        }
+    )
+
+    circumstance: Circumstance
+    says: str
+    adds: list[str] = Field(description="Evidence keys the application must show as well.")
+    waives: list[str] = Field(description="Evidence keys no longer required (still accepted).")
+    cites: str
 
 
 class PinRuleOut(BaseModel):
@@ -584,6 +616,7 @@ class WorkflowOut(BaseModel):
                         }
                     ],
                     "evidence": [],
+                    "applicant_circumstances": [],
                     "mermaid": "stateDiagram-v2\n    [*] --> applied : apply [card_center]\n",
                     "policy": {**DEFAULT_POLICY.as_dict(), "label": DEFAULT_POLICY.label},
                 }
@@ -602,6 +635,10 @@ class WorkflowOut(BaseModel):
         description="What an agent shows on top, wherever an agent may act."
     )
     evidence: list[ProofOut] = Field(description="Every piece of evidence any rule names.")
+    applicant_circumstances: list[AdjustmentOut] = Field(
+        description="How an applicant's age, nationality or agent changes an application "
+        "(`apply` only): cardflow reads the circumstances from the identity number."
+    )
     mermaid: str = Field(description="The lifecycle as a Mermaid stateDiagram-v2.")
     policy: PolicyOut = Field(description="The region policy steps are decided under.")
 
@@ -630,8 +667,19 @@ class WorkflowOut(BaseModel):
                     cites=rule.cites,
                     batch=rule.batch,
                     financial=rule.financial,
+                    due=rule.due,
                 )
                 for rule in RULES
+            ],
+            applicant_circumstances=[
+                AdjustmentOut(
+                    circumstance=a.circumstance,
+                    says=a.says,
+                    adds=list(a.adds),
+                    waives=list(a.waives),
+                    cites=a.cites,
+                )
+                for a in ADJUSTMENTS
             ],
             agent_evidence=ProofOut.keyed(AGENT_EVIDENCE),
             evidence=[ProofOut.of(proof) for proof in EVIDENCE.values()],

@@ -112,7 +112,9 @@ EVIDENCE: Final[Mapping[str, Proof]] = _proofs(
             "household_register",
             "passport",
             "hk_macao_travel_permit",
+            "hk_macao_taiwan_residence_permit",
             "military_officer_card",
+            "foreign_permanent_residence_id",
         ),
     ),
     Proof("registration_form", "the completed registration form"),
@@ -126,6 +128,14 @@ EVIDENCE: Final[Mapping[str, Proof]] = _proofs(
     ),
     Proof("unit_seal", "the unit's official seal"),
     Proof("person_in_charge_id", "the ID of the unit's person in charge"),
+    Proof(
+        "guardian_link",
+        "the guardian's household register listing the child, or the child's birth certificate",
+        Kind.CHOICE,
+        ("guardians_household_register", "birth_certificate"),
+    ),
+    Proof("proof_of_work", "the relevant proof of work"),
+    Proof("authorisation_letter", "the insured person's letter authorising the agent"),
     Proof("agent_id_documents", "the original and a copy of the agent's ID"),
     Proof("insured_id_documents", "the original and a copy of the insured person's ID"),
     Proof("information_checked", "staff checked the registration information"),
@@ -190,6 +200,70 @@ _PRODUCED: Final = frozenset({State.PRODUCED})
 
 AGENT_EVIDENCE: Final[tuple[str, ...]] = ("agent_id_documents", "insured_id_documents")
 """What an agent shows on top, wherever an agent may stand in (seed 000)."""
+
+
+class Circumstance(StrEnum):
+    """Something about the applicant that changes what an application must show."""
+
+    CHILD = "child"
+    """Under 16 on the day of application."""
+    YOUNG_CHILD = "young_child"
+    """6 or under on the day of application (and so a child too)."""
+    FOREIGNER = "foreigner"
+    """Holds a foreign permanent residence ID: a foreign worker."""
+    REPRESENTED = "represented"
+    """An adult for whom an agent applies."""
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """What a circumstance adds to an application's evidence, and what it waives (no
+    longer required, still accepted if shown)."""
+
+    circumstance: Circumstance
+    says: str
+    adds: tuple[str, ...]
+    waives: tuple[str, ...]
+    cites: str
+
+
+ADJUSTMENTS: Final[tuple[Adjustment, ...]] = (
+    Adjustment(
+        Circumstance.CHILD,
+        "a child under 16",
+        ("guardian_link",),
+        (),
+        "DESIGN.md (a household register suffices for a child); the birth certificate of a child "
+        "not on the guardian's register is region practice",
+    ),
+    Adjustment(
+        Circumstance.YOUNG_CHILD,
+        "a child of 6 or under",
+        (),
+        ("photo",),
+        "region practice: no photo for a child of 6 or under; not in the seeds",
+    ),
+    Adjustment(
+        Circumstance.FOREIGNER,
+        "a foreign worker",
+        ("proof_of_work",),
+        (),
+        "seed 004 (a foreign worker also provides the relevant proof of work)",
+    ),
+    Adjustment(
+        Circumstance.REPRESENTED,
+        "an adult an agent applies for",
+        ("authorisation_letter",),
+        (),
+        "seed 000 (both parties' IDs); the authorisation letter is region practice",
+    ),
+)
+"""How the applicant's circumstances change an application (``apply`` only)."""
+
+CHILD_UNTIL: Final = 16
+"""The age from which an applicant is no longer a child."""
+YOUNG_CHILD_UNTIL: Final = 7
+"""The age from which a child's application needs a photo."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,11 +465,45 @@ FINANCIAL_MOVES: Final[frozenset[tuple[Event, Channel]]] = frozenset(
 
 
 def required_evidence(
-    rule: Rule, presenter: Presenter, *, pin_must_change: bool = True
+    rule: Rule,
+    presenter: Presenter,
+    circumstances: frozenset[Circumstance] = frozenset(),
+    *,
+    pin_must_change: bool = True,
 ) -> tuple[Proof, ...]:
-    """What must be shown for ``rule`` when ``presenter`` stands at the channel."""
-    keys = rule.requires + (AGENT_EVIDENCE if presenter is Presenter.AGENT else ())
+    """What must be shown for ``rule`` when ``presenter`` stands at the channel for an
+    applicant in ``circumstances`` (which count for ``apply`` only)."""
+    keys = list(rule.requires)
+    for adjustment in adjustments_for(rule, circumstances):
+        keys = [key for key in keys if key not in adjustment.waives] + list(adjustment.adds)
+    keys += AGENT_EVIDENCE if presenter is Presenter.AGENT else ()
     return tuple(EVIDENCE[key] for key in keys if pin_must_change or key != PIN_PROOF)
+
+
+def circumstances_of(age: int, *, foreigner: bool, presenter: Presenter) -> frozenset[Circumstance]:
+    """The circumstances of an applicant ``age`` years old on the day they apply."""
+    found = set()
+    if age < CHILD_UNTIL:
+        found.add(Circumstance.CHILD)
+    if age < YOUNG_CHILD_UNTIL:
+        found.add(Circumstance.YOUNG_CHILD)
+    if foreigner:
+        found.add(Circumstance.FOREIGNER)
+    if presenter is Presenter.AGENT and age >= CHILD_UNTIL:
+        found.add(Circumstance.REPRESENTED)
+    return frozenset(found)
+
+
+def waived_evidence(rule: Rule, circumstances: frozenset[Circumstance]) -> tuple[str, ...]:
+    """What ``rule`` no longer requires of an applicant in ``circumstances``, but accepts."""
+    return tuple(key for a in adjustments_for(rule, circumstances) for key in a.waives)
+
+
+def adjustments_for(rule: Rule, circumstances: frozenset[Circumstance]) -> tuple[Adjustment, ...]:
+    """The adjustments that change ``rule`` for an applicant in ``circumstances``."""
+    if rule.event is not Event.APPLY:
+        return ()
+    return tuple(a for a in ADJUSTMENTS if a.circumstance in circumstances)
 
 
 def deadline_rule(state: State) -> Rule | None:
@@ -419,6 +527,8 @@ def _digest() -> str:
         "transitions": [[t.event, t.source, t.dest] for t in TRANSITIONS],
         "evidence": [[p.key, p.kind, list(p.choices)] for p in EVIDENCE.values()],
         "agent": list(AGENT_EVIDENCE),
+        "adjustments": [[a.circumstance, list(a.adds), list(a.waives)] for a in ADJUSTMENTS],
+        "ages": [CHILD_UNTIL, YOUNG_CHILD_UNTIL],
         "roles": {role: sorted(channels) for role, channels in ROLE_CHANNELS.items()},
         "rules": [
             [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from workflow.definition import (
+    ADJUSTMENTS,
     DEFINITION_VERSION,
     EVIDENCE,
     REPLACEMENT_OPENS,
@@ -61,10 +62,24 @@ def roles_markdown() -> str:
     return "\n".join(rows) + "\n"
 
 
+def adjustments_markdown() -> str:
+    """How the applicant's circumstances change what an application must show."""
+    rows = [
+        "| applicant | an application also shows | and need not show | source |",
+        "| --- | --- | --- | --- |",
+    ]
+    for a in ADJUSTMENTS:
+        adds = "; ".join(EVIDENCE[key].says for key in a.adds) or "nothing more"
+        waives = "; ".join(EVIDENCE[key].says for key in a.waives) or "-"
+        rows.append(f"| {a.says} | {adds} | {waives} | {a.cites} |")
+    return "\n".join(rows) + "\n"
+
+
 def readme_section() -> str:
     """What the README shows between its generated-section markers."""
     return (
-        f"```mermaid\n{mermaid()}```\n\n{rules_markdown()}\n{roles_markdown()}\n"
+        f"```mermaid\n{mermaid()}```\n\n{rules_markdown()}\n{adjustments_markdown()}\n"
+        f"{roles_markdown()}\n"
         f"Definition version: `{DEFINITION_VERSION}`.\n"
     )
 

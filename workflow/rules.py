@@ -14,11 +14,13 @@ from workflow.definition import (
     EVIDENCE,
     RULES_BY_PAIR,
     TRANSITIONS,
+    Circumstance,
     Kind,
     Proof,
     Rule,
     channels_for,
     required_evidence,
+    waived_evidence,
 )
 from workflow.errors import (
     ChannelNotAllowed,
@@ -96,6 +98,7 @@ def decide(
     now: datetime,
     occurred_at: datetime | None = None,
     policy: Policy = DEFAULT_POLICY,
+    circumstances: frozenset[Circumstance] = frozenset(),
 ) -> Decision:
     """Accept the step or raise the refusal that names its reason.
 
@@ -134,7 +137,7 @@ def decide(
             allowed=allowed_events(state),
         )
     _check_conditions(card_id, rule, standing, now, policy)
-    recorded = check_evidence(rule, presenter, evidence, policy=policy)
+    recorded = check_evidence(rule, presenter, evidence, policy=policy, circumstances=circumstances)
     due_at = _due_after(rule, standing, to_state, occurred_at or now, policy)
     return Decision(event, channel, presenter, state, to_state, recorded, rule.issues, due_at)
 
@@ -192,15 +195,27 @@ def check_evidence(
     evidence: Mapping[str, object],
     *,
     policy: Policy = DEFAULT_POLICY,
+    circumstances: frozenset[Circumstance] = frozenset(),
 ) -> dict[str, EvidenceValue]:
-    """The evidence to record, or ``InvalidEvidence`` naming every gap at once."""
-    required = required_evidence(rule, presenter, pin_must_change=policy.pin_must_change)
-    wanted = {proof.key for proof in required}
+    """The evidence to record, or ``InvalidEvidence`` naming every gap at once.
+
+    Evidence a circumstance waives (a young child's photo) is recorded if it is shown.
+    """
+    required = required_evidence(
+        rule, presenter, circumstances, pin_must_change=policy.pin_must_change
+    )
+    shown_anyway = tuple(
+        EVIDENCE[key]
+        for key in waived_evidence(rule, circumstances)
+        if not _absent(evidence.get(key))
+    )
+    wanted = {proof.key for proof in (*required, *shown_anyway)}
     missing = [proof.says for proof in required if _absent(evidence.get(proof.key))]
-    unknown = sorted(key for key in evidence if key not in wanted)
+    waived = set(waived_evidence(rule, circumstances))
+    unknown = sorted(key for key in evidence if key not in wanted | waived)
     malformed = [
         problem
-        for proof in required
+        for proof in (*required, *shown_anyway)
         if not _absent(evidence.get(proof.key))
         and (problem := _malformed(proof, evidence[proof.key])) is not None
     ]
@@ -215,7 +230,7 @@ def check_evidence(
             unknown=unknown,
             malformed=malformed,
         )
-    return {proof.key: _recorded(evidence[proof.key]) for proof in required}
+    return {proof.key: _recorded(evidence[proof.key]) for proof in (*required, *shown_anyway)}
 
 
 def _rule_reaches(rule: Rule, state: State | None) -> bool:

@@ -29,6 +29,7 @@ from workflow.definition import (
     REPLACEMENT_OPENS,
     ROLE_CHANNELS,
     batch_rules,
+    circumstances_of,
     deadline_rule,
 )
 from workflow.errors import (
@@ -447,6 +448,10 @@ class CardService:
         )
         if not applicant.name.strip():
             raise InvalidRequest("the applicant's name is empty")
+        applied_on = (step.occurred_at or now).astimezone(CHINA_STANDARD_TIME).date()
+        circumstances = circumstances_of(
+            identity.age_on(applied_on), foreigner=identity.foreign, presenter=step.presenter
+        )
         decision = decide(
             card_id=card_id,
             standing=Standing(None),
@@ -457,6 +462,7 @@ class CardService:
             now=now,
             occurred_at=step.occurred_at,
             policy=self.policy,
+            circumstances=circumstances,
         )
         person = Person(
             ref=self.person_ref(identity.number),

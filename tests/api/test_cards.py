@@ -66,7 +66,14 @@ class TestApply:
         assert (entry["presenter"], entry["evidence"]) == ("self", APPLICATION)
 
     def test_an_agent_shows_both_ids(self, cards, client):
-        response = cards.apply(presenter="agent", evidence={**APPLICATION, **AGENT})
+        letter = {"authorisation_letter": True}
+        body = problem(
+            cards.apply(presenter="agent", evidence={**APPLICATION, **AGENT}),
+            422,
+            "invalid-evidence",
+        )
+        assert body["missing"] == ["the insured person's letter authorising the agent"]
+        response = cards.apply(presenter="agent", evidence={**APPLICATION, **AGENT, **letter})
         assert response.status_code == 201, response.text
         history = client.get(f"/v1/cards/{response.json()['card_id']}/history").json()
         assert history["entries"][0]["presenter"] == Presenter.AGENT

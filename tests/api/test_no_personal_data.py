@@ -28,7 +28,7 @@ def citizen_id(first17: str) -> str:
 
 PEOPLE = {
     "Ouyang Zhenhua": citizen_id("44030519770315481"),
-    "Shangguan Yun": citizen_id("11010820110909372"),
+    "Shangguan Yun": citizen_id("11010819910909372"),
     "Zhuge Mingyue": citizen_id("51010719881130265"),
 }
 _FIRST17 = "32010619650101987"

@@ -6,6 +6,7 @@ import pytest
 
 from tests.api.conftest import MEMORY_ONLY
 from workflow.definition import (
+    ADJUSTMENTS,
     AGENT_EVIDENCE,
     DEFINITION_VERSION,
     EVIDENCE,
@@ -68,9 +69,17 @@ class TestWorkflow:
                 "cites": rule.cites,
                 "batch": rule.batch,
                 "financial": rule.financial,
+                "due": rule.due,
             }
             for rule in RULES
         ]
+
+    def test_the_applicant_circumstances_an_application_reads(self, described):
+        assert [c["circumstance"] for c in described["applicant_circumstances"]] == [
+            a.circumstance for a in ADJUSTMENTS
+        ]
+        young = described["applicant_circumstances"][1]
+        assert (young["says"], young["waives"]) == ("a child of 6 or under", ["photo"])
 
     def test_which_pairs_come_in_batches_and_which_activate_the_bank_function(self, described):
         batched = {(r["event"], r["channel"]) for r in described["rules"] if r["batch"]}

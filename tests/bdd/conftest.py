@@ -142,6 +142,16 @@ PHRASES: Final[Mapping[str, Mapping[str, object]]] = {
     "a passport": _choice("identity_document", "passport"),
     "a Hong Kong and Macao travel permit": _choice("identity_document", "hk_macao_travel_permit"),
     "a military officer's card": _choice("identity_document", "military_officer_card"),
+    "a foreign permanent residence ID": _choice(
+        "identity_document", "foreign_permanent_residence_id"
+    ),
+    "a Hong Kong, Macao or Taiwan residence permit": _choice(
+        "identity_document", "hk_macao_taiwan_residence_permit"
+    ),
+    "the guardian's household register listing the child": _choice(
+        "guardian_link", "guardians_household_register"
+    ),
+    "the child's birth certificate": _choice("guardian_link", "birth_certificate"),
     "the unit's letter of introduction": _choice("unit_letter", "letter_of_introduction"),
     "the unit's labour-security certificate": _choice("unit_letter", "labour_security_certificate"),
     "the acceptance receipt": _choice("collection_notice", "acceptance_receipt"),
@@ -164,8 +174,6 @@ PHRASES: Final[Mapping[str, Mapping[str, object]]] = {
     "the holder moved out of the province": _choice("cancellation_reason", "moved_out_of_province"),
     # What an agent shows, said the way a clerk says it at the counter.
     "both IDs": dict.fromkeys(AGENT_EVIDENCE, True),
-    # Seed 004 and DESIGN.md name it; the evidence catalogue does not have it yet.
-    "the relevant proof of work": {"proof_of_work": True},
 }
 """The clerk's words for each piece of evidence, and what the rules record for them."""
 
@@ -359,6 +367,11 @@ def service(clock: FakeClock) -> CardService:
 
 
 @given(words("an applicant {name} with citizen ID {id_number}"), target_fixture="desk")
+@given(
+    words("an applicant {name} with foreign permanent residence ID {id_number}"),
+    target_fixture="desk",
+)
+@given(words("an applicant {name} with residence permit {id_number}"), target_fixture="desk")
 def an_applicant(name: str, id_number: str) -> Desk:
     return Desk(Applicant(name=name, id_number=id_number))
 

@@ -12,9 +12,12 @@ from workflow.definition import (
     EVIDENCE,
     RULES,
     RULES_BY_PAIR,
+    Circumstance,
     Kind,
     channels_for,
+    circumstances_of,
     events_for,
+    required_evidence,
 )
 from workflow.errors import (
     ChannelNotAllowed,
@@ -22,7 +25,7 @@ from workflow.errors import (
     InvalidEvidence,
     TransitionNotAllowed,
 )
-from workflow.rules import Standing, allowed_events, decide
+from workflow.rules import Standing, allowed_events, check_evidence, decide
 from workflow.states import Channel, Event, Presenter, State
 
 DESIGN_CHANNEL_TABLE = {
@@ -295,3 +298,62 @@ class TestAllowedEvents:
             Event.REPORT_LOST,
             Event.CANCEL,
         )
+
+
+class TestCircumstances:
+    """The applicant's circumstances change what an application must show, and only that."""
+
+    APPLY = RULES_BY_PAIR[Event.APPLY, Channel.CARD_CENTER]
+
+    def keys(self, presenter=Presenter.SELF, *circumstances):
+        return [p.key for p in required_evidence(self.APPLY, presenter, frozenset(circumstances))]
+
+    @pytest.mark.parametrize(
+        ("age", "foreigner", "presenter", "expected"),
+        [
+            (30, False, Presenter.SELF, set()),
+            (30, False, Presenter.AGENT, {Circumstance.REPRESENTED}),
+            (15, False, Presenter.AGENT, {Circumstance.CHILD}),
+            (7, False, Presenter.AGENT, {Circumstance.CHILD}),
+            (6, False, Presenter.AGENT, {Circumstance.CHILD, Circumstance.YOUNG_CHILD}),
+            (16, True, Presenter.SELF, {Circumstance.FOREIGNER}),
+        ],
+    )
+    def test_read_from_age_nationality_and_presenter(self, age, foreigner, presenter, expected):
+        assert circumstances_of(age, foreigner=foreigner, presenter=presenter) == expected
+
+    def test_a_young_child_needs_no_photo_but_a_guardians_link(self):
+        keys = self.keys(Presenter.AGENT, Circumstance.CHILD, Circumstance.YOUNG_CHILD)
+        assert "photo" not in keys
+        assert {"guardian_link", *AGENT_EVIDENCE} <= set(keys)
+        assert "authorisation_letter" not in keys
+
+    def test_a_photo_shown_anyway_is_recorded_and_a_photo_withheld_is_no_gap(self):
+        young = frozenset({Circumstance.CHILD, Circumstance.YOUNG_CHILD})
+        evidence = {
+            **full_evidence(self.APPLY, Presenter.AGENT),
+            "guardian_link": "birth_certificate",
+        }
+        shown = check_evidence(self.APPLY, Presenter.AGENT, evidence, circumstances=young)
+        assert shown["photo"] is True
+        withheld = check_evidence(
+            self.APPLY, Presenter.AGENT, {**evidence, "photo": False}, circumstances=young
+        )
+        assert "photo" not in withheld
+
+    def test_only_an_application_changes(self):
+        collect = RULES_BY_PAIR[Event.COLLECT, Channel.CARD_CENTER]
+        everything = frozenset(Circumstance)
+        assert required_evidence(collect, Presenter.SELF, everything) == required_evidence(
+            collect, Presenter.SELF
+        )
+
+    def test_a_foreign_worker_shows_proof_of_work(self):
+        with pytest.raises(InvalidEvidence) as refused:
+            check_evidence(
+                self.APPLY,
+                Presenter.SELF,
+                full_evidence(self.APPLY),
+                circumstances=frozenset({Circumstance.FOREIGNER}),
+            )
+        assert refused.value.missing == ("the relevant proof of work",)
