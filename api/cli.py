@@ -224,7 +224,7 @@ def docs(
         typer.echo(f"cardflow docs: {unusable}", err=True)
         raise typer.Exit(2) from None
     typer.echo(str(summary))
-    if summary.failed or summary.untold:
+    if summary.failed or summary.untold or summary.refusals_untold:
         raise typer.Exit(1)
 
 

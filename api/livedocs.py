@@ -28,9 +28,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
-from workflow.definition import DEFINITION_VERSION, RULES_BY_PAIR
+from workflow.definition import (
+    ADJUSTMENTS,
+    DEFINITION_VERSION,
+    EVIDENCE,
+    RULES,
+    RULES_BY_PAIR,
+    Circumstance,
+)
 from workflow.diagram import mermaid
-from workflow.states import SAID, Channel, Event
+from workflow.errors import Condition
+from workflow.machine import LIFECYCLE
+from workflow.states import SAID, Channel, Event, State
 
 if TYPE_CHECKING:
     from pytest_bdd.parser import Feature, ScenarioTemplate, Step
@@ -287,6 +296,118 @@ def scenarios_of(features: Path) -> list[DocScenario]:
     return [scenario for feature in features_of(features) for scenario in feature.scenarios]
 
 
+# -- which refusal rules the scenarios state ----------------------------------------------
+
+
+class RefusalKind(StrEnum):
+    """A kind of rule by which cardflow refuses a step."""
+
+    EVIDENCE = "evidence"
+    """An (event, channel) pair refused for missing evidence."""
+    AGENT = "agent"
+    """An (event, channel) pair where no agent may stand in."""
+    REACH = "reach"
+    """An (event, channel) pair refused from a state other channels carry the event from."""
+    STATE = "state"
+    """An event refused in a state it cannot happen in."""
+    CHANNEL = "channel"
+    """A channel refusing an event it never carries."""
+    CONDITION = "condition"
+    """A condition of a step (a deadline, a function already active, a live card)."""
+    CIRCUMSTANCE = "circumstance"
+    """What an applicant's circumstance adds to an application, missing."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class RefusalRule:
+    """One rule by which cardflow refuses, named by its kind and what it is about."""
+
+    kind: RefusalKind
+    about: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.about}"
+
+
+def refusal_rules() -> tuple[RefusalRule, ...]:
+    """Every refusal rule the definition implies, each of which some scenario must state."""
+    found = []
+    for rule in RULES:
+        pair = f"{rule.event} through {rule.channel}"
+        found.append(RefusalRule(RefusalKind.EVIDENCE, pair))
+        if not rule.agent_allowed:
+            found.append(RefusalRule(RefusalKind.AGENT, pair))
+        if rule.only_from is not None:
+            found.append(RefusalRule(RefusalKind.REACH, pair))
+    found += [RefusalRule(RefusalKind.STATE, str(event)) for event in Event]
+    found += [RefusalRule(RefusalKind.CHANNEL, str(channel)) for channel in Channel]
+    found += [RefusalRule(RefusalKind.CONDITION, str(condition)) for condition in Condition]
+    found += [
+        RefusalRule(RefusalKind.CIRCUMSTANCE, str(a.circumstance)) for a in ADJUSTMENTS if a.adds
+    ]
+    return tuple(found)
+
+
+_STATE_WORDS: Final[Mapping[str, State]] = {str(s).replace("_", " "): s for s in State}
+_REFUSED_STATE: Final = re.compile(
+    rf"it is refused because the card is (?P<state>{_alternatives(_STATE_WORDS)})"
+)
+_REFUSED_MISSING: Final = re.compile(r'it is refused because "(?P<says>.+)" is missing')
+_CONDITION_WORDS: Final[Mapping[str, Condition]] = {
+    "has not run out": Condition.DEADLINE_NOT_REACHED,
+    "no deadline runs for the card": Condition.DEADLINE_NOT_RUNNING,
+    "its financial function is already active": Condition.FINANCIAL_FUNCTION_ACTIVE,
+    "the applicant already holds that card": Condition.ONE_LIVE_CARD,
+}
+_ADDED_BY: Final[Mapping[str, Circumstance]] = {
+    EVIDENCE[key].says: a.circumstance for a in ADJUSTMENTS for key in a.adds
+}
+
+
+def refusals_told(scenario: DocScenario) -> set[RefusalRule]:
+    """The refusal rules ``scenario`` states: each "it is refused ..." step, read against
+    the step that tried what it refuses."""
+    told: set[RefusalRule] = set()
+    pair: Pair | None = None
+    for step in scenario.details:
+        pair = tried(step.text) or pair
+        if pair is None or not step.text.startswith("it is refused"):
+            continue
+        event, channel = pair
+        named = f"{event} through {channel}"
+        missing = [row[0] for row in step.table]
+        if said := _REFUSED_MISSING.fullmatch(step.text):
+            missing.append(said["says"])
+        if missing:
+            told.add(RefusalRule(RefusalKind.EVIDENCE, named))
+            told |= {
+                RefusalRule(RefusalKind.CIRCUMSTANCE, str(_ADDED_BY[says]))
+                for says in missing
+                if says in _ADDED_BY
+            }
+        if "no agent may stand in" in step.text:
+            told.add(RefusalRule(RefusalKind.AGENT, named))
+        if "that channel never carries that step" in step.text:
+            told.add(RefusalRule(RefusalKind.CHANNEL, str(channel)))
+        if state := _REFUSED_STATE.fullmatch(step.text):
+            told.add(RefusalRule(RefusalKind.STATE, str(event)))
+            rule = RULES_BY_PAIR.get(pair)
+            here = _STATE_WORDS[state["state"]]
+            if (
+                rule is not None
+                and rule.only_from is not None
+                and here not in rule.only_from
+                and event in LIFECYCLE.allowed(here)
+            ):
+                told.add(RefusalRule(RefusalKind.REACH, named))
+        told |= {
+            RefusalRule(RefusalKind.CONDITION, str(condition))
+            for words, condition in _CONDITION_WORDS.items()
+            if words in step.text
+        }
+    return told
+
+
 # -- results from the cucumber JSON ------------------------------------------------------
 
 
@@ -439,12 +560,15 @@ class SiteSummary:
     """Allowed (event, channel) pairs that no scenario tries."""
     unmatched: int = 0
     """Results in the cucumber JSON that match no scenario of the features."""
+    refusals_untold: int = 0
+    """Refusal rules of the definition that no scenario states."""
 
     def __str__(self) -> str:
         return (
             f"{self.features} features, {self.scenarios} scenarios: {self.passed} passed, "
             f"{self.failed} failed, {self.skipped} skipped, {self.not_run} not run; "
-            f"{self.untold} allowed pairs untold, {self.unmatched} results unmatched; "
+            f"{self.untold} allowed pairs untold, {self.refusals_untold} refusal rules "
+            f"untold, {self.unmatched} results unmatched; "
             f"site at {self.out / 'index.html'}"
         )
 
@@ -731,6 +855,8 @@ def _index_page(
         "<p>Each allowed (event, channel) pair, and the scenarios that try it; "
         "a pair no scenario tries is marked.</p>\n",
         _matrix(scenarios, results),
+        "<h2>Refusals</h2>\n",
+        _refusals(scenarios),
     ]
     if seeds:
         items = "".join(
@@ -740,6 +866,27 @@ def _index_page(
         )
         parts.append(f"<h2>Seeds</h2>\n<ul>\n{items}</ul>\n")
     return _page("cardflow: living documentation", "".join(parts))
+
+
+def refusals_untold(scenarios: Sequence[DocScenario]) -> list[RefusalRule]:
+    """The refusal rules of the definition that no scenario states."""
+    told = set().union(*(refusals_told(scenario) for scenario in scenarios))
+    return [rule for rule in refusal_rules() if rule not in told]
+
+
+def _refusals(scenarios: Sequence[DocScenario]) -> str:
+    """How many refusal rules the scenarios state, and those they do not."""
+    rules = refusal_rules()
+    untold = refusals_untold(scenarios)
+    said = (
+        f"<p>{len(rules) - len(untold)} of the {len(rules)} refusal rules the definition "
+        "implies (missing evidence for each pair, agents, states, channels, conditions, "
+        "applicant circumstances) are stated by some scenario.</p>\n"
+    )
+    if not untold:
+        return said
+    items = "".join(f'<li class="untold">{_e(str(rule))}</li>\n' for rule in untold)
+    return f"{said}<p>Stated by no scenario:</p>\n<ul>\n{items}</ul>\n"
 
 
 def _citers(number: str, features: Sequence[DocFeature]) -> str:
@@ -809,4 +956,5 @@ def build_site(
         out=out,
         untold=_untold(scenarios),
         unmatched=known.unmatched,
+        refusals_untold=len(refusals_untold(scenarios)),
     )

@@ -78,6 +78,17 @@ Feature: Deadlines
     And the card and its history are unchanged
     And the refused attempt is noted on the card's record
 
+  # Source: DESIGN.md — a card under a temporary loss report waits for the report to lapse first
+  @system
+  Scenario: cardflow does not report lost a card under a temporary loss report
+    Given a card that has been temporarily lost
+    And 300 days pass
+    When the card is reported lost through the system channel with the activation window expired
+    Then it is refused because the card is temporarily lost
+    And it may now only be released from its loss report, reported lost or cancelled
+    And the card and its history are unchanged
+    And the refused attempt is noted on the card's record
+
   # Source: seed 001 — cardflow's own report names the deadline that expired
   @system
   Scenario: cardflow's report names the deadline that expired

@@ -54,6 +54,16 @@ Feature: Lifting a temporary loss report
     And the card and its history are unchanged
     And the refused attempt is noted on the card's record
 
+  # Source: DESIGN.md — cardflow's own step names the deadline that expired
+  @system
+  Scenario: cardflow's lifting names the deadline that expired
+    Given a card that has been temporarily lost
+    And 5 days pass
+    When the card is released from its loss report through the system channel with nothing
+    Then it is refused because "the deadline that expired" is missing
+    And the card and its history are unchanged
+    And the refused attempt is noted on the card's record
+
   # Source: DESIGN.md — a formal loss report cannot be lifted
   @card_center
   Scenario: A formal loss report is never lifted

@@ -219,31 +219,38 @@ Feature: What cardflow refuses
 
     @card_center
     Examples: at the card management center
-      | state     | step      | channel     | evidence                        | missing                                    |
-      | applied   | reviewed  | card_center | nothing                         | staff checked the registration information |
-      | collected | activated | card_center | the social security card itself | the original identity document             |
-      | produced  | collected | card_center | the acceptance receipt          | a valid ID shown at the counter            |
+      | state            | step                          | channel     | evidence                        | missing                                    |
+      | applied          | reviewed                      | card_center | nothing                         | staff checked the registration information |
+      | rejected         | resubmitted                   | card_center | nothing                         | the corrected materials                    |
+      | collected        | activated                     | card_center | the social security card itself | the original identity document             |
+      | produced         | collected                     | card_center | the acceptance receipt          | a valid ID shown at the counter            |
+      | collected        | reported lost temporarily     | card_center | nothing                         | a valid ID shown at the counter            |
+      | temporarily lost | released from its loss report | card_center | nothing                         | a valid ID shown at the counter            |
 
     @employer
     Examples: by the employer
-      | state    | step      | channel  | evidence                        | missing                                    |
-      | produced | collected | employer | a valid ID shown at the counter | the acceptance receipt or the phone notice |
+      | state    | step        | channel  | evidence                                                                                          | missing                                    |
+      | produced | collected   | employer | a valid ID shown at the counter                                                                   | the acceptance receipt or the phone notice |
+      | rejected | resubmitted | employer | the unit's letter of introduction, the unit's official seal and the ID of the unit's person in charge | the corrected materials                    |
 
     @community
     Examples: through the village committee or community
-      | state    | step      | channel   | evidence         | missing                         |
-      | produced | collected | community | the phone notice | a valid ID shown at the counter |
+      | state    | step        | channel   | evidence         | missing                         |
+      | produced | collected   | community | the phone notice | a valid ID shown at the counter |
+      | rejected | resubmitted | community | nothing          | the corrected materials         |
 
     @bank_outlet
     Examples: at the bank outlet
       | state     | step          | channel     | evidence                                                            | missing                         |
       | collected | activated     | bank_outlet | the original identity document and the initial PIN changed | the social security card itself |
       | activated | reported lost | bank_outlet | nothing                                                             | a valid ID shown at the counter |
+      | reported lost | reissued  | bank_outlet | a photo of the applicant                                            | a valid ID shown at the counter |
 
     @hotline_12333
     Examples: through the 12333 hotline
-      | state     | step      | channel       | evidence | missing                                 |
-      | collected | activated | hotline_12333 | nothing  | identity verified by the 12333 operator |
+      | state            | step                          | channel       | evidence | missing                                 |
+      | collected        | activated                     | hotline_12333 | nothing  | identity verified by the 12333 operator |
+      | temporarily lost | released from its loss report | hotline_12333 | nothing  | identity verified by the 12333 operator |
 
     @hospital
     Examples: at a designated hospital

@@ -35,6 +35,16 @@ Feature: Returning a card never collected
     And the card and its history are unchanged
     And the refused attempt is noted on the card's record
 
+  # Source: region policy — cardflow's own step names the deadline that expired
+  @system
+  Scenario: cardflow's return names the deadline that expired
+    Given a card that has been produced
+    And 180 days pass
+    When the card is returned through the system channel with nothing
+    Then it is refused because "the deadline that expired" is missing
+    And the card and its history are unchanged
+    And the refused attempt is noted on the card's record
+
   # Source: seed 000 — the card is collected against the acceptance receipt or notice, with ID
   @card_center
   Scenario: A returned card is collected at the card management center

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pytest_bdd import scenarios
 
-from api.livedocs import scenarios_of, tried
+from api.livedocs import refusals_untold, scenarios_of, tried
 from tests.bdd.conftest import evidence_from
 from workflow.definition import RULES
 from workflow.states import Channel, Event
@@ -46,3 +46,17 @@ def test_every_step_through_a_channel_is_tagged_with_it() -> None:
         (name, str(channel)) for name, tags, _, channel in _steps_tried() if channel not in tags
     ]
     assert untagged == []
+
+
+def test_every_refusal_rule_is_stated_by_some_scenario() -> None:
+    """Each refusal the definition implies is stated: every pair's missing evidence, every
+    pair where no agent may stand in or that some states do not reach, every event from a
+    wrong state, every channel carrying what it never carries, every condition, and
+    everything an applicant's circumstance adds."""
+    assert [str(rule) for rule in refusals_untold(scenarios_of(FEATURES))] == []
+
+
+def test_each_event_has_a_feature_of_its_own() -> None:
+    """``features/<event>.feature`` for every event, so a reader finds each rule by name."""
+    files = {path.stem for path in FEATURES.glob("*.feature")}
+    assert sorted(str(event) for event in Event if str(event) not in files) == []

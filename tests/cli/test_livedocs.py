@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from api.livedocs import Outcome, SiteSummary, build_site, scenarios_of, tried
+from api.livedocs import (
+    Outcome,
+    SiteSummary,
+    build_site,
+    refusal_rules,
+    refusals_told,
+    scenarios_of,
+    tried,
+)
 from workflow.definition import RULES, RULES_BY_PAIR
 from workflow.states import SAID, Channel, Event
 
@@ -314,3 +322,36 @@ def test_tried_knows_every_event_through_every_channel() -> None:
 
 def test_outcomes_are_worded_for_the_reader() -> None:
     assert [str(outcome) for outcome in Outcome] == ["passed", "failed", "skipped", "not run"]
+
+
+def test_the_index_lists_the_refusal_rules_no_scenario_states(tiny_site) -> None:
+    out, summary = tiny_site
+    index = (out / "index.html").read_text(encoding="utf-8")
+    untold = re.findall(r'<li class="untold">(.*?)</li>', index)
+    assert summary.refusals_untold == len(untold) == len(refusal_rules())
+    assert "evidence: apply through card_center" in untold
+    assert "refusal rules untold" in str(summary)
+
+
+def test_a_refusal_is_read_against_the_step_it_refuses(tmp_path: Path) -> None:
+    features = tmp_path / "features"
+    features.mkdir()
+    (features / "refused.feature").write_text(
+        """Feature: Refused
+  Scenario: Without the operator's check
+    Given a card that has been collected
+    When the card is activated by an agent through the hotline_12333 channel with nothing
+    Then it is refused because no agent may stand in through the hotline_12333 channel
+    When the card is activated through the hotline_12333 channel with nothing
+    Then it is refused because "identity verified by the 12333 operator" is missing
+    When the card is reported lost through the system channel with nothing
+    Then it is refused because the card is collected
+""",
+        encoding="utf-8",
+    )
+    (scenario,) = scenarios_of(features)
+    assert {str(rule) for rule in refusals_told(scenario)} == {
+        "agent: activate through hotline_12333",
+        "evidence: activate through hotline_12333",
+        "state: report_lost",
+    }
