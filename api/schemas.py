@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from ledger.entry import Entry, format_timestamp
+from ledger.proofs import Consistency, Inclusion
 from ledger.verify import Report
 from workflow.definition import (
     ADJUSTMENTS,
@@ -421,6 +422,88 @@ class VerifyProblemOut(BaseModel):
 
     seq: int | None
     what: str
+
+
+class InclusionOut(BaseModel):
+    """Entry ``seq`` is leaf ``seq - 1`` of the ledger's Merkle tree of ``tree_size``
+    entries (RFC 6962): hash ``leaf_hash`` up the ``path`` and you reach ``root``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "seq": 6,
+                    "leaf_index": 5,
+                    "tree_size": 8,
+                    "leaf_hash": "4271a26be0d8a84f0bd54c8c302e7cb3a3b5d1fa6780a40bcce2873477dab658",
+                    "root": "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+                    "path": [
+                        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                        "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                    ],
+                }
+            ]
+        }
+    )
+
+    seq: int
+    leaf_index: int = Field(description="The leaf's index in the tree: `seq - 1`.")
+    tree_size: int
+    leaf_hash: str = Field(description="SHA-256(0x00 || the entry's canonical bytes), hex.")
+    root: str = Field(description="The root of the tree of `tree_size` entries, hex.")
+    path: list[str] = Field(description="The audit path, leaf end first, hex.")
+
+    @classmethod
+    def of(cls, proof: Inclusion) -> InclusionOut:
+        return cls(
+            seq=proof.seq,
+            leaf_index=proof.seq - 1,
+            tree_size=proof.tree_size,
+            leaf_hash=proof.leaf_hash.hex(),
+            root=proof.root.hex(),
+            path=[node.hex() for node in proof.path],
+        )
+
+
+class ConsistencyOut(BaseModel):
+    """The ledger's tree of ``first`` entries is a prefix of its tree of ``second``
+    (RFC 6962): nothing recorded by then was changed, removed or reordered since."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "first": 2,
+                    "second": 5,
+                    "first_root": "fac54203e7cc696cf0dfcb42c92a1d9d"
+                    "baf70ad9e621f4bd8d98662f00e3c125",
+                    "second_root": "4e3bbb1f7b478dcfe71fb631631519a3"
+                    "bca12c9aefca1612bfce4c13a86264d4",
+                    "path": [
+                        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                    ],
+                }
+            ]
+        }
+    )
+
+    first: int
+    second: int
+    first_root: str
+    second_root: str
+    path: list[str]
+
+    @classmethod
+    def of(cls, proof: Consistency) -> ConsistencyOut:
+        return cls(
+            first=proof.first,
+            second=proof.second,
+            first_root=proof.first_root.hex(),
+            second_root=proof.second_root.hex(),
+            path=[node.hex() for node in proof.path],
+        )
 
 
 class VerifyOut(BaseModel):

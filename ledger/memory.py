@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from ledger.entry import GENESIS_HASH, Draft, Entry
 from ledger.errors import DuplicateRequest, VersionConflict
+from ledger.merkle import Frontier
 from ledger.store import (
     RECEIPT_WINDOW,
     CardQuery,
@@ -16,6 +17,7 @@ from ledger.store import (
     Receipt,
     Tip,
     Unreadable,
+    grow,
     hold,
 )
 
@@ -39,6 +41,8 @@ class MemoryLedger:
         self._holders: dict[str, str] = {}
         self._persons: dict[str, Person] = {}
         self._receipts: dict[tuple[str, str], Receipt] = {}
+        self._frontier = Frontier()
+        self._tree: dict[tuple[int, int], bytes] = {}
 
     def append(self, drafts: Sequence[Draft], *, persons: Sequence[Person] = ()) -> list[Entry]:
         with self._lock:
@@ -73,6 +77,8 @@ class MemoryLedger:
                     hold(holders, entry)
                 sealed.append(entry)
                 prev = entry.hash
+            self._frontier, completed = grow(self._frontier, sealed)
+            self._tree.update(((level, index), digest) for level, index, digest in completed)
             self._entries.extend(sealed)
             for entry in sealed:
                 self._by_card.setdefault(entry.card_id, []).append(entry)
@@ -115,8 +121,13 @@ class MemoryLedger:
         return None if card_id is None else self._heads[card_id]
 
     def tip(self) -> Tip:
-        entries = self._entries
-        return Tip(len(entries), entries[-1].hash if entries else GENESIS_HASH)
+        with self._lock:
+            entries = self._entries
+            last = entries[-1].hash if entries else GENESIS_HASH
+            return Tip(len(entries), last, self._frontier.root().hex())
+
+    def tree_node(self, level: int, index: int) -> bytes | None:
+        return self._tree.get((level, index))
 
     def person(self, ref: str) -> Person | None:
         return self._persons.get(ref)

@@ -33,6 +33,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -54,6 +55,7 @@ from sqlalchemy.types import TypeDecorator
 
 from ledger.entry import GENESIS_HASH, TRANSITION, Draft, Entry
 from ledger.errors import DuplicateRequest, LedgerError, VersionConflict
+from ledger.merkle import EMPTY_ROOT, Frontier
 from ledger.store import (
     MAX_KEY_LENGTH,
     RECEIPT_WINDOW,
@@ -64,13 +66,14 @@ from ledger.store import (
     Receipt,
     Tip,
     Unreadable,
+    grow,
     hold,
 )
 
 # Engines hide bound parameters from error messages: an apply's parameters carry a
 # person's name and ID number, which must never reach a log line.
 
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -172,7 +175,18 @@ tip_table = Table(
     Column("size", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
     Column("schema_version", Integer, nullable=False),
+    Column("root", String(64), nullable=False),
+    Column("frontier", Text, nullable=False),
 )
+
+tree_table = Table(
+    "ledger_tree",
+    metadata,
+    Column("level", SmallInteger, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
+)
+"""The ledger's Merkle tree: every perfect subtree, written as appends complete it."""
 
 receipts_table = Table(
     "ledger_receipts",
@@ -198,10 +212,13 @@ persons_table = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
+_APPEND_ONLY: Final = ("ledger_entries", "ledger_tree")
+
 _SQLITE_TRIGGERS: Final = tuple(
-    f"""CREATE TRIGGER IF NOT EXISTS ledger_entries_no_{op.lower()}
-        BEFORE {op} ON ledger_entries
-        BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only: {op} refused'); END"""
+    f"""CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()}
+        BEFORE {op} ON {table}
+        BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"""
+    for table in _APPEND_ONLY
     for op in ("UPDATE", "DELETE")
 )
 
@@ -209,17 +226,23 @@ _POSTGRES_TRIGGERS: Final = (
     """CREATE OR REPLACE FUNCTION cardflow_refuse_change() RETURNS trigger
        LANGUAGE plpgsql AS $$
        BEGIN
-         RAISE EXCEPTION 'ledger_entries is append-only: %% refused', TG_OP
+         RAISE EXCEPTION '%% is append-only: %% refused', TG_TABLE_NAME, TG_OP
            USING ERRCODE = 'insufficient_privilege';
        END $$""",
-    "DROP TRIGGER IF EXISTS ledger_entries_no_change ON ledger_entries",
-    """CREATE TRIGGER ledger_entries_no_change BEFORE UPDATE OR DELETE ON ledger_entries
-       FOR EACH ROW EXECUTE FUNCTION cardflow_refuse_change()""",
-    "DROP TRIGGER IF EXISTS ledger_entries_no_truncate ON ledger_entries",
-    """CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries
-       FOR EACH STATEMENT EXECUTE FUNCTION cardflow_refuse_change()""",
-    "ALTER TABLE ledger_entries ENABLE ALWAYS TRIGGER ledger_entries_no_change",
-    "ALTER TABLE ledger_entries ENABLE ALWAYS TRIGGER ledger_entries_no_truncate",
+    *(
+        statement
+        for table in _APPEND_ONLY
+        for statement in (
+            f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}",
+            f"""CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table}
+               FOR EACH ROW EXECUTE FUNCTION cardflow_refuse_change()""",
+            f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
+            f"""CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+               FOR EACH STATEMENT EXECUTE FUNCTION cardflow_refuse_change()""",
+            f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_no_change",
+            f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_no_truncate",
+        )
+    ),
 )
 
 
@@ -267,7 +290,14 @@ class SqlLedger:
             metadata.create_all(conn, checkfirst=True)
             for statement in _SQLITE_TRIGGERS if self.dialect == "sqlite" else _POSTGRES_TRIGGERS:
                 conn.exec_driver_sql(statement)
-            first = {"id": 1, "size": 0, "hash": GENESIS_HASH, "schema_version": SCHEMA_VERSION}
+            first = {
+                "id": 1,
+                "size": 0,
+                "hash": GENESIS_HASH,
+                "schema_version": SCHEMA_VERSION,
+                "root": EMPTY_ROOT.hex(),
+                "frontier": "[]",
+            }
             conn.execute(_insert_ignoring_conflict(self.dialect, first))
             found = conn.execute(select(tip_table.c.schema_version)).scalar_one()
         if found != SCHEMA_VERSION:
@@ -283,7 +313,7 @@ class SqlLedger:
             return []
         with self._writer.begin() as conn:
             tip = conn.execute(
-                select(tip_table.c.size, tip_table.c.hash)
+                select(tip_table.c.size, tip_table.c.hash, tip_table.c.frontier)
                 .where(tip_table.c.id == 1)
                 .with_for_update()
             ).one()
@@ -303,10 +333,20 @@ class SqlLedger:
                 _move_heads(conn, sealed, current)
                 if receipts:
                     conn.execute(insert(receipts_table), [asdict(r) for r in receipts])
+                frontier, completed = grow(_frontier(tip.size, tip.frontier), sealed)
+                conn.execute(
+                    insert(tree_table),
+                    [{"level": lv, "idx": i, "hash": h.hex()} for lv, i, h in completed],
+                )
                 conn.execute(
                     update(tip_table)
                     .where(tip_table.c.id == 1)
-                    .values(size=sealed[-1].seq, hash=sealed[-1].hash)
+                    .values(
+                        size=sealed[-1].seq,
+                        hash=sealed[-1].hash,
+                        root=frontier.root().hex(),
+                        frontier=json.dumps([r.hex() for r in frontier.roots]),
+                    )
                 )
         return sealed
 
@@ -412,8 +452,16 @@ class SqlLedger:
 
     def tip(self) -> Tip:
         with self.engine.connect() as conn:
-            row = conn.execute(select(tip_table.c.size, tip_table.c.hash)).one()
-        return Tip(row.size, row.hash)
+            row = conn.execute(select(tip_table.c.size, tip_table.c.hash, tip_table.c.root)).one()
+        return Tip(row.size, row.hash, row.root)
+
+    def tree_node(self, level: int, index: int) -> bytes | None:
+        query = select(tree_table.c.hash).where(
+            tree_table.c.level == level, tree_table.c.idx == index
+        )
+        with self.engine.connect() as conn:
+            found = conn.execute(query).scalar_one_or_none()
+        return None if found is None else bytes.fromhex(found)
 
     def receipt(self, actor: str, key: str) -> Receipt | None:
         with self.engine.connect() as conn:
@@ -503,6 +551,11 @@ def _into_wal(cursor: Any) -> None:
                 raise
             time.sleep(0.05)
     cursor.execute("PRAGMA journal_mode=WAL")
+
+
+def _frontier(size: int, stored: str) -> Frontier:
+    """The frontier the tip row keeps, as the JSON list of its roots' hex."""
+    return Frontier(size, tuple(bytes.fromhex(root) for root in json.loads(stored)))
 
 
 def _keep_persons(conn: Connection, dialect: str, persons: Sequence[Person], at: datetime) -> None:

@@ -9,6 +9,7 @@ from typing import Final, Protocol
 
 from ledger.entry import Draft, Entry
 from ledger.errors import SubjectTaken
+from ledger.merkle import EMPTY_ROOT, Frontier, Node, leaf_hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,10 +175,22 @@ class Unreadable:
 
 @dataclass(frozen=True, slots=True)
 class Tip:
-    """The ledger's size and the hash of its last entry, as the store records them."""
+    """The ledger's size, the hash of its last entry and the root of its Merkle tree,
+    as the store records them."""
 
     size: int
     hash: str
+    root: str = EMPTY_ROOT.hex()
+
+
+def grow(frontier: Frontier, entries: Sequence[Entry]) -> tuple[Frontier, list[Node]]:
+    """The tree's frontier with ``entries`` appended as leaves, in order, and every
+    perfect subtree they complete (each entry's leaf among them)."""
+    completed: list[Node] = []
+    for entry in entries:
+        frontier, nodes = frontier.append(leaf_hash(entry.encode()))
+        completed += nodes
+    return frontier, completed
 
 
 class Ledger(Protocol):
@@ -193,6 +206,8 @@ class Ledger(Protocol):
     * a draft carrying an idempotency key leaves a ``Receipt`` in the same transaction;
       a draft whose actor already holds a live receipt for that key raises
       ``DuplicateRequest`` and nothing is written, so concurrent retries write once;
+    * each entry is a leaf of the ledger's Merkle tree, grown in the same transaction:
+      the tree's size is the ledger's, and each size has one root;
     * entries are returned oldest first.
     """
 
@@ -233,7 +248,12 @@ class Ledger(Protocol):
         ...
 
     def tip(self) -> Tip:
-        """The recorded size and last hash of the ledger."""
+        """The recorded size, last hash and Merkle root of the ledger."""
+        ...
+
+    def tree_node(self, level: int, index: int) -> bytes | None:
+        """The stored hash of the perfect subtree at (``level``, ``index``) of the ledger's
+        Merkle tree (``ledger.merkle``), if the ledger has grown that far."""
         ...
 
     def person(self, ref: str) -> Person | None:

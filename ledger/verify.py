@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 from ledger.entry import GENESIS_HASH, Entry
+from ledger.merkle import Frontier, leaf_hash
 from ledger.store import Head, Ledger, Unreadable
 
 
@@ -37,15 +38,18 @@ class Report:
 def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> Report:
     """Check every entry's hash, link and place, then the heads and the tip.
 
-    Catches an entry edited, deleted or moved, and a head that disagrees with the
-    entries. It cannot catch a rewrite that recomputes every later hash too: that is
-    what signed checkpoints held outside the database are for.
+    Catches an entry edited, deleted or moved, a Merkle tree whose leaves or root are not
+    the entries', and a head that disagrees with the entries. It cannot catch a rewrite
+    that recomputes every later hash and the tree too: that is what signed checkpoints
+    held outside the database are for.
     """
     problems: list[Problem] = []
     replay: dict[str, Head] = {}
     expected_seq = 1
     prev_hash = GENESIS_HASH
     count = 0
+    frontier = Frontier()
+    tree_intact = True
     for item in ledger.scan():
         count += 1
         if progress is not None:
@@ -76,6 +80,14 @@ def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> 
                 )
             )
         _replay(item, replay, problems)
+        leaf = leaf_hash(item.encode())
+        if tree_intact and item.seq == frontier.size + 1:
+            frontier, _ = frontier.append(leaf)
+            if ledger.tree_node(0, item.seq - 1) != leaf:
+                tree_intact = False
+                problems.append(
+                    Problem(item.seq, f"entry {item.seq} is not the leaf the Merkle tree holds")
+                )
         expected_seq = item.seq + 1
         prev_hash = item.hash
 
@@ -91,6 +103,8 @@ def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> 
         )
     elif held and tip.hash != prev_hash:
         problems.append(Problem(held, f"entry {held} is not the last entry the ledger recorded"))
+    elif tree_intact and frontier.size == held and tip.root != frontier.root().hex():
+        problems.append(Problem(None, f"the Merkle root recorded for {held} entries is not theirs"))
     _compare_heads(ledger, replay, problems)
     return Report(count, len(replay), tuple(problems))
 

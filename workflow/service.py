@@ -20,6 +20,8 @@ import structlog
 
 from ledger.entry import REFUSAL, TRANSITION, Draft, Entry, format_timestamp
 from ledger.errors import DuplicateRequest, SubjectTaken, VersionConflict
+from ledger.merkle import ProofError
+from ledger.proofs import Consistency, Inclusion, prove_consistency, prove_inclusion
 from ledger.store import MAX_KEY_LENGTH, CardQuery, Head, Ledger, Person
 from ledger.verify import Report, verify
 from workflow.definition import (
@@ -840,6 +842,22 @@ class CardService:
     def feed(self, *, after: int, limit: int) -> list[Entry]:
         """The ledger in sequence order, for other systems to follow."""
         return self.ledger.entries_after(after, limit)
+
+    def inclusion(self, seq: int, tree_size: int | None = None) -> Inclusion:
+        """Entry ``seq``'s inclusion proof in the ledger's Merkle tree of ``tree_size``
+        entries (now: all of them), or ``InvalidRequest`` saying why there is none."""
+        try:
+            return prove_inclusion(self.ledger, seq, tree_size)
+        except ProofError as none:
+            raise InvalidRequest(str(none)) from None
+
+    def consistency(self, first: int, second: int | None = None) -> Consistency:
+        """The proof that the ledger's tree of ``first`` entries grew into the tree of
+        ``second`` (now: all of them), or ``InvalidRequest`` saying why there is none."""
+        try:
+            return prove_consistency(self.ledger, first, second)
+        except ProofError as none:
+            raise InvalidRequest(str(none)) from None
 
     def verify(self, *, progress: Callable[[int], None] | None = None) -> Report:
         """Recompute every hash and compare every card with a replay of its entries."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from api.dependencies import Service, current_actor
 from api.problems import documented
-from api.schemas import FeedOut, ValidationProblem, VerifyOut
+from api.schemas import ConsistencyOut, FeedOut, InclusionOut, ValidationProblem, VerifyOut
 
 FEED_LIMIT: Final = 100
 FEED_LIMIT_MAX: Final = 1000
@@ -40,6 +40,50 @@ def feed(
     """Entries in sequence order. Ask again with `after=next_after` to follow the ledger:
     sequence numbers are gapless, so a follower never misses an entry."""
     return FeedOut.of(service.feed(after=after, limit=limit), after=after)
+
+
+@router.get(
+    "/entries/{seq}/proof",
+    summary="Prove an entry is in the ledger",
+    responses=documented(422),
+)
+def inclusion(
+    service: Service,
+    seq: Annotated[int, Path(ge=1, le=_LARGEST_SEQ, description="The entry's sequence number.")],
+    tree_size: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=_LARGEST_SEQ,
+            description="The tree to prove it in: the first `tree_size` entries (default: all).",
+        ),
+    ] = None,
+) -> InclusionOut:
+    """The RFC 6962 inclusion proof of entry `seq` in the ledger's Merkle tree of
+    `tree_size` entries. A size beyond the ledger, or an entry beyond the size, is a 422
+    saying so."""
+    return InclusionOut.of(service.inclusion(seq, tree_size))
+
+
+@router.get(
+    "/consistency",
+    summary="Prove the ledger only grew",
+    responses=documented(422),
+)
+def consistency(
+    service: Service,
+    first: Annotated[
+        int, Query(ge=0, le=_LARGEST_SEQ, description="The size of the earlier tree.")
+    ],
+    second: Annotated[
+        int | None,
+        Query(ge=0, le=_LARGEST_SEQ, description="The size of the later tree (default: all)."),
+    ] = None,
+) -> ConsistencyOut:
+    """The RFC 6962 consistency proof that the ledger's tree of `first` entries is a
+    prefix of its tree of `second`. `first` greater than `second`, or a size beyond the
+    ledger, is a 422 saying so."""
+    return ConsistencyOut.of(service.consistency(first, second))
 
 
 @router.get("/verify", summary="Verify the ledger")

@@ -223,6 +223,8 @@ class TestOpenApi:
             ("POST", "/v1/cards/{card_id}/transitions"),
             ("GET", "/v1/cards/{card_id}/history"),
             ("GET", "/v1/ledger/entries"),
+            ("GET", "/v1/ledger/entries/{seq}/proof"),
+            ("GET", "/v1/ledger/consistency"),
             ("GET", "/v1/ledger/verify"),
             ("POST", "/v1/sweeps"),
             ("GET", "/v1/workflow"),

@@ -10,8 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from ledger.entry import GENESIS_HASH
+from ledger.entry import GENESIS_HASH, Entry
 from ledger.errors import VersionConflict
+from ledger.merkle import Frontier, leaf_hash
 from ledger.sql import SqlLedger
 from ledger.store import Tip
 from ledger.verify import verify
@@ -67,14 +68,21 @@ def append_cards(url: str, writer: int, count: int) -> list[int]:
 
 
 def assert_whole(url: str, total: int) -> None:
-    """Exactly ``total`` entries, numbered 1 to ``total``, a chain that verifies."""
+    """Exactly ``total`` entries, numbered 1 to ``total``, a chain that verifies, and one
+    Merkle tree over them: every leaf an entry's, in order, and the recorded root theirs."""
     ledger = SqlLedger(url)
     try:
-        seqs = [entry.seq for entry in ledger.scan()]
+        entries = [entry for entry in ledger.scan() if isinstance(entry, Entry)]
+        seqs = [entry.seq for entry in entries]
         assert len(seqs) == total
         assert len(set(seqs)) == total
         assert seqs == list(range(1, total + 1))
         assert ledger.tip().size == total
+        frontier = Frontier()
+        for entry in entries:
+            frontier, _ = frontier.append(leaf_hash(entry.encode()))
+            assert ledger.tree_node(0, entry.seq - 1) == leaf_hash(entry.encode())
+        assert ledger.tip().root == frontier.root().hex()
         report = verify(ledger)
         assert report.ok, report.problems
         assert report.entries == total

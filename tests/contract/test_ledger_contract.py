@@ -10,6 +10,15 @@ import pytest
 
 from ledger.entry import GENESIS_HASH, REFUSAL, TRANSITION, Draft, Entry
 from ledger.errors import DuplicateRequest, LedgerError, SubjectTaken, VersionConflict
+from ledger.merkle import (
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    node_hash,
+    subtree_root,
+    verify_consistency,
+    verify_inclusion,
+)
 from ledger.store import CardQuery, Head, Person, Receipt, Tip
 from ledger.verify import verify
 
@@ -447,11 +456,47 @@ class TestReading:
         assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
         assert ledger.tip().size == 3
 
-    def test_tip_is_the_size_and_the_last_hash(self, ledger):
-        ledger.append([draft("a", 1), draft("b", 1)])
-        assert ledger.tip() == Tip(2, ledger.entries_after(1, 1)[0].hash)
+    def test_tip_is_the_size_the_last_hash_and_the_root(self, ledger):
+        first = ledger.append([draft("a", 1), draft("b", 1)])
+        leaves = [leaf_hash(entry.encode()) for entry in first]
+        assert ledger.tip() == Tip(2, first[-1].hash, node_hash(*leaves).hex())
         (last,) = ledger.append([draft("a", 2)])
-        assert ledger.tip() == Tip(3, last.hash)
+        third = leaf_hash(last.encode())
+        assert ledger.tip() == Tip(3, last.hash, node_hash(node_hash(*leaves), third).hex())
+
+
+class TestMerkleTree:
+    """Every entry is a leaf; each append stores the perfect subtrees it completes."""
+
+    def test_the_nodes_make_every_proof(self, ledger):
+        for batch in range(6):
+            ledger.append([draft(f"c{batch}-{i}", 1) for i in range(batch + 1)])
+        size = ledger.tip().size
+        assert size == 21
+
+        def get(level: int, index: int) -> bytes:
+            found = ledger.tree_node(level, index)
+            assert found is not None, (level, index)
+            return found
+
+        leaves = [get(0, i) for i in range(size)]
+        entries = ledger.entries_after(0, size)
+        assert leaves == [leaf_hash(entry.encode()) for entry in entries]
+        root = bytes.fromhex(ledger.tip().root)
+        for index in range(size):
+            verify_inclusion(leaves[index], index, size, inclusion_proof(get, index, size), root)
+        first_root = subtree_root(get, 0, 13)
+        verify_consistency(13, size, consistency_proof(get, 13, size), first_root, root)
+        assert ledger.tree_node(0, size) is None
+        assert ledger.tree_node(5, 0) is None
+
+    def test_a_refused_append_grows_nothing(self, ledger):
+        ledger.append([draft("a", 1)])
+        before = ledger.tip()
+        with pytest.raises(VersionConflict):
+            ledger.append([draft("b", 1), draft("a", 1)])
+        assert ledger.tip() == before
+        assert ledger.tree_node(0, 1) is None
 
 
 class TestVersionConflict:

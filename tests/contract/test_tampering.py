@@ -108,12 +108,13 @@ def run(url: str, *statements: str) -> None:
 
 def drop_triggers(conn: Connection) -> None:
     """What an owner of the database can do first; the triggers only stop a careless one."""
-    if conn.dialect.name == "sqlite":
-        conn.execute(text("DROP TRIGGER ledger_entries_no_update"))
-        conn.execute(text("DROP TRIGGER ledger_entries_no_delete"))
-    else:
-        conn.execute(text("DROP TRIGGER ledger_entries_no_change ON ledger_entries"))
-        conn.execute(text("DROP TRIGGER ledger_entries_no_truncate ON ledger_entries"))
+    for table in ("ledger_entries", "ledger_tree"):
+        if conn.dialect.name == "sqlite":
+            conn.execute(text(f"DROP TRIGGER {table}_no_update"))
+            conn.execute(text(f"DROP TRIGGER {table}_no_delete"))
+        else:
+            conn.execute(text(f"DROP TRIGGER {table}_no_change ON {table}"))
+            conn.execute(text(f"DROP TRIGGER {table}_no_truncate ON {table}"))
 
 
 def as_administrator(url: str, *statements: str) -> None:
@@ -159,8 +160,10 @@ class TestTriggers:
             "UPDATE ledger_entries SET evidence = '{}'",
             "DELETE FROM ledger_entries WHERE seq = 12",
             "DELETE FROM ledger_entries",
+            f"UPDATE ledger_tree SET hash = '{'0' * 64}' WHERE level = 0 AND idx = 1",
+            "DELETE FROM ledger_tree WHERE level = 2",
         ],
-        ids=["update-one", "update-all", "delete-one", "delete-all"],
+        ids=["update-one", "update-all", "delete-one", "delete-all", "tree-edit", "tree-delete"],
     )
     def test_refused(self, stored, statement):
         before = stored_state(stored)
@@ -192,6 +195,18 @@ SWAP_4_AND_5 = (
 LATER = (recorded_at(9) + timedelta(microseconds=1)).isoformat(sep=" ")
 
 TAMPERING = [
+    pytest.param(
+        (f"UPDATE ledger_tree SET hash = '{'0' * 64}' WHERE level = 0 AND idx = 2",),
+        3,
+        "entry 3 is not the leaf the Merkle tree holds",
+        id="tree-leaf-edited",
+    ),
+    pytest.param(
+        (f"UPDATE ledger_tip SET root = '{'0' * 64}'",),
+        None,
+        f"the Merkle root recorded for {SIZE} entries is not theirs",
+        id="tree-root-edited",
+    ),
     pytest.param(
         ("UPDATE ledger_entries SET evidence = '{\"information_checked\": false}' WHERE seq = 2",),
         2,
