@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ DEFAULT_DATABASE_URL: Final = "sqlite:///cardflow.db"
 RECEIPT_HOURS_ENV: Final = "CARDFLOW_IDEMPOTENCY_HOURS"
 POLICY_ENV: Final = "CARDFLOW_POLICY"
 SWEEP_EVERY_ENV: Final = "CARDFLOW_SWEEP_EVERY"
+PERSON_KEY_ENV: Final = "CARDFLOW_PERSON_KEY_FILE"
+DEFAULT_PERSON_KEY_FILE: Final = "cardflow.person-key"
+_PERSON_KEY_BYTES: Final = 32
 _LONGEST_SWEEP_INTERVAL: Final = 24 * 60 * 60
 
 
@@ -77,6 +81,36 @@ def sweep_every() -> float | None:
     return seconds
 
 
+def person_key() -> bytes:
+    """The secret the ledger's person references are made with, from the file
+    ``$CARDFLOW_PERSON_KEY_FILE`` names (else ``cardflow.person-key`` here): 32 random
+    bytes as hex, created (readable by its owner only) the first time it is missing.
+
+    It lives outside the database on purpose: ID numbers are few enough to guess, so a
+    reference made without a secret would name its person to anyone holding the ledger.
+    Lose it and new references no longer match old ones; keep it with the backups.
+    """
+    path = Path(os.environ.get(PERSON_KEY_ENV) or DEFAULT_PERSON_KEY_FILE)
+    if not path.exists():
+        try:
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+                out.write(secrets.token_hex(_PERSON_KEY_BYTES) + "\n")
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        except OSError as cannot:
+            raise ConfigurationError(f"{PERSON_KEY_ENV}: cannot create {path}: {cannot}") from None
+    try:
+        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError, UnicodeDecodeError) as unusable:
+        raise ConfigurationError(f"{PERSON_KEY_ENV}: {path} is not a key: {unusable}") from None
+    if len(key) < _PERSON_KEY_BYTES:
+        raise ConfigurationError(
+            f"{PERSON_KEY_ENV}: {path} holds {len(key)} bytes; a key is at least "
+            f"{_PERSON_KEY_BYTES}, as hex"
+        )
+    return key
+
+
 @dataclass(frozen=True, slots=True)
 class Runtime:
     """What a process runs on: the use cases and the API keys, over one database."""
@@ -95,7 +129,8 @@ def open_runtime(url: str) -> Runtime:
     ledger.create_schema()
     keys = SqlKeys(ledger.engine)
     keys.create_schema()
-    return Runtime(CardService(ledger, policy=region_policy()), keys, ledger)
+    service = CardService(ledger, policy=region_policy(), person_key=person_key())
+    return Runtime(service, keys, ledger)
 
 
 @contextmanager

@@ -88,6 +88,18 @@ def database_url(request) -> str:
     return request.getfixturevalue(f"{request.param}_url")
 
 
+@pytest.fixture(scope="session")
+def _person_key_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(tmp_path_factory.mktemp("keys") / "cardflow.person-key")
+
+
+@pytest.fixture(autouse=True)
+def _person_key(_person_key_file: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command a test runs, in process or not, keeps its person key in a temporary
+    file, never in the checkout."""
+    monkeypatch.setenv("CARDFLOW_PERSON_KEY_FILE", _person_key_file)
+
+
 @pytest.fixture(autouse=True)
 def _structlog_defaults() -> Iterator[None]:
     """Start and leave each test with structlog's defaults: logs are asserted on, and a

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -18,7 +20,7 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from api.cli import app
-from api.config import receipt_window
+from api.config import person_key, receipt_window, runtime_for_command
 from ledger.sql import SqlLedger
 from ledger.store import RECEIPT_WINDOW
 from tests.conftest import FakeClock
@@ -347,6 +349,28 @@ class TestSettings:
         done = self.run(tmp_path, CARDFLOW_POLICY=str(policy))
         assert done.returncode == 2
         assert "CARDFLOW_POLICY: activation_window is -1 days" in done.stderr
+        assert "Traceback" not in done.stderr
+
+    def test_the_person_key_is_made_once_for_its_owner_only(self, tmp_path, monkeypatch):
+        path = tmp_path / "keys" / "person.key"
+        path.parent.mkdir()
+        monkeypatch.setenv("CARDFLOW_PERSON_KEY_FILE", str(path))
+        first = person_key()
+        assert len(first) == 32
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert person_key() == first
+        number = "11010519491231002X"
+        with runtime_for_command(f"sqlite:///{tmp_path / 'x.db'}") as runtime:
+            made = runtime.service.person_ref(number)
+        assert made == hmac.new(first, number.encode(), hashlib.sha256).hexdigest()
+
+    @pytest.mark.parametrize("content", ["not hex", "abcd"])
+    def test_a_bad_person_key_is_named(self, tmp_path, content):
+        key = tmp_path / "bad.key"
+        key.write_text(content)
+        done = self.run(tmp_path, CARDFLOW_PERSON_KEY_FILE=str(key))
+        assert done.returncode == 2
+        assert f"CARDFLOW_PERSON_KEY_FILE: {key}" in done.stderr
         assert "Traceback" not in done.stderr
 
     def test_entries_record_the_policy_named(self, tmp_path):
