@@ -1,0 +1,222 @@
+"""Signed checkpoints: the C2SP ``signed-note`` and ``tlog-checkpoint`` formats, Ed25519.
+
+A checkpoint says "the log named ``origin`` held ``size`` entries, and the root of its
+Merkle tree was ``root``"::
+
+    cardflow.example/ledger
+    42
+    <base64 of the 32-byte root>
+
+A signed note is that text, a blank line, and one line per signature:
+``— <key name> <base64(key id || Ed25519 signature of the text)>``. The key id is the
+first four bytes of ``SHA-256(key name || 0x0A || 0x01 || public key)``. A verifier key
+is ``<name>+<hex key id>+<base64(0x01 || public key)>``, and a signer key
+``PRIVATE+KEY+<name>+<hex key id>+<base64(0x01 || seed)>``, as the Go reference
+implementation writes them. Nothing here touches a database: a supervisor checks a
+note with the verifier key and this module alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+from typing import Final
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+ED25519: Final = 0x01
+"""The signature type byte of an Ed25519 key."""
+_DASH: Final = "\u2014 "
+_MAX_SIGNATURES: Final = 100
+
+
+class NoteError(ValueError):
+    """A key, note or checkpoint that is malformed, or whose signature does not hold."""
+
+
+def key_id(name: str, public: bytes) -> bytes:
+    """The four-byte id of the Ed25519 key ``public`` named ``name``."""
+    return hashlib.sha256(name.encode() + b"\n" + bytes([ED25519]) + public).digest()[:4]
+
+
+@dataclass(frozen=True, slots=True)
+class Verifier:
+    """A public key that checks signatures made under ``name``."""
+
+    name: str
+    public: bytes
+
+    @property
+    def key_id(self) -> bytes:
+        return key_id(self.name, self.public)
+
+    def __str__(self) -> str:
+        encoded = base64.b64encode(bytes([ED25519]) + self.public).decode()
+        return f"{self.name}+{self.key_id.hex()}+{encoded}"
+
+    @classmethod
+    def parse(cls, text: str) -> Verifier:
+        """A verifier key as ``<name>+<hex id>+<base64(0x01 || key)>``."""
+        name, hex_id, material = _split_key(text.strip(), 3, "verifier key")
+        public = _key_material(material, "verifier key")
+        verifier = cls(name, public)
+        if verifier.key_id.hex() != hex_id:
+            raise NoteError(f"the verifier key's id {hex_id} is not the id of its key")
+        return verifier
+
+    def check(self, text: bytes, signature: bytes) -> bool:
+        try:
+            Ed25519PublicKey.from_public_bytes(self.public).verify(signature, text)
+        except InvalidSignature:
+            return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Signer:
+    """A private key that signs notes under ``name``."""
+
+    name: str
+    seed: bytes
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        if len(self.seed) != 32:
+            raise NoteError("an Ed25519 signer key holds a 32-byte seed")
+
+    @classmethod
+    def generate(cls, name: str) -> Signer:
+        key = Ed25519PrivateKey.generate()
+        return cls(name, key.private_bytes_raw())
+
+    @classmethod
+    def parse(cls, text: str) -> Signer:
+        """A signer key as ``PRIVATE+KEY+<name>+<hex id>+<base64(0x01 || seed)>``."""
+        text = text.strip()
+        if not text.startswith("PRIVATE+KEY+"):
+            raise NoteError("a signer key begins PRIVATE+KEY+")
+        name, hex_id, material = _split_key(text[len("PRIVATE+KEY+") :], 3, "signer key")
+        signer = cls(name, _key_material(material, "signer key"))
+        if signer.verifier().key_id.hex() != hex_id:
+            raise NoteError(f"the signer key's id {hex_id} is not the id of its key")
+        return signer
+
+    def __str__(self) -> str:
+        encoded = base64.b64encode(bytes([ED25519]) + self.seed).decode()
+        return f"PRIVATE+KEY+{self.name}+{self.verifier().key_id.hex()}+{encoded}"
+
+    def __repr__(self) -> str:
+        return f"Signer({self.name!r}, <secret>)"
+
+    def verifier(self) -> Verifier:
+        public = (
+            Ed25519PrivateKey.from_private_bytes(self.seed)
+            .public_key()
+            .public_bytes(Encoding.Raw, PublicFormat.Raw)
+        )
+        return Verifier(self.name, public)
+
+    def sign(self, text: str) -> str:
+        """``text`` as a note signed by this key."""
+        _check_text(text)
+        signature = Ed25519PrivateKey.from_private_bytes(self.seed).sign(text.encode())
+        blob = base64.b64encode(self.verifier().key_id + signature).decode()
+        return f"{text}\n{_DASH}{self.name} {blob}\n"
+
+
+def open_note(note: str, verifier: Verifier) -> str:
+    """The text of ``note`` once ``verifier``'s signature on it holds; ``NoteError``
+    says what is wrong otherwise."""
+    text, sep, signatures = note.rpartition("\n\n")
+    if not sep or not signatures.endswith("\n"):
+        raise NoteError("a signed note is text, a blank line, then signature lines")
+    text += "\n"
+    _check_text(text)
+    lines = signatures[:-1].split("\n")
+    if len(lines) > _MAX_SIGNATURES:
+        raise NoteError(f"a note carries at most {_MAX_SIGNATURES} signatures")
+    for line in lines:
+        if not line.startswith(_DASH):
+            raise NoteError("a signature line begins with an em dash and a space")
+        name, _, blob = line[len(_DASH) :].rpartition(" ")
+        try:
+            raw = base64.b64decode(blob, validate=True)
+        except binascii.Error:
+            raise NoteError(f"the signature of {name} is not base64") from None
+        if len(raw) < 5:
+            raise NoteError(f"the signature of {name} is too short")
+        if name != verifier.name or raw[:4] != verifier.key_id:
+            continue  # another key's signature: not ours to judge
+        if not verifier.check(text.encode(), raw[4:]):
+            raise NoteError(f"the signature of {name} does not hold: the note was altered")
+        return text
+    raise NoteError(f"the note carries no signature of {verifier}")
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """The log ``origin`` held ``size`` entries, its Merkle tree's root ``root``."""
+
+    origin: str
+    size: int
+    root: bytes
+
+    def text(self) -> str:
+        return f"{self.origin}\n{self.size}\n{base64.b64encode(self.root).decode()}\n"
+
+    @classmethod
+    def parse(cls, text: str) -> Checkpoint:
+        """A checkpoint's text (extension lines, if any, are kept out of the tree)."""
+        lines = text.split("\n")
+        if len(lines) < 4 or lines[-1] != "":
+            raise NoteError("a checkpoint is an origin, a size and a root, a line each")
+        origin, size, root = lines[:3]
+        if not origin or not size.isdigit() or (size != "0" and size.startswith("0")):
+            raise NoteError("a checkpoint's second line is its size, in decimal")
+        try:
+            digest = base64.b64decode(root, validate=True)
+        except binascii.Error:
+            raise NoteError("a checkpoint's third line is its root, in base64") from None
+        if len(digest) != 32:
+            raise NoteError("a checkpoint's root is 32 bytes")
+        return cls(origin, int(size), digest)
+
+
+def _split_key(text: str, parts: int, what: str) -> list[str]:
+    found = text.split("+", parts - 1)
+    if len(found) != parts:
+        raise NoteError(f"a {what} is name+id+key")
+    name, hex_id, _ = found
+    _check_name(name)
+    if len(hex_id) != 8 or any(c not in "0123456789abcdef" for c in hex_id):
+        raise NoteError(f"a {what}'s id is eight lower-case hex digits")
+    return found
+
+
+def _key_material(material: str, what: str) -> bytes:
+    try:
+        raw = base64.b64decode(material, validate=True)
+    except binascii.Error:
+        raise NoteError(f"the {what}'s key is not base64") from None
+    if len(raw) != 33 or raw[0] != ED25519:
+        raise NoteError(f"the {what} is not an Ed25519 key")
+    return raw[1:]
+
+
+def _check_name(name: str) -> None:
+    if not name or "+" in name or any(c.isspace() for c in name):
+        raise NoteError("a key name is non-empty, with no spaces and no +")
+
+
+def _check_text(text: str) -> None:
+    if not text.endswith("\n") or "\n\n" in text:
+        raise NoteError("a note's text ends with a newline and has no blank line")
+    if any(ord(c) < 0x20 and c != "\n" for c in text):
+        raise NoteError("a note's text holds no control characters")
