@@ -15,6 +15,7 @@ from ledger.store import (
     Head,
     Person,
     Receipt,
+    SignedCheckpoint,
     Tip,
     Unreadable,
     grow,
@@ -43,6 +44,7 @@ class MemoryLedger:
         self._receipts: dict[tuple[str, str], Receipt] = {}
         self._frontier = Frontier()
         self._tree: dict[tuple[int, int], bytes] = {}
+        self._checkpoints: dict[int, SignedCheckpoint] = {}
 
     def append(self, drafts: Sequence[Draft], *, persons: Sequence[Person] = ()) -> list[Entry]:
         with self._lock:
@@ -128,6 +130,16 @@ class MemoryLedger:
 
     def tree_node(self, level: int, index: int) -> bytes | None:
         return self._tree.get((level, index))
+
+    def keep_checkpoint(self, checkpoint: SignedCheckpoint) -> SignedCheckpoint:
+        with self._lock:
+            return self._checkpoints.setdefault(checkpoint.size, checkpoint)
+
+    def checkpoints(self) -> list[SignedCheckpoint]:
+        return [self._checkpoints[size] for size in sorted(self._checkpoints)]
+
+    def latest_checkpoint(self) -> SignedCheckpoint | None:
+        return self._checkpoints[max(self._checkpoints)] if self._checkpoints else None
 
     def person(self, ref: str) -> Person | None:
         return self._persons.get(ref)

@@ -48,7 +48,7 @@ def prove_inclusion(ledger: Ledger, seq: int, tree_size: int | None = None) -> I
     size = _size(ledger, tree_size)
     if not 1 <= seq <= size:
         raise ProofError(f"entry {seq} is not in the tree of {size} entries")
-    get = _nodes(ledger)
+    get = node_source(ledger)
     path = inclusion_proof(get, seq - 1, size)
     return Inclusion(seq, size, get(0, seq - 1), subtree_root(get, 0, size), tuple(path))
 
@@ -59,7 +59,7 @@ def prove_consistency(ledger: Ledger, first: int, second: int | None = None) -> 
     size = _size(ledger, second)
     if not 0 <= first <= size:
         raise ProofError(f"a tree of {first} entries does not grow into one of {size}")
-    get = _nodes(ledger)
+    get = node_source(ledger)
     return Consistency(
         first,
         size,
@@ -83,7 +83,9 @@ def _size(ledger: Ledger, asked: int | None) -> int:
     return asked
 
 
-def _nodes(ledger: Ledger) -> NodeSource:
+def node_source(ledger: Ledger) -> NodeSource:
+    """The ledger's stored tree nodes, a missing one a ``ProofError``."""
+
     def get(level: int, index: int) -> bytes:
         found = ledger.tree_node(level, index)
         if found is None:

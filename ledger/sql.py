@@ -64,6 +64,7 @@ from ledger.store import (
     Move,
     Person,
     Receipt,
+    SignedCheckpoint,
     Tip,
     Unreadable,
     grow,
@@ -188,6 +189,16 @@ tree_table = Table(
 )
 """The ledger's Merkle tree: every perfect subtree, written as appends complete it."""
 
+checkpoints_table = Table(
+    "ledger_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", String(64), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("signed_at", UtcDateTime, nullable=False),
+)
+"""Every checkpoint signed, one per size."""
+
 receipts_table = Table(
     "ledger_receipts",
     metadata,
@@ -212,7 +223,7 @@ persons_table = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
-_APPEND_ONLY: Final = ("ledger_entries", "ledger_tree")
+_APPEND_ONLY: Final = ("ledger_entries", "ledger_tree", "ledger_checkpoints")
 
 _SQLITE_TRIGGERS: Final = tuple(
     f"""CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()}
@@ -455,6 +466,32 @@ class SqlLedger:
             row = conn.execute(select(tip_table.c.size, tip_table.c.hash, tip_table.c.root)).one()
         return Tip(row.size, row.hash, row.root)
 
+    def keep_checkpoint(self, checkpoint: SignedCheckpoint) -> SignedCheckpoint:
+        row = {
+            "size": checkpoint.size,
+            "root": checkpoint.root.hex(),
+            "note": checkpoint.note,
+            "signed_at": checkpoint.signed_at,
+        }
+        make = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        with self._writer.begin() as conn:
+            conn.execute(make(checkpoints_table).values(**row).on_conflict_do_nothing())
+            kept = conn.execute(
+                select(checkpoints_table).where(checkpoints_table.c.size == checkpoint.size)
+            ).one()
+        return _checkpoint(kept)
+
+    def checkpoints(self) -> list[SignedCheckpoint]:
+        query = select(checkpoints_table).order_by(checkpoints_table.c.size)
+        with self.engine.connect() as conn:
+            return [_checkpoint(row) for row in conn.execute(query)]
+
+    def latest_checkpoint(self) -> SignedCheckpoint | None:
+        query = select(checkpoints_table).order_by(checkpoints_table.c.size.desc()).limit(1)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _checkpoint(row)
+
     def tree_node(self, level: int, index: int) -> bytes | None:
         query = select(tree_table.c.hash).where(
             tree_table.c.level == level, tree_table.c.idx == index
@@ -551,6 +588,10 @@ def _into_wal(cursor: Any) -> None:
                 raise
             time.sleep(0.05)
     cursor.execute("PRAGMA journal_mode=WAL")
+
+
+def _checkpoint(row: Any) -> SignedCheckpoint:
+    return SignedCheckpoint(row.size, bytes.fromhex(row.root), row.note, row.signed_at)
 
 
 def _frontier(size: int, stored: str) -> Frontier:

@@ -183,6 +183,17 @@ class Tip:
     root: str = EMPTY_ROOT.hex()
 
 
+@dataclass(frozen=True, slots=True)
+class SignedCheckpoint:
+    """A checkpoint the ledger signed: the tree of ``size`` entries had ``root``, and
+    ``note`` is the C2SP signed note saying so."""
+
+    size: int
+    root: bytes
+    note: str
+    signed_at: datetime
+
+
 def grow(frontier: Frontier, entries: Sequence[Entry]) -> tuple[Frontier, list[Node]]:
     """The tree's frontier with ``entries`` appended as leaves, in order, and every
     perfect subtree they complete (each entry's leaf among them)."""
@@ -254,6 +265,18 @@ class Ledger(Protocol):
     def tree_node(self, level: int, index: int) -> bytes | None:
         """The stored hash of the perfect subtree at (``level``, ``index``) of the ledger's
         Merkle tree (``ledger.merkle``), if the ledger has grown that far."""
+        ...
+
+    def keep_checkpoint(self, checkpoint: SignedCheckpoint) -> SignedCheckpoint:
+        """Store ``checkpoint``, or return the one already stored for its size."""
+        ...
+
+    def checkpoints(self) -> list[SignedCheckpoint]:
+        """Every stored checkpoint, smallest size first."""
+        ...
+
+    def latest_checkpoint(self) -> SignedCheckpoint | None:
+        """The stored checkpoint of the largest size, if any."""
         ...
 
     def person(self, ref: str) -> Person | None:

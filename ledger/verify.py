@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 
 from ledger.entry import GENESIS_HASH, Entry
 from ledger.merkle import Frontier, leaf_hash
-from ledger.store import Head, Ledger, Unreadable
+from ledger.note import Checkpoint, NoteError, Verifier, open_note
+from ledger.store import Head, Ledger, SignedCheckpoint, Unreadable
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,12 @@ class Report:
         return next((p.seq for p in self.problems if p.seq is not None), None)
 
 
-def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> Report:
+def verify(
+    ledger: Ledger,
+    *,
+    progress: Callable[[int], None] | None = None,
+    verifier: Verifier | None = None,
+) -> Report:
     """Check every entry's hash, link and place, then the heads and the tip.
 
     Catches an entry edited, deleted or moved, a Merkle tree whose leaves or root are not
@@ -50,6 +56,9 @@ def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> 
     count = 0
     frontier = Frontier()
     tree_intact = True
+    signed = {checkpoint.size: checkpoint for checkpoint in ledger.checkpoints()}
+    problems += _signatures(signed.values(), verifier)
+    _against_checkpoint(signed.get(0), frontier, problems)
     for item in ledger.scan():
         count += 1
         if progress is not None:
@@ -82,11 +91,24 @@ def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> 
         _replay(item, replay, problems)
         leaf = leaf_hash(item.encode())
         if tree_intact and item.seq == frontier.size + 1:
-            frontier, _ = frontier.append(leaf)
-            if ledger.tree_node(0, item.seq - 1) != leaf:
+            frontier, completed = frontier.append(leaf)
+            _against_checkpoint(signed.get(frontier.size), frontier, problems)
+            wrong = next(((lv, i) for lv, i, h in completed if ledger.tree_node(lv, i) != h), None)
+            if wrong == (0, item.seq - 1):
                 tree_intact = False
                 problems.append(
                     Problem(item.seq, f"entry {item.seq} is not the leaf the Merkle tree holds")
+                )
+            elif wrong is not None:
+                tree_intact = False
+                level, index = wrong
+                first, last = index << level, (index + 1 << level) - 1
+                problems.append(
+                    Problem(
+                        first + 1,
+                        f"the Merkle tree's node over entries {first + 1} to {last + 1} "
+                        "is not theirs",
+                    )
                 )
         expected_seq = item.seq + 1
         prev_hash = item.hash
@@ -105,8 +127,51 @@ def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> 
         problems.append(Problem(held, f"entry {held} is not the last entry the ledger recorded"))
     elif tree_intact and frontier.size == held and tip.root != frontier.root().hex():
         problems.append(Problem(None, f"the Merkle root recorded for {held} entries is not theirs"))
+    beyond = [size for size in signed if size > held]
+    if beyond:
+        problems.append(
+            Problem(
+                held + 1,
+                f"checkpoint {max(beyond)} was signed, and the ledger holds {held} entries: "
+                "its tail was removed",
+            )
+        )
     _compare_heads(ledger, replay, problems)
     return Report(count, len(replay), tuple(problems))
+
+
+def _against_checkpoint(
+    checkpoint: SignedCheckpoint | None, frontier: Frontier, problems: list[Problem]
+) -> None:
+    """Whether the entries so far have the root ``checkpoint`` signed for their number."""
+    if checkpoint is not None and checkpoint.root != frontier.root():
+        size = checkpoint.size
+        problems.append(
+            Problem(
+                size or None,
+                f"checkpoint {size} signed a root the first {size} entries do not have",
+            )
+        )
+
+
+def _signatures(
+    checkpoints: Iterable[SignedCheckpoint], verifier: Verifier | None
+) -> list[Problem]:
+    """Each stored checkpoint's note, opened with ``verifier``, says what it was stored as."""
+    if verifier is None:
+        return []
+    found = []
+    for checkpoint in checkpoints:
+        try:
+            said = Checkpoint.parse(open_note(checkpoint.note, verifier))
+        except NoteError as bad:
+            found.append(Problem(None, f"checkpoint {checkpoint.size}: {bad}"))
+            continue
+        if (said.size, said.root) != (checkpoint.size, checkpoint.root):
+            found.append(
+                Problem(None, f"checkpoint {checkpoint.size} is stored apart from what it signed")
+            )
+    return found
 
 
 def _replay(entry: Entry, replay: dict[str, Head], problems: list[Problem]) -> None:

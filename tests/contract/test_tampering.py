@@ -14,10 +14,13 @@ import pytest
 from sqlalchemy import Connection, create_engine, insert, text
 from sqlalchemy.exc import DBAPIError
 
+from ledger.checkpoints import CheckpointRefused, sign_checkpoint
 from ledger.entry import REFUSAL, Draft, Entry
+from ledger.note import Signer
+from ledger.proofs import node_source, root_at
 from ledger.sql import SqlLedger, entries_table
 from ledger.verify import Report, verify
-from tests.contract.helpers import ACTIVATE, APPLICATION, CLERK, TO_COLLECTED
+from tests.contract.helpers import ACTIVATE, APPLICATION, CLERK, TO_COLLECTED, draft
 from tests.people import citizen_id
 from workflow.errors import TransitionNotAllowed
 from workflow.service import Applicant, CardService, Step
@@ -435,3 +438,52 @@ class TestUnreadableCells:
         assert_caught(report, 3, "entry 3 cannot be read")
         assert report.problems[0].seq == 3
         assert report.entries == SIZE
+
+
+class TestCheckpoints:
+    """What a rewrite the hash chain cannot see does to a ledger with signed checkpoints."""
+
+    def test_a_truncated_tail_is_caught_by_the_checkpoint(self, stored, clock):
+        signer = Signer.generate("cardflow.test/ledger")
+        ledger = SqlLedger(stored)
+        try:
+            sign_checkpoint(ledger, signer, clock.now)
+            tenth = ledger.entries_after(9, 1)[0]
+            root_of_ten = root_at(node_source(ledger), 10).hex()
+        finally:
+            ledger.dispose()
+        # Everything a chain check looks at is made consistent again: only the
+        # checkpoint remembers the two entries.
+        as_administrator(
+            stored,
+            "DELETE FROM ledger_entries WHERE seq > 10",
+            "DELETE FROM ledger_tree WHERE idx * power(2, level) + power(2, level) > 10",
+            f"UPDATE ledger_tip SET size = 10, hash = '{tenth.hash}', root = '{root_of_ten}', "
+            "frontier = '[]'",
+        )
+        problems = [p.what for p in report_for(stored).problems]
+        assert (
+            f"checkpoint {SIZE} was signed, and the ledger holds 10 entries: its tail was removed"
+            in problems
+        )
+
+    def test_a_rewritten_node_is_named_and_gets_no_signature(self, stored, clock):
+        signer = Signer.generate("cardflow.test/ledger")
+        ledger = SqlLedger(stored)
+        try:
+            sign_checkpoint(ledger, signer, clock.now)
+        finally:
+            ledger.dispose()
+        zeros = "0" * 64
+        as_administrator(
+            stored, f"UPDATE ledger_tree SET hash = '{zeros}' WHERE level = 2 AND idx = 2"
+        )
+        problems = [p.what for p in report_for(stored).problems]
+        assert "the Merkle tree's node over entries 9 to 12 is not theirs" in problems
+        ledger = SqlLedger(stored)
+        try:
+            ledger.append([draft("late", 1)])
+            with pytest.raises(CheckpointRefused, match="not the root the tip records"):
+                sign_checkpoint(ledger, signer, clock.now)
+        finally:
+            ledger.dispose()

@@ -1,0 +1,83 @@
+"""Signing the ledger's checkpoints, and never one that contradicts an earlier one.
+
+A checkpoint is signed for the tree as the tip records it, once the stored tree is shown
+to agree: its root for the tip's size is the recorded root, and its root for the size
+of the last checkpoint is the root that checkpoint signed. A tree rewritten underneath
+(an entry, a node or the tip edited) gets no new signature: the refusal says what
+disagrees, and the earlier checkpoints, held by whoever fetched them, give it away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from ledger.errors import LedgerError
+from ledger.merkle import ProofError
+from ledger.note import Checkpoint, Signer
+from ledger.proofs import node_source, root_at
+from ledger.store import Ledger, SignedCheckpoint
+
+DEFAULT_EVERY_ENTRIES: Final = 1000
+DEFAULT_EVERY: Final = timedelta(seconds=60)
+
+
+class CheckpointRefused(LedgerError):
+    """The stored tree does not agree with the tip or with an earlier checkpoint."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cadence:
+    """How often a checkpoint is signed: after ``entries`` new entries, or ``every``
+    since the last one, whichever comes first (and only if the ledger grew)."""
+
+    entries: int = DEFAULT_EVERY_ENTRIES
+    every: timedelta = DEFAULT_EVERY
+
+    def due(self, last: SignedCheckpoint | None, size: int, now: datetime) -> bool:
+        if last is None:
+            return True
+        if size <= last.size:
+            return False
+        return size - last.size >= self.entries or now - last.signed_at >= self.every
+
+
+def sign_checkpoint(ledger: Ledger, signer: Signer, now: datetime) -> SignedCheckpoint:
+    """Sign the ledger's tree as it stands (or return the checkpoint of its size, if one
+    is stored), once the tree is shown to agree with the tip and the last checkpoint."""
+    tip = ledger.tip()
+    get = node_source(ledger)
+    try:
+        root = root_at(get, tip.size)
+    except ProofError as missing:
+        raise CheckpointRefused(
+            f"the tree of {tip.size} entries cannot be read: {missing}"
+        ) from None
+    if root.hex() != tip.root:
+        raise CheckpointRefused(
+            f"the stored tree's root for {tip.size} entries is not the root the tip records"
+        )
+    last = ledger.latest_checkpoint()
+    if last is not None:
+        if last.size > tip.size:
+            raise CheckpointRefused(
+                f"checkpoint {last.size} was signed, and the ledger holds {tip.size} entries"
+            )
+        if root_at(get, last.size) != last.root:
+            raise CheckpointRefused(
+                f"the stored tree no longer has the root checkpoint {last.size} signed"
+            )
+        if last.size == tip.size:
+            return last
+    note = signer.sign(Checkpoint(signer.name, tip.size, root).text())
+    return ledger.keep_checkpoint(SignedCheckpoint(tip.size, root, note, now))
+
+
+def checkpoint_if_due(
+    ledger: Ledger, signer: Signer, cadence: Cadence, now: datetime
+) -> SignedCheckpoint | None:
+    """Sign a checkpoint if ``cadence`` says one is due; the new checkpoint, or ``None``."""
+    if not cadence.due(ledger.latest_checkpoint(), ledger.tip().size, now):
+        return None
+    return sign_checkpoint(ledger, signer, now)
