@@ -34,6 +34,8 @@ from workflow.service import CardService
 log = structlog.get_logger()
 
 REQUEST_ID_HEADER: Final = "X-Request-ID"
+CHECKPOINT_POLL: Final = 1.0
+"""Seconds between looks at whether a checkpoint is due (the cadence decides)."""
 MAX_BODY_BYTES: Final = 8 * 1024 * 1024
 """The largest body taken: a batch of 10,000 applications is about 3 MiB."""
 _ACCEPTABLE_REQUEST_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+=-]{0,127}")
@@ -226,39 +228,41 @@ def app_from_environment() -> FastAPI:
     configure_logging()
     runtime = open_runtime(database_url())
     every = sweep_every()
+    schedule: list[tuple[Callable[[], object], float]] = [
+        (runtime.service.checkpoint_if_due, CHECKPOINT_POLL)
+    ]
+    if every is not None:
+        schedule.append((runtime.service.sweep, every))
 
     @asynccontextmanager
     async def running(_app: FastAPI) -> AsyncIterator[None]:
-        sweeping = (
-            None
-            if every is None
-            else asyncio.create_task(sweep_on_schedule(runtime.service, every))
-        )
+        tasks = [asyncio.create_task(on_schedule(job, seconds)) for job, seconds in schedule]
         try:
             yield
         finally:
-            if sweeping is not None:
-                sweeping.cancel()
+            for task in tasks:
+                task.cancel()
                 with suppress(asyncio.CancelledError):
-                    await sweeping
+                    await task
             runtime.close()
 
     return create_app(runtime.service, runtime.keys, lifespan=running)
 
 
-async def sweep_on_schedule(service: CardService, every: float) -> None:
-    """Sweep the deadlines every ``every`` seconds, for as long as the server runs.
+async def on_schedule(job: Callable[[], object], every: float) -> None:
+    """Run ``job`` every ``every`` seconds, for as long as the server runs: the deadline
+    sweep, and the checkpoint signer (which signs only when its cadence says so).
 
-    The sweep runs in a worker thread, so requests go on meanwhile; a sweep that fails
-    (the database briefly gone, say) is logged and the next one tries again. Several
-    workers sweeping at once take each step once.
+    The job runs in a worker thread, so requests go on meanwhile; a run that fails (the
+    database briefly gone, say) is logged and the next one tries again. Several workers
+    running one job at once take each step, and sign each size, once.
     """
     while True:
         await asyncio.sleep(every)
         try:
-            await run_in_threadpool(service.sweep)
+            await run_in_threadpool(job)
         except Exception:
-            log.exception("sweep failed")
+            log.exception("scheduled job failed", job=getattr(job, "__name__", str(job)))
 
 
 def _request_id(offered: str | None) -> str:

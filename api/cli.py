@@ -17,6 +17,7 @@ from api.config import (
     SWEEP_EVERY_ENV,
     ConfigurationError,
     database_url,
+    log_signer,
     runtime_for_command,
 )
 from api.config import sweep_every as config_sweep_every
@@ -230,6 +231,27 @@ def docs(
 
 keys = typer.Typer(help="Make, list and revoke API keys (bearer tokens).", no_args_is_help=True)
 app.add_typer(keys, name="keys")
+audit = typer.Typer(
+    help="Signed checkpoints of the ledger, and the key to check them with.",
+    no_args_is_help=True,
+)
+app.add_typer(audit, name="audit")
+
+
+@audit.command("key")
+def audit_key() -> None:
+    """Print the verifier key checkpoints are signed with (<name>+<key id>+<key>), made
+    with its signer key the first time (see CARDFLOW_LOG_KEY_FILE)."""
+    typer.echo(log_signer().verifier())
+
+
+@audit.command("checkpoint")
+def audit_checkpoint(url: DatabaseUrl = None) -> None:
+    """Print the ledger's latest checkpoint as a signed note, signing one first if it is
+    due (or if none was ever signed)."""
+    configure_logging(level=logging.WARNING)
+    with runtime_for_command(database_url(url)) as runtime:
+        typer.echo(runtime.service.checkpoint().note, nl=False)
 
 
 @keys.command("create")

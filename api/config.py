@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Final
 
 from api.keys import SqlKeys
+from ledger.checkpoints import DEFAULT_EVERY, DEFAULT_EVERY_ENTRIES, Cadence
+from ledger.note import NoteError, Signer
 from ledger.sql import SqlLedger
 from ledger.store import RECEIPT_WINDOW
 from workflow.policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
@@ -25,6 +27,12 @@ SWEEP_EVERY_ENV: Final = "CARDFLOW_SWEEP_EVERY"
 PERSON_KEY_ENV: Final = "CARDFLOW_PERSON_KEY_FILE"
 DEFAULT_PERSON_KEY_FILE: Final = "cardflow.person-key"
 _PERSON_KEY_BYTES: Final = 32
+LOG_KEY_ENV: Final = "CARDFLOW_LOG_KEY_FILE"
+DEFAULT_LOG_KEY_FILE: Final = "cardflow.log-key"
+LOG_NAME_ENV: Final = "CARDFLOW_LOG_NAME"
+DEFAULT_LOG_NAME: Final = "cardflow/ledger"
+CHECKPOINT_ENTRIES_ENV: Final = "CARDFLOW_CHECKPOINT_ENTRIES"
+CHECKPOINT_SECONDS_ENV: Final = "CARDFLOW_CHECKPOINT_SECONDS"
 _LONGEST_SWEEP_INTERVAL: Final = 24 * 60 * 60
 
 
@@ -90,18 +98,12 @@ def person_key() -> bytes:
     reference made without a secret would name its person to anyone holding the ledger.
     Lose it and new references no longer match old ones; keep it with the backups.
     """
-    path = Path(os.environ.get(PERSON_KEY_ENV) or DEFAULT_PERSON_KEY_FILE)
-    if not path.exists():
-        try:
-            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
-                out.write(secrets.token_hex(_PERSON_KEY_BYTES) + "\n")
-        except FileExistsError:
-            pass  # another process made it first: use theirs
-        except OSError as cannot:
-            raise ConfigurationError(f"{PERSON_KEY_ENV}: cannot create {path}: {cannot}") from None
+    path, text = _secret_file(
+        PERSON_KEY_ENV, DEFAULT_PERSON_KEY_FILE, lambda: secrets.token_hex(_PERSON_KEY_BYTES)
+    )
     try:
-        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
-    except (OSError, ValueError, UnicodeDecodeError) as unusable:
+        key = bytes.fromhex(text)
+    except ValueError as unusable:
         raise ConfigurationError(f"{PERSON_KEY_ENV}: {path} is not a key: {unusable}") from None
     if len(key) < _PERSON_KEY_BYTES:
         raise ConfigurationError(
@@ -109,6 +111,60 @@ def person_key() -> bytes:
             f"{_PERSON_KEY_BYTES}, as hex"
         )
     return key
+
+
+def log_signer() -> Signer:
+    """The key checkpoints are signed with, from the file ``$CARDFLOW_LOG_KEY_FILE`` names
+    (else ``cardflow.log-key`` here), a signer key as ``PRIVATE+KEY+<name>+...``; made the
+    first time it is missing, named ``$CARDFLOW_LOG_NAME`` (else ``cardflow/ledger``).
+
+    The key is outside the database so that whoever can rewrite the database cannot sign
+    what they wrote. Its public half is what supervisors check checkpoints with
+    (``cardflow audit key``, ``GET /v1/ledger/key``).
+    """
+    name = os.environ.get(LOG_NAME_ENV) or DEFAULT_LOG_NAME
+    try:
+        _, text = _secret_file(
+            LOG_KEY_ENV, DEFAULT_LOG_KEY_FILE, lambda: str(Signer.generate(name))
+        )
+        return Signer.parse(text)
+    except NoteError as unusable:
+        raise ConfigurationError(f"{LOG_KEY_ENV}: not a signer key: {unusable}") from None
+
+
+def checkpoint_cadence() -> Cadence:
+    """How often checkpoints are signed: ``$CARDFLOW_CHECKPOINT_ENTRIES`` new entries or
+    ``$CARDFLOW_CHECKPOINT_SECONDS`` since the last one, whichever comes first."""
+    entries = _positive(CHECKPOINT_ENTRIES_ENV, DEFAULT_EVERY_ENTRIES)
+    seconds = _positive(CHECKPOINT_SECONDS_ENV, int(DEFAULT_EVERY.total_seconds()))
+    return Cadence(entries=entries, every=timedelta(seconds=seconds))
+
+
+def _positive(env: str, default: int) -> int:
+    said = os.environ.get(env)
+    if not said:
+        return default
+    if not said.isdigit() or int(said) < 1:
+        raise ConfigurationError(f"{env} is {said!r}: give a whole number above 0")
+    return int(said)
+
+
+def _secret_file(env: str, default: str, make: Callable[[], str]) -> tuple[Path, str]:
+    """The secret in the file ``$env`` names (else ``default``), made by ``make`` and
+    written for its owner only the first time it is missing; the path and its text."""
+    path = Path(os.environ.get(env) or default)
+    if not path.exists():
+        try:
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+                out.write(make() + "\n")
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        except OSError as cannot:
+            raise ConfigurationError(f"{env}: cannot create {path}: {cannot}") from None
+    try:
+        return path, path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as unusable:
+        raise ConfigurationError(f"{env}: {path} is not a key: {unusable}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +185,13 @@ def open_runtime(url: str) -> Runtime:
     ledger.create_schema()
     keys = SqlKeys(ledger.engine)
     keys.create_schema()
-    service = CardService(ledger, policy=region_policy(), person_key=person_key())
+    service = CardService(
+        ledger,
+        policy=region_policy(),
+        person_key=person_key(),
+        signer=log_signer(),
+        cadence=checkpoint_cadence(),
+    )
     return Runtime(service, keys, ledger)
 
 

@@ -43,6 +43,9 @@ class Cadence:
         return size - last.size >= self.entries or now - last.signed_at >= self.every
 
 
+DEFAULT_CADENCE: Final = Cadence()
+
+
 def sign_checkpoint(ledger: Ledger, signer: Signer, now: datetime) -> SignedCheckpoint:
     """Sign the ledger's tree as it stands (or return the checkpoint of its size, if one
     is stored), once the tree is shown to agree with the tip and the last checkpoint."""

@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from pathlib import Path
+from typing import Final
 from urllib.parse import quote
 
 import pytest
@@ -20,9 +22,13 @@ import structlog
 from sqlalchemy import create_engine, text
 
 from ledger.memory import MemoryLedger
+from ledger.note import Signer
 from ledger.sql import SqlLedger, normalise_url
 from ledger.store import Ledger
 from workflow.service import CardService
+
+SIGNER: Final = Signer.generate("cardflow.test/ledger")
+"""The key the tests' ledgers sign their checkpoints with."""
 
 POSTGRES_URL = normalise_url(
     os.environ.get("CARDFLOW_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -95,9 +101,10 @@ def _person_key_file(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(autouse=True)
 def _person_key(_person_key_file: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every command a test runs, in process or not, keeps its person key in a temporary
-    file, never in the checkout."""
+    """Every command a test runs, in process or not, keeps its person key and its log
+    key in temporary files, never in the checkout."""
     monkeypatch.setenv("CARDFLOW_PERSON_KEY_FILE", _person_key_file)
+    monkeypatch.setenv("CARDFLOW_LOG_KEY_FILE", str(Path(_person_key_file).with_name("log-key")))
 
 
 @pytest.fixture(autouse=True)
@@ -128,4 +135,4 @@ def ledger(request, clock) -> Iterator[Ledger]:
 
 @pytest.fixture
 def service(ledger, clock) -> CardService:
-    return CardService(ledger, clock=clock)
+    return CardService(ledger, clock=clock, signer=SIGNER)

@@ -18,11 +18,13 @@ from typing import Final
 
 import structlog
 
+from ledger.checkpoints import DEFAULT_CADENCE, Cadence, checkpoint_if_due
 from ledger.entry import REFUSAL, TRANSITION, Draft, Entry, format_timestamp
 from ledger.errors import DuplicateRequest, SubjectTaken, VersionConflict
 from ledger.merkle import ProofError
+from ledger.note import Signer, Verifier
 from ledger.proofs import Consistency, Inclusion, prove_consistency, prove_inclusion
-from ledger.store import MAX_KEY_LENGTH, CardQuery, Head, Ledger, Person
+from ledger.store import MAX_KEY_LENGTH, CardQuery, Head, Ledger, Person, SignedCheckpoint
 from ledger.verify import Report, verify
 from workflow.definition import (
     DEFINITION_VERSION,
@@ -361,9 +363,13 @@ class CardService:
         new_id: Callable[[], str] = _new_id,
         policy: Policy = DEFAULT_POLICY,
         person_key: bytes = DEVELOPMENT_PERSON_KEY,
+        signer: Signer | None = None,
+        cadence: Cadence = DEFAULT_CADENCE,
     ) -> None:
         self.ledger = ledger
         self.policy = policy
+        self._signer = signer
+        self._cadence = cadence
         self._person_key = person_key
         self._clock = clock
         self._new_id = new_id
@@ -859,9 +865,30 @@ class CardService:
         except ProofError as none:
             raise InvalidRequest(str(none)) from None
 
+    def checkpoint(self) -> SignedCheckpoint:
+        """The latest signed checkpoint, signed first if the cadence says one is due
+        (always, when none has been signed yet)."""
+        signed = self.checkpoint_if_due() or self.ledger.latest_checkpoint()
+        assert signed is not None, "a first checkpoint is always due"
+        return signed
+
+    def checkpoint_if_due(self) -> SignedCheckpoint | None:
+        """Sign a checkpoint if the cadence says one is due; the new one, or ``None``."""
+        return checkpoint_if_due(self.ledger, self._signing(), self._cadence, self._clock())
+
+    def verifier(self) -> Verifier:
+        """The public key checkpoints are signed with, as supervisors check them."""
+        return self._signing().verifier()
+
+    def _signing(self) -> Signer:
+        if self._signer is None:
+            raise InvalidRequest("this cardflow signs no checkpoints: it was given no key")
+        return self._signer
+
     def verify(self, *, progress: Callable[[int], None] | None = None) -> Report:
         """Recompute every hash and compare every card with a replay of its entries."""
-        return verify(self.ledger, progress=progress)
+        verifier = None if self._signer is None else self._signer.verifier()
+        return verify(self.ledger, progress=progress, verifier=verifier)
 
     def _head(self, card_id: str) -> Head:
         head = self.ledger.head(card_id)

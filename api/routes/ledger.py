@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
 
 from api.dependencies import Service, current_actor
 from api.problems import documented
@@ -84,6 +85,37 @@ def consistency(
     prefix of its tree of `second`. `first` greater than `second`, or a size beyond the
     ledger, is a 422 saying so."""
     return ConsistencyOut.of(service.consistency(first, second))
+
+
+_TEXT: Final[dict[int | str, dict[str, Any]]] = {
+    200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "OK"}
+}
+
+
+@router.get(
+    "/checkpoint",
+    summary="The latest signed checkpoint",
+    response_class=Response,
+    responses=_TEXT,
+)
+def checkpoint(service: Service) -> Response:
+    """The ledger's latest checkpoint as a C2SP signed note (`tlog-checkpoint` in a
+    `signed-note`, Ed25519): the log's name, its size and the base64 root of its Merkle
+    tree, signed with a key kept outside the database. Check it with the key from
+    `/v1/ledger/key`; prove entries and growth against it with the proof routes."""
+    return Response(service.checkpoint().note, media_type="text/plain; charset=utf-8")
+
+
+@router.get(
+    "/key",
+    summary="The key checkpoints are signed with",
+    response_class=Response,
+    responses=_TEXT,
+)
+def key(service: Service) -> Response:
+    """The checkpoints' verifier key, `<name>+<key id>+<base64 key>` as the C2SP
+    signed-note format writes it."""
+    return Response(f"{service.verifier()}\n", media_type="text/plain; charset=utf-8")
 
 
 @router.get("/verify", summary="Verify the ledger")

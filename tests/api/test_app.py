@@ -225,6 +225,8 @@ class TestOpenApi:
             ("GET", "/v1/ledger/entries"),
             ("GET", "/v1/ledger/entries/{seq}/proof"),
             ("GET", "/v1/ledger/consistency"),
+            ("GET", "/v1/ledger/checkpoint"),
+            ("GET", "/v1/ledger/key"),
             ("GET", "/v1/ledger/verify"),
             ("POST", "/v1/sweeps"),
             ("GET", "/v1/workflow"),

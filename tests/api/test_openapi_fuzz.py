@@ -18,6 +18,7 @@ from schemathesis.specs.openapi import checks as openapi_checks
 from api.app import create_app
 from api.keys import MemoryKeys
 from ledger.memory import MemoryLedger
+from tests.conftest import SIGNER
 from workflow.service import CardService
 from workflow.states import Role
 
@@ -33,7 +34,7 @@ CHECKS: Final = [
 _keys = MemoryKeys()
 _, _TOKEN = _keys.create("schemathesis", Role.ADMIN, None)
 schema = schemathesis.openapi.from_asgi(
-    "/openapi.json", create_app(CardService(MemoryLedger()), _keys)
+    "/openapi.json", create_app(CardService(MemoryLedger(), signer=SIGNER), _keys)
 )
 
 

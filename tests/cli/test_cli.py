@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from api.config import person_key, receipt_window, runtime_for_command
+from ledger.note import Checkpoint, Verifier, open_note
 from ledger.sql import SqlLedger
 from ledger.store import RECEIPT_WINDOW
 from tests.conftest import FakeClock
@@ -443,3 +444,36 @@ class TestDocs:
         result = cardflow("docs", "--out", str(tmp_path), "--features", str(tmp_path / "none"))
         assert result.exit_code == 2
         assert "none" in result.output
+
+
+class TestAudit:
+    """``cardflow audit``: the verifier key and a signed checkpoint that checks out with it."""
+
+    def test_key_and_checkpoint(self, demo_url):
+        key = cardflow("audit", "key")
+        assert key.exit_code == 0, key.output
+        verifier = Verifier.parse(key.output)
+        assert cardflow("audit", "key").output == key.output
+        note = cardflow("audit", "checkpoint", "--database-url", demo_url)
+        assert note.exit_code == 0, note.output
+        signed = Checkpoint.parse(open_note(note.output, verifier))
+        ledger = SqlLedger(demo_url)
+        try:
+            assert (signed.size, signed.root.hex()) == (ledger.tip().size, ledger.tip().root)
+        finally:
+            ledger.dispose()
+
+    def test_a_bad_log_key_is_named(self, tmp_path, monkeypatch):
+        bad = tmp_path / "log.key"
+        bad.write_text("PRIVATE+KEY+nothing")
+        done = subprocess.run(
+            [sys.executable, "-m", "api", "audit", "key"],
+            env={**os.environ, "CARDFLOW_LOG_KEY_FILE": str(bad)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 2
+        assert "CARDFLOW_LOG_KEY_FILE: not a signer key" in done.stderr
+        assert "Traceback" not in done.stderr

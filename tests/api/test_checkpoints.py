@@ -1,0 +1,56 @@
+"""``/v1/ledger/checkpoint`` and ``/v1/ledger/key``: what a supervisor takes away."""
+
+from __future__ import annotations
+
+from ledger.merkle import verify_consistency, verify_inclusion
+from ledger.note import Checkpoint, Verifier, open_note
+from tests.conftest import SIGNER
+from workflow.states import State
+
+
+def test_a_checkpoint_checks_out_with_the_published_key(cards, client):
+    cards.in_state(State.ACTIVATED)
+    key = client.get("/v1/ledger/key")
+    assert key.headers["content-type"].startswith("text/plain")
+    verifier = Verifier.parse(key.text)
+    assert verifier == SIGNER.verifier()
+    note = client.get("/v1/ledger/checkpoint")
+    assert note.headers["content-type"].startswith("text/plain")
+    signed = Checkpoint.parse(open_note(note.text, verifier))
+    assert signed.origin == SIGNER.name
+    assert signed.size == cards.ledger.tip().size
+    proof = client.get("/v1/ledger/entries/1/proof", params={"tree_size": signed.size}).json()
+    verify_inclusion(
+        bytes.fromhex(proof["leaf_hash"]),
+        0,
+        signed.size,
+        [bytes.fromhex(node) for node in proof["path"]],
+        signed.root,
+    )
+
+
+def test_a_later_checkpoint_is_consistent_with_an_earlier_one(cards, client, clock):
+    cards.in_state(State.COLLECTED)
+    earlier = Checkpoint.parse(
+        open_note(client.get("/v1/ledger/checkpoint").text, SIGNER.verifier())
+    )
+    cards.in_state(State.PRODUCED)
+    clock.advance(minutes=2)
+    later = Checkpoint.parse(open_note(client.get("/v1/ledger/checkpoint").text, SIGNER.verifier()))
+    assert later.size > earlier.size
+    body = client.get(
+        "/v1/ledger/consistency", params={"first": earlier.size, "second": later.size}
+    ).json()
+    verify_consistency(
+        earlier.size,
+        later.size,
+        [bytes.fromhex(node) for node in body["path"]],
+        earlier.root,
+        later.root,
+    )
+
+
+def test_no_new_checkpoint_until_one_is_due(cards, client):
+    first = client.get("/v1/ledger/checkpoint").text
+    cards.in_state(State.REVIEWED)
+    assert client.get("/v1/ledger/checkpoint").text == first
