@@ -20,6 +20,7 @@ from pydantic import (
 
 from ledger.entry import Entry, format_timestamp
 from ledger.proofs import Consistency, Inclusion
+from ledger.store import SignedCheckpoint
 from ledger.verify import Report
 from workflow.definition import (
     ADJUSTMENTS,
@@ -385,10 +386,32 @@ class HistoryOut(BaseModel):
 
     card_id: str
     entries: list[EntryOut]
+    checkpoint: str | None = Field(
+        default=None,
+        description="With `proofs=true`: a signed checkpoint (C2SP signed note) covering "
+        "every entry, checked with the key from `/v1/ledger/key`.",
+    )
+    proofs: list[InclusionOut] | None = Field(
+        default=None,
+        description="With `proofs=true`: each entry's inclusion proof against `checkpoint`, "
+        "in the order of `entries`.",
+    )
 
     @classmethod
-    def of(cls, card_id: str, entries: Sequence[Entry]) -> HistoryOut:
-        return cls(card_id=card_id, entries=[EntryOut.of(entry) for entry in entries])
+    def of(
+        cls,
+        card_id: str,
+        entries: Sequence[Entry],
+        *,
+        checkpoint: SignedCheckpoint | None = None,
+        proofs: Sequence[Inclusion] = (),
+    ) -> HistoryOut:
+        return cls(
+            card_id=card_id,
+            entries=[EntryOut.of(entry) for entry in entries],
+            checkpoint=None if checkpoint is None else checkpoint.note,
+            proofs=None if checkpoint is None else [InclusionOut.of(p) for p in proofs],
+        )
 
 
 class FeedOut(BaseModel):

@@ -18,7 +18,7 @@ from typing import Final
 
 import structlog
 
-from ledger.checkpoints import DEFAULT_CADENCE, Cadence, checkpoint_if_due
+from ledger.checkpoints import DEFAULT_CADENCE, Cadence, checkpoint_if_due, sign_checkpoint
 from ledger.entry import REFUSAL, TRANSITION, Draft, Entry, format_timestamp
 from ledger.errors import DuplicateRequest, SubjectTaken, VersionConflict
 from ledger.merkle import ProofError
@@ -871,6 +871,17 @@ class CardService:
         signed = self.checkpoint_if_due() or self.ledger.latest_checkpoint()
         assert signed is not None, "a first checkpoint is always due"
         return signed
+
+    def proven_history(
+        self, card_id: str, *, refusals: bool = False
+    ) -> tuple[list[Entry], SignedCheckpoint, list[Inclusion]]:
+        """The card's history, a signed checkpoint that covers all of it (signed now if
+        the latest does not), and each entry's inclusion proof against that checkpoint."""
+        entries = self.history(card_id, refusals=refusals)
+        signed = self.checkpoint()
+        if signed.size < entries[-1].seq:
+            signed = sign_checkpoint(self.ledger, self._signing(), self._clock())
+        return entries, signed, [self.inclusion(e.seq, signed.size) for e in entries]
 
     def checkpoint_if_due(self) -> SignedCheckpoint | None:
         """Sign a checkpoint if the cadence says one is due; the new one, or ``None``."""

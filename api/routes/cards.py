@@ -179,10 +179,21 @@ def read_history(
             "what, through which channel, and why it was refused."
         ),
     ] = False,
+    proofs: Annotated[
+        bool,
+        Query(
+            description="Also give a signed checkpoint covering every entry, and each "
+            "entry's inclusion proof against it: the history checks out offline."
+        ),
+    ] = False,
 ) -> HistoryOut:
-    """The card's ledger entries, oldest first, every field as hashed."""
+    """The card's ledger entries, oldest first, every field as hashed; with
+    `proofs=true`, a signed checkpoint and each entry's Merkle inclusion proof."""
     for_the_log(request, card_id=card_id)
-    return HistoryOut.of(card_id, service.history(card_id, refusals=include_refusals))
+    if not proofs:
+        return HistoryOut.of(card_id, service.history(card_id, refusals=include_refusals))
+    entries, signed, paths = service.proven_history(card_id, refusals=include_refusals)
+    return HistoryOut.of(card_id, entries, checkpoint=signed, proofs=paths)
 
 
 def _cursor(position: int) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.merkle import verify_consistency, verify_inclusion
+from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from ledger.note import Checkpoint, Verifier, open_note
 from tests.conftest import SIGNER
 from workflow.states import State
@@ -54,3 +54,25 @@ def test_no_new_checkpoint_until_one_is_due(cards, client):
     first = client.get("/v1/ledger/checkpoint").text
     cards.in_state(State.REVIEWED)
     assert client.get("/v1/ledger/checkpoint").text == first
+
+
+def test_a_history_with_its_proofs_checks_out_offline(cards, client):
+    card_id = cards.in_state(State.ACTIVATED)
+    cards.in_state(State.REVIEWED)  # the ledger grows past the card
+    body = client.get(f"/v1/cards/{card_id}/history", params={"proofs": "true"}).json()
+    signed = Checkpoint.parse(open_note(body["checkpoint"], SIGNER.verifier()))
+    assert len(body["proofs"]) == len(body["entries"]) == 5
+    for entry, proof in zip(body["entries"], body["proofs"], strict=True):
+        assert (proof["seq"], proof["tree_size"]) == (entry["seq"], signed.size)
+        verify_inclusion(
+            bytes.fromhex(proof["leaf_hash"]),
+            entry["seq"] - 1,
+            signed.size,
+            [bytes.fromhex(node) for node in proof["path"]],
+            signed.root,
+        )
+    stored = [leaf_hash(entry.encode()).hex() for entry in cards.ledger.entries_for(card_id)]
+    assert [proof["leaf_hash"] for proof in body["proofs"]] == stored
+    plain = client.get(f"/v1/cards/{card_id}/history").json()
+    assert (plain["checkpoint"], plain["proofs"]) == (None, None)
+    assert plain["entries"] == body["entries"]
