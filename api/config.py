@@ -50,15 +50,7 @@ def receipt_window() -> timedelta:
     said = os.environ.get(RECEIPT_HOURS_ENV)
     if said is None:
         return RECEIPT_WINDOW
-    try:
-        hours = float(said)
-    except ValueError:
-        hours = -1.0
-    if not 0 < hours <= 24 * 366:
-        raise ConfigurationError(
-            f"{RECEIPT_HOURS_ENV} is {said!r}: give a number of hours above 0, at most a year"
-        )
-    return timedelta(hours=hours)
+    return timedelta(hours=_bounded(RECEIPT_HOURS_ENV, said, 24 * 366, "hours", "a year"))
 
 
 def region_policy() -> Policy:
@@ -78,15 +70,20 @@ def sweep_every() -> float | None:
     said = os.environ.get(SWEEP_EVERY_ENV)
     if not said:
         return None
+    return _bounded(SWEEP_EVERY_ENV, said, _LONGEST_SWEEP_INTERVAL, "seconds", "a day")
+
+
+def _bounded(env: str, said: str, most: float, unit: str, most_words: str) -> float:
+    """``said`` as a number above 0 and at most ``most``, or the error naming ``env``."""
     try:
-        seconds = float(said)
+        number = float(said)
     except ValueError:
-        seconds = -1.0
-    if not 0 < seconds <= _LONGEST_SWEEP_INTERVAL:
+        number = -1.0
+    if not 0 < number <= most:
         raise ConfigurationError(
-            f"{SWEEP_EVERY_ENV} is {said!r}: give a number of seconds above 0, at most a day"
+            f"{env} is {said!r}: give a number of {unit} above 0, at most {most_words}"
         )
-    return seconds
+    return number
 
 
 def person_key() -> bytes:
