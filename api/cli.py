@@ -7,9 +7,12 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated, Final, NoReturn
 
+import click
 import typer
 
 from api.config import (
@@ -29,7 +32,7 @@ from api.schemas import EntryOut, SweepOut
 from ledger.bundle import BundleError, check_bundle, make_bundle
 from ledger.entry import Entry, format_timestamp
 from ledger.errors import LedgerError
-from ledger.note import Verifier
+from ledger.note import Checkpoint, Verifier, open_note
 from ledger.verify import Report
 from workflow.diagram import readme_section, with_generated_section
 from workflow.errors import CardNotFound
@@ -54,7 +57,8 @@ DatabaseUrl = Annotated[
 ]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log every transition.")]
 
-_ENTRY_FIELDS: Final = ("seq", "event", "from_state", "to_state", "channel")
+_PROGRESS_STEP: Final = 1000
+"""Entries between two redraws of a progress bar."""
 
 
 @app.command()
@@ -282,13 +286,11 @@ def audit_verify_bundle(
     signature, every entry's bytes and hash, its place in the signed tree, and that no
     version of the card is missing. Exit 1 naming what failed; 2 if the input is not a
     bundle or a key at all."""
+    verifier = _trusted_key(key)
     try:
-        said = Path(key).read_text(encoding="utf-8") if Path(key).is_file() else key
-        verifier = Verifier.parse(said)
         document = json.loads(bundle.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as unusable:
-        typer.echo(f"cannot check: {unusable}", err=True)
-        raise typer.Exit(2) from None
+        _cannot_check(str(unusable))
     try:
         checked = check_bundle(document, verifier)
     except BundleError as failed:
@@ -299,6 +301,48 @@ def audit_verify_bundle(
         f"({checked.versions} versions, none missing), each in the tree of "
         f"{checked.checkpoint.size} entries that {checked.checkpoint.origin} signed"
     )
+
+
+@audit.command("fsck")
+def audit_fsck(
+    url: DatabaseUrl = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            help="The verifier key you trust (<name>+<id>+<key>), or a file holding it; "
+            "default: the key of the signer in CARDFLOW_LOG_KEY_FILE.",
+            show_default=False,
+        ),
+    ] = None,
+    kept: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint",
+            help="A checkpoint you kept, as `audit checkpoint` printed it; repeat for more.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Check the whole ledger: recompute every entry's hash and the whole Merkle tree,
+    check every stored checkpoint's root and signature and each checkpoint you kept, and
+    replay the entries to check every card. A progress bar shows on a terminal. Exit 1
+    naming the first bad entry; 2 if a key or a kept checkpoint cannot be read."""
+    configure_logging(level=logging.WARNING)
+    verifier = _trusted_key(key) if key is not None else log_signer().verifier()
+    held = [_kept_checkpoint(path, verifier) for path in kept or ()]
+    with runtime_for_command(database_url(url)) as runtime:
+        service = runtime.service
+        with _progress_bar(service.ledger.tip().size, "checking entries") as progress:
+            report = service.verify(progress=progress, verifier=verifier, held=held)
+    _print_report(report)
+    if report.ok:
+        typer.echo(
+            f"{report.checkpoints} checkpoints checked ({len(held)} of them kept by you), "
+            f"signatures by {verifier}"
+        )
+    else:
+        raise typer.Exit(1)
 
 
 @audit.command("checkpoint")
@@ -353,6 +397,43 @@ def revoke_key(
     typer.echo(f"{key.key_id}  {_describe_key(key)}")
 
 
+def _trusted_key(given: str) -> Verifier:
+    """The verifier key ``given`` on the command line, or in the file it names."""
+    try:
+        path = Path(given)
+        return Verifier.parse(path.read_text(encoding="utf-8") if path.is_file() else given)
+    except (OSError, UnicodeDecodeError, ValueError) as unusable:
+        _cannot_check(str(unusable))
+
+
+def _kept_checkpoint(path: Path, verifier: Verifier) -> Checkpoint:
+    """The checkpoint in ``path``, once ``verifier``'s signature on it holds."""
+    try:
+        return Checkpoint.parse(open_note(path.read_text(encoding="utf-8"), verifier))
+    except (OSError, UnicodeDecodeError, ValueError) as unusable:
+        _cannot_check(f"checkpoint {path}: {unusable}")
+
+
+def _cannot_check(why: str) -> NoReturn:
+    typer.echo(f"cannot check: {why}", err=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def _progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress callback drawing a bar on standard error if it is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+
+        def progress(done: int) -> None:
+            if done % _PROGRESS_STEP == 0 or done == total:
+                bar.update(done - bar.pos)
+
+        yield progress
+
+
 def _describe_key(key: ApiKey) -> str:
     channels = (
         "every channel its role allows" if key.channels is None else ", ".join(sorted(key.channels))
@@ -365,7 +446,7 @@ def _print_report(report: Report) -> None:
     if report.ok:
         typer.echo(
             f"ledger verified: {report.entries} entries, {report.cards} cards, "
-            "every hash and link intact"
+            "every hash, link and tree node intact"
         )
         return
     typer.echo(

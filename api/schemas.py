@@ -535,7 +535,14 @@ class VerifyOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"ok": True, "entries": 42, "cards": 9, "first_bad_seq": None, "problems": []}
+                {
+                    "ok": True,
+                    "entries": 42,
+                    "cards": 9,
+                    "checkpoints": 3,
+                    "first_bad_seq": None,
+                    "problems": [],
+                }
             ]
         }
     )
@@ -543,6 +550,9 @@ class VerifyOut(BaseModel):
     ok: bool
     entries: int
     cards: int
+    checkpoints: int = Field(
+        description="How many signed checkpoints the entries were checked against."
+    )
     first_bad_seq: int | None
     problems: list[VerifyProblemOut]
 
@@ -552,6 +562,7 @@ class VerifyOut(BaseModel):
             ok=report.ok,
             entries=report.entries,
             cards=report.cards,
+            checkpoints=report.checkpoints,
             first_bad_seq=report.first_bad_seq,
             problems=[VerifyProblemOut(seq=p.seq, what=p.what) for p in report.problems],
         )

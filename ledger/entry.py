@@ -197,10 +197,10 @@ def _evidence(evidence: Any) -> dict[str, EvidenceValue]:
 
 
 def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, str | bool | int):
+        return value
     if isinstance(value, datetime):
         return format_timestamp(value)
     if isinstance(value, Mapping):
         return {key: _plain(item) for key, item in value.items()}
-    if value is None or isinstance(value, str | bool | int):
-        return value
     raise TypeError(f"{type(value).__name__} has no canonical encoding")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from ledger.entry import GENESIS_HASH, Draft, Entry
 from ledger.errors import DuplicateRequest, VersionConflict
-from ledger.merkle import Frontier
+from ledger.merkle import Frontier, Node, completion
 from ledger.store import (
     RECEIPT_WINDOW,
     CardQuery,
@@ -130,6 +130,11 @@ class MemoryLedger:
 
     def tree_node(self, level: int, index: int) -> bytes | None:
         return self._tree.get((level, index))
+
+    def tree_nodes(self) -> Iterator[Node]:
+        with self._lock:
+            held = sorted(self._tree.items(), key=lambda node: completion(*node[0]))
+        return iter([(level, index, hashed) for (level, index), hashed in held])
 
     def keep_checkpoint(self, checkpoint: SignedCheckpoint) -> SignedCheckpoint:
         with self._lock:

@@ -38,6 +38,13 @@ class ProofError(ValueError):
     """A proof that does not prove what it claims, or a request no proof can answer."""
 
 
+def completion(level: int, index: int) -> tuple[int, int]:
+    """When appends complete the node at (``level``, ``index``): after how many leaves,
+    and, among the nodes one append completes, its place (lowest level first). Sorting
+    nodes by it gives them in the order ``Frontier.append`` reports them."""
+    return (index + 1) << level, level
+
+
 def leaf_hash(data: bytes) -> bytes:
     """The hash of a leaf holding ``data``."""
     return hashlib.sha256(b"\x00" + data).digest()

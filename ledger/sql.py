@@ -55,7 +55,7 @@ from sqlalchemy.types import TypeDecorator
 
 from ledger.entry import GENESIS_HASH, TRANSITION, Draft, Entry
 from ledger.errors import DuplicateRequest, LedgerError, VersionConflict
-from ledger.merkle import EMPTY_ROOT, Frontier
+from ledger.merkle import EMPTY_ROOT, Frontier, Node
 from ledger.store import (
     MAX_KEY_LENGTH,
     RECEIPT_WINDOW,
@@ -498,7 +498,19 @@ class SqlLedger:
         )
         with self.engine.connect() as conn:
             found = conn.execute(query).scalar_one_or_none()
-        return None if found is None else bytes.fromhex(found)
+        return None if found is None else _hash_bytes(found)
+
+    def tree_nodes(self) -> Iterator[Node]:
+        nodes = tree_table.c
+        query = select(nodes.level, nodes.idx, nodes.hash).order_by(
+            (nodes.idx + 1).op("<<")(nodes.level), nodes.level
+        )
+        with (
+            self.engine.connect() as conn,
+            conn.execution_options(yield_per=1000).execute(query) as rows,
+        ):
+            for row in rows:
+                yield int(row.level), int(row.idx), _hash_bytes(row.hash)
 
     def receipt(self, actor: str, key: str) -> Receipt | None:
         with self.engine.connect() as conn:
@@ -592,6 +604,14 @@ def _into_wal(cursor: Any) -> None:
 
 def _checkpoint(row: Any) -> SignedCheckpoint:
     return SignedCheckpoint(row.size, bytes.fromhex(row.root), row.note, row.signed_at)
+
+
+def _hash_bytes(stored: str) -> bytes:
+    """A stored hex hash; a damaged one as no bytes, which no hash equals."""
+    try:
+        return bytes.fromhex(stored)
+    except (TypeError, ValueError):
+        return b""
 
 
 def _frontier(size: int, stored: str) -> Frontier:

@@ -267,6 +267,11 @@ class Ledger(Protocol):
         Merkle tree (``ledger.merkle``), if the ledger has grown that far."""
         ...
 
+    def tree_nodes(self) -> Iterator[Node]:
+        """Every stored node of the Merkle tree, in the order appends completed them
+        (``ledger.merkle.completion``): one pass for a check of the whole tree."""
+        ...
+
     def keep_checkpoint(self, checkpoint: SignedCheckpoint) -> SignedCheckpoint:
         """Store ``checkpoint``, or return the one already stored for its size."""
         ...

@@ -1,12 +1,14 @@
-"""Recompute the chain and compare the card heads with a replay of the entries."""
+"""Recompute the chain and the Merkle tree, check the checkpoints, and compare the card
+heads with a replay of the entries."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 
 from ledger.entry import GENESIS_HASH, Entry
-from ledger.merkle import Frontier, leaf_hash
+from ledger.merkle import Frontier, Node, completion, leaf_hash
 from ledger.note import Checkpoint, NoteError, Verifier, open_note
 from ledger.store import Head, Ledger, SignedCheckpoint, Unreadable
 
@@ -26,6 +28,8 @@ class Report:
     entries: int
     cards: int
     problems: tuple[Problem, ...]
+    checkpoints: int = 0
+    """How many signed checkpoints the entries were checked against, stored and held."""
 
     @property
     def ok(self) -> bool:
@@ -41,24 +45,30 @@ def verify(
     *,
     progress: Callable[[int], None] | None = None,
     verifier: Verifier | None = None,
+    held: Sequence[Checkpoint] = (),
 ) -> Report:
-    """Check every entry's hash, link and place, then the heads and the tip.
+    """Check every entry's hash, link and place, the Merkle tree, the checkpoints, then
+    the heads and the tip.
 
     Catches an entry edited, deleted or moved, a Merkle tree whose leaves or root are not
-    the entries', and a head that disagrees with the entries. It cannot catch a rewrite
-    that recomputes every later hash and the tree too: that is what signed checkpoints
-    held outside the database are for.
+    the entries', a stored checkpoint whose root or signature is not what it says, and a
+    head that disagrees with the entries. It cannot catch, from the database alone, a
+    rewrite that recomputes every later hash, the tree and the stored checkpoints: that
+    is what ``held`` is for -- checkpoints signed earlier and kept outside the database
+    (a supervisor's copy), each of which the entries must still have.
+
+    Writers may go on appending while it runs: the tip is read before the scan, and
+    what was appended after it is not mistaken for damage.
     """
-    problems: list[Problem] = []
+    tip = ledger.tip()
+    signed = {checkpoint.size: checkpoint for checkpoint in ledger.checkpoints()}
+    problems = _signatures(signed.values(), verifier) + _forks(held, signed)
+    tree = _TreeCheck(ledger.tree_nodes, signed, held, problems)
     replay: dict[str, Head] = {}
     expected_seq = 1
     prev_hash = GENESIS_HASH
+    hash_at_tip = GENESIS_HASH if tip.size == 0 else None
     count = 0
-    frontier = Frontier()
-    tree_intact = True
-    signed = {checkpoint.size: checkpoint for checkpoint in ledger.checkpoints()}
-    problems += _signatures(signed.values(), verifier)
-    _against_checkpoint(signed.get(0), frontier, problems)
     for item in ledger.scan():
         count += 1
         if progress is not None:
@@ -82,76 +92,167 @@ def verify(
             problems.append(
                 Problem(item.seq, f"entry {item.seq} does not link to the entry before it")
             )
-        if item.computed_hash() != item.hash:
+        encoded = item.encode()
+        if hashlib.sha256(encoded).hexdigest() != item.hash:
             problems.append(
                 Problem(
                     item.seq, f"entry {item.seq} was altered: its contents do not match its hash"
                 )
             )
         _replay(item, replay, problems)
-        leaf = leaf_hash(item.encode())
-        if tree_intact and item.seq == frontier.size + 1:
-            frontier, completed = frontier.append(leaf)
-            _against_checkpoint(signed.get(frontier.size), frontier, problems)
-            wrong = next(((lv, i) for lv, i, h in completed if ledger.tree_node(lv, i) != h), None)
-            if wrong == (0, item.seq - 1):
-                tree_intact = False
-                problems.append(
-                    Problem(item.seq, f"entry {item.seq} is not the leaf the Merkle tree holds")
-                )
-            elif wrong is not None:
-                tree_intact = False
-                level, index = wrong
-                first, last = index << level, (index + 1 << level) - 1
-                problems.append(
-                    Problem(
-                        first + 1,
-                        f"the Merkle tree's node over entries {first + 1} to {last + 1} "
-                        "is not theirs",
-                    )
-                )
+        tree.add(item.seq, encoded)
         expected_seq = item.seq + 1
         prev_hash = item.hash
+        if item.seq == tip.size:
+            hash_at_tip = item.hash
 
-    tip = ledger.tip()
-    held = expected_seq - 1
-    if tip.size != held:
+    last = expected_seq - 1
+    if last < tip.size:
         problems.append(
             Problem(
-                min(tip.size, held) + 1,
-                f"the ledger recorded {tip.size} entries but holds {held}: "
-                + ("its tail was removed" if tip.size > held else "entries bypassed the tip"),
+                last + 1,
+                f"the ledger recorded {tip.size} entries but holds {last}: its tail was removed",
             )
         )
-    elif held and tip.hash != prev_hash:
-        problems.append(Problem(held, f"entry {held} is not the last entry the ledger recorded"))
-    elif tree_intact and frontier.size == held and tip.root != frontier.root().hex():
-        problems.append(Problem(None, f"the Merkle root recorded for {held} entries is not theirs"))
-    beyond = [size for size in signed if size > held]
-    if beyond:
+    elif hash_at_tip != tip.hash:
+        problems.append(
+            Problem(tip.size, f"entry {tip.size} is not the last entry the ledger recorded")
+        )
+    elif tree.root_at(tip.size) not in (None, bytes.fromhex(tip.root)):
+        problems.append(
+            Problem(None, f"the Merkle root recorded for {tip.size} entries is not theirs")
+        )
+    for size, what in sorted(
+        [(size, f"checkpoint {size} was signed") for size in signed]
+        + [(c.size, f"the checkpoint held for {c.size} entries was signed") for c in held]
+    ):
+        if size > last:
+            problems.append(
+                Problem(
+                    last + 1,
+                    f"{what}, and the ledger holds {last} entries: its tail was removed",
+                )
+            )
+            break
+    moved_on = _compare_heads(ledger, replay, last, problems)
+    tip_now = ledger.tip()
+    if last > tip_now.size:
         problems.append(
             Problem(
-                held + 1,
-                f"checkpoint {max(beyond)} was signed, and the ledger holds {held} entries: "
-                "its tail was removed",
+                tip_now.size + 1,
+                f"the ledger recorded {tip_now.size} entries but holds {last}: "
+                "entries bypassed the tip",
             )
         )
-    _compare_heads(ledger, replay, problems)
-    return Report(count, len(replay), tuple(problems))
+    problems += (
+        Problem(
+            None,
+            f"card {head.card_id} is recorded as moved by entry {head.last_seq}, "
+            "which the ledger does not hold",
+        )
+        for head in moved_on
+        if head.last_seq > tip_now.size
+    )
+    return Report(count, len(replay), tuple(problems), len(signed) + len(held))
 
 
-def _against_checkpoint(
-    checkpoint: SignedCheckpoint | None, frontier: Frontier, problems: list[Problem]
-) -> None:
-    """Whether the entries so far have the root ``checkpoint`` signed for their number."""
-    if checkpoint is not None and checkpoint.root != frontier.root():
-        size = checkpoint.size
-        problems.append(
+class _TreeCheck:
+    """Grows the tree over the entries as they are scanned and compares each node an
+    append completes with the stored one, read in the same order in one pass.
+
+    The stored nodes are first read once the scan has begun, so that they are at least
+    as recent as the entries: every node an entry completes is there to be compared.
+    """
+
+    def __init__(
+        self,
+        stored: Callable[[], Iterator[Node]],
+        signed: Mapping[int, SignedCheckpoint],
+        held: Sequence[Checkpoint],
+        problems: list[Problem],
+    ) -> None:
+        self._read_stored = stored
+        self._stored: Iterator[Node] | None = None
+        self._next: Node | None = None
+        self._roots: dict[int, list[tuple[str, bytes]]] = {}
+        for size, stored_checkpoint in signed.items():
+            self._roots.setdefault(size, []).append((f"checkpoint {size}", stored_checkpoint.root))
+        for kept in held:
+            self._roots.setdefault(kept.size, []).append(
+                (f"the checkpoint held for {kept.size} entries", kept.root)
+            )
+        self._frontier = Frontier()
+        self._growing = True
+        self._stored_intact = True
+        self._problems = problems
+        self._against_checkpoints()
+
+    def add(self, seq: int, encoded: bytes) -> None:
+        """Append the leaf of entry ``seq``, ``encoded``, while the scanned entries run
+        on without a gap; compare the stored nodes until the first that is wrong."""
+        if not self._growing or seq != self._frontier.size + 1:
+            self._growing = False
+            return
+        self._frontier, completed = self._frontier.append(leaf_hash(encoded))
+        self._against_checkpoints()
+        if not self._stored_intact:
+            return
+        wrong = next(((lv, i) for lv, i, h in completed if self._stored_node(lv, i) != h), None)
+        if wrong is None:
+            return
+        self._stored_intact = False
+        level, index = wrong
+        if level == 0:
+            self._problems.append(
+                Problem(seq, f"entry {seq} is not the leaf the Merkle tree holds")
+            )
+            return
+        first, last = index << level, (index + 1 << level) - 1
+        self._problems.append(
             Problem(
-                size or None,
-                f"checkpoint {size} signed a root the first {size} entries do not have",
+                first + 1,
+                f"the Merkle tree's node over entries {first + 1} to {last + 1} is not theirs",
             )
         )
+
+    def root_at(self, size: int) -> bytes | None:
+        """The root of the first ``size`` entries, if the tree was grown over them."""
+        return self._frontier.root() if self._growing and self._frontier.size == size else None
+
+    def _stored_node(self, level: int, index: int) -> bytes | None:
+        if self._stored is None:
+            self._stored = self._read_stored()
+            self._next = next(self._stored, None)
+        wanted = completion(level, index)
+        while self._next is not None and completion(*self._next[:2]) < wanted:
+            self._next = next(self._stored, None)
+        if self._next is None or self._next[:2] != (level, index):
+            return None
+        return self._next[2]
+
+    def _against_checkpoints(self) -> None:
+        """Whether the entries so far have the root each checkpoint of their number signed."""
+        size = self._frontier.size
+        for what, root in self._roots.get(size, ()):
+            if root != self._frontier.root():
+                self._problems.append(
+                    Problem(
+                        size or None, f"{what} signed a root the first {size} entries do not have"
+                    )
+                )
+
+
+def _forks(held: Sequence[Checkpoint], signed: Mapping[int, SignedCheckpoint]) -> list[Problem]:
+    """Two signed checkpoints of one size with different roots: the log showed two trees."""
+    return [
+        Problem(
+            None,
+            f"two checkpoints of size {checkpoint.size} have different roots: the one held "
+            "and the one the ledger stores (the log was forked)",
+        )
+        for checkpoint in held
+        if checkpoint.size in signed and signed[checkpoint.size].root != checkpoint.root
+    ]
 
 
 def _signatures(
@@ -212,12 +313,19 @@ def _replay(entry: Entry, replay: dict[str, Head], problems: list[Problem]) -> N
     replay[entry.card_id] = Head.opened(entry) if before is None else before.moved(entry)
 
 
-def _compare_heads(ledger: Ledger, replay: dict[str, Head], problems: list[Problem]) -> None:
+def _compare_heads(
+    ledger: Ledger, replay: dict[str, Head], last: int, problems: list[Problem]
+) -> list[Head]:
+    """Compare every head with the replay; return the heads moved by entries past
+    ``last``, the end of the scan, for the caller to check against the tip."""
     seen: set[str] = set()
+    moved_on: list[Head] = []
     for head in ledger.heads():
         seen.add(head.card_id)
         rebuilt = replay.get(head.card_id)
-        if rebuilt is None:
+        if head.last_seq > last:
+            moved_on.append(head)
+        elif rebuilt is None:
             problems.append(
                 Problem(None, f"card {head.card_id} is recorded, but no entry ever opened it")
             )
@@ -234,3 +342,4 @@ def _compare_heads(ledger: Ledger, replay: dict[str, Head], problems: list[Probl
         problems.append(
             Problem(replay[card_id].last_seq, f"card {card_id} has entries but no head")
         )
+    return moved_on

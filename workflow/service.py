@@ -22,7 +22,7 @@ from ledger.checkpoints import DEFAULT_CADENCE, Cadence, checkpoint_if_due, sign
 from ledger.entry import REFUSAL, TRANSITION, Draft, Entry, format_timestamp
 from ledger.errors import DuplicateRequest, SubjectTaken, VersionConflict
 from ledger.merkle import ProofError
-from ledger.note import Signer, Verifier
+from ledger.note import Checkpoint, Signer, Verifier
 from ledger.proofs import Consistency, Inclusion, prove_consistency, prove_inclusion
 from ledger.store import MAX_KEY_LENGTH, CardQuery, Head, Ledger, Person, SignedCheckpoint
 from ledger.verify import Report, verify
@@ -896,10 +896,19 @@ class CardService:
             raise InvalidRequest("this cardflow signs no checkpoints: it was given no key")
         return self._signer
 
-    def verify(self, *, progress: Callable[[int], None] | None = None) -> Report:
-        """Recompute every hash and compare every card with a replay of its entries."""
-        verifier = None if self._signer is None else self._signer.verifier()
-        return verify(self.ledger, progress=progress, verifier=verifier)
+    def verify(
+        self,
+        *,
+        progress: Callable[[int], None] | None = None,
+        verifier: Verifier | None = None,
+        held: Sequence[Checkpoint] = (),
+    ) -> Report:
+        """Recompute every hash and the Merkle tree, check every stored checkpoint (its
+        signature with ``verifier``, by default this cardflow's own key) and each of the
+        ``held`` ones, and compare every card with a replay of its entries."""
+        if verifier is None and self._signer is not None:
+            verifier = self._signer.verifier()
+        return verify(self.ledger, progress=progress, verifier=verifier, held=held)
 
     def _head(self, card_id: str) -> Head:
         head = self.ledger.head(card_id)

@@ -69,12 +69,14 @@ class TestVerify:
     def test_an_intact_ledger_verifies(self, cards, client, service):
         cards.in_state(State.ACTIVATED)
         cards.new()
+        service.checkpoint()
         response = client.get("/v1/ledger/verify")
         assert response.status_code == 200
         assert response.json() == {
             "ok": True,
             "entries": service.ledger.tip().size,
             "cards": 2,
+            "checkpoints": 1,
             "first_bad_seq": None,
             "problems": [],
         }
@@ -86,6 +88,7 @@ class TestVerify:
         damaged = Report(
             entries=3,
             cards=1,
+            checkpoints=0,
             problems=(
                 Problem(2, "entry 2 was altered: its contents do not match its hash"),
                 Problem(None, "card x has entries but no head"),
@@ -98,6 +101,7 @@ class TestVerify:
             "ok": False,
             "entries": 3,
             "cards": 1,
+            "checkpoints": 0,
             "first_bad_seq": 2,
             "problems": [
                 {"seq": 2, "what": "entry 2 was altered: its contents do not match its hash"},

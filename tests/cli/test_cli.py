@@ -146,7 +146,7 @@ class TestVerify:
     def test_untouched(self, demo_url):
         result = cardflow("verify", "--database-url", demo_url)
         assert result.exit_code == 0
-        assert "every hash and link intact" in result.output
+        assert "every hash, link and tree node intact" in result.output
 
     def test_tampered(self, demo_url):
         engine = create_engine(demo_url)

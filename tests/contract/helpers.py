@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import fields
 from datetime import UTC, datetime
 
-from ledger.entry import Draft
+from sqlalchemy import Connection, create_engine, text
+
+from ledger.entry import GENESIS_HASH, Draft, Entry
+from ledger.merkle import EMPTY_ROOT
+from ledger.sql import SqlLedger
 from tests.people import citizen_id
 from workflow.service import Actor, Applicant, CardService, Step
 from workflow.states import Channel, Event, Role
@@ -64,3 +70,76 @@ def open_card(service: CardService, steps=TO_COLLECTED) -> str:
     for event, channel, evidence in steps:
         service.transition(card.card_id, Step(event, channel, CLERK, evidence=evidence))
     return card.card_id
+
+
+def run(url: str, *statements: str) -> None:
+    """Run ``statements`` in one transaction, as anyone connected to the database could."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def drop_triggers(conn: Connection) -> None:
+    """What an owner of the database can do first; the triggers only stop a careless one."""
+    for table in ("ledger_entries", "ledger_tree", "ledger_checkpoints"):
+        if conn.dialect.name == "sqlite":
+            conn.execute(text(f"DROP TRIGGER {table}_no_update"))
+            conn.execute(text(f"DROP TRIGGER {table}_no_delete"))
+        else:
+            conn.execute(text(f"DROP TRIGGER {table}_no_change ON {table}"))
+            conn.execute(text(f"DROP TRIGGER {table}_no_truncate ON {table}"))
+
+
+def as_administrator(url: str, *statements: str) -> None:
+    """Drop the append-only triggers, then run ``statements``."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            drop_triggers(conn)
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def rewrite(url: str, order: Iterable[int]) -> None:
+    """All a database owner without the signer key can do: empty the ledger, then write
+    the entries numbered ``order`` again, in that order, through cardflow's own append,
+    so that every hash, link, tree node, head and the tip agree with one another.
+    Each is recorded at its first time, so the entries before the first change are
+    the same bytes as before."""
+    recording: list[datetime] = []
+    ledger = SqlLedger(url, clock=lambda: recording[-1])
+    try:
+        entries = {entry.seq: entry for entry in ledger.scan() if isinstance(entry, Entry)}
+        as_administrator(
+            url,
+            *(
+                f"DELETE FROM {table}"
+                for table in (
+                    "ledger_entries",
+                    "ledger_tree",
+                    "ledger_checkpoints",
+                    "ledger_heads",
+                    "ledger_receipts",
+                )
+            ),
+            f"UPDATE ledger_tip SET size = 0, hash = '{GENESIS_HASH}', "
+            f"root = '{EMPTY_ROOT.hex()}', frontier = '[]'",
+        )
+        for seq in order:
+            recording.append(entries[seq].recorded_at)
+            ledger.append([redrafted(entries[seq])])
+    finally:
+        ledger.dispose()
+
+
+def redrafted(entry: Entry) -> Draft:
+    """The draft ``entry`` was sealed from."""
+    return Draft(
+        **{f.name: getattr(entry, f.name) for f in fields(Draft) if f.name != "fingerprint"}
+    )

@@ -224,6 +224,35 @@ class TestOneCard:
             ledger.dispose()
 
 
+class TestVerifyWhileWriting:
+    """A check of a live ledger takes what was appended after it began for no damage."""
+
+    def test_no_false_alarm(self, url):
+        writers, per_writer = 3, 40
+        append_cards(url, 99, 30)
+        reports = []
+        done = threading.Event()
+
+        def check() -> None:
+            ledger = SqlLedger(url)
+            try:
+                while not done.is_set():
+                    reports.append(verify(ledger))
+            finally:
+                ledger.dispose()
+
+        checker = threading.Thread(target=check)
+        checker.start()
+        results = in_threads(writers, lambda w: append_cards(url, w, per_writer))
+        done.set()
+        checker.join(timeout=DEADLINE)
+        assert not checker.is_alive()
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert reports
+        assert [r.problems for r in reports if not r.ok] == []
+        assert_whole(url, 30 + writers * per_writer)
+
+
 class TestFeed:
     """A follower of the feed sees every entry exactly once, in order, while writers write."""
 

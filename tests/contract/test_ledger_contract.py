@@ -11,6 +11,7 @@ import pytest
 from ledger.entry import GENESIS_HASH, REFUSAL, TRANSITION, Draft, Entry
 from ledger.errors import DuplicateRequest, LedgerError, SubjectTaken, VersionConflict
 from ledger.merkle import (
+    Frontier,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
@@ -489,6 +490,24 @@ class TestMerkleTree:
         verify_consistency(13, size, consistency_proof(get, 13, size), first_root, root)
         assert ledger.tree_node(0, size) is None
         assert ledger.tree_node(5, 0) is None
+
+    def test_every_node_in_the_order_appends_complete_them(self, ledger):
+        frontier, completed = Frontier(), []
+        for batch in range(6):
+            entries = ledger.append([draft(f"c{batch}-{i}", 1) for i in range(batch + 1)])
+            for entry in entries:
+                frontier, nodes = frontier.append(leaf_hash(entry.encode()))
+                completed += nodes
+        assert list(ledger.tree_nodes()) == completed
+        assert [(level, index) for level, index, _ in completed][:7] == [
+            (0, 0),
+            (0, 1),
+            (1, 0),
+            (0, 2),
+            (0, 3),
+            (1, 1),
+            (2, 0),
+        ]
 
     def test_a_refused_append_grows_nothing(self, ledger):
         ledger.append([draft("a", 1)])

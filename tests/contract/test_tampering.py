@@ -11,16 +11,26 @@ import warnings
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Connection, create_engine, insert, text
+from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError
 
 from ledger.checkpoints import CheckpointRefused, sign_checkpoint
 from ledger.entry import REFUSAL, Draft, Entry
-from ledger.note import Signer
+from ledger.note import Checkpoint, Signer, open_note
 from ledger.proofs import node_source, root_at
 from ledger.sql import SqlLedger, entries_table
 from ledger.verify import Report, verify
-from tests.contract.helpers import ACTIVATE, APPLICATION, CLERK, TO_COLLECTED, draft
+from tests.conftest import SIGNER
+from tests.contract.helpers import (
+    ACTIVATE,
+    APPLICATION,
+    CLERK,
+    TO_COLLECTED,
+    as_administrator,
+    draft,
+    rewrite,
+    run,
+)
 from tests.people import citizen_id
 from workflow.errors import TransitionNotAllowed
 from workflow.service import Applicant, CardService, Step
@@ -97,38 +107,6 @@ def stored(database_url, clock) -> str:
 @pytest.fixture
 def stored_sqlite(sqlite_url, clock) -> str:
     return populate(sqlite_url, clock)
-
-
-def run(url: str, *statements: str) -> None:
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
-def drop_triggers(conn: Connection) -> None:
-    """What an owner of the database can do first; the triggers only stop a careless one."""
-    for table in ("ledger_entries", "ledger_tree"):
-        if conn.dialect.name == "sqlite":
-            conn.execute(text(f"DROP TRIGGER {table}_no_update"))
-            conn.execute(text(f"DROP TRIGGER {table}_no_delete"))
-        else:
-            conn.execute(text(f"DROP TRIGGER {table}_no_change ON {table}"))
-            conn.execute(text(f"DROP TRIGGER {table}_no_truncate ON {table}"))
-
-
-def as_administrator(url: str, *statements: str) -> None:
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            drop_triggers(conn)
-            for statement in statements:
-                conn.execute(text(statement))
-    finally:
-        engine.dispose()
 
 
 def report_for(url: str) -> Report:
@@ -487,3 +465,109 @@ class TestCheckpoints:
                 sign_checkpoint(ledger, signer, clock.now)
         finally:
             ledger.dispose()
+
+
+def kept_checkpoint(url: str, clock, *, size: int = SIZE) -> Checkpoint:
+    """A checkpoint signed for the first ``size`` entries, as a supervisor keeps it."""
+    ledger = SqlLedger(url)
+    try:
+        root = root_at(node_source(ledger), size)
+        note = SIGNER.sign(Checkpoint(SIGNER.name, size, root).text())
+        assert sign_checkpoint(ledger, SIGNER, clock.now).size == SIZE
+        return Checkpoint.parse(open_note(note, SIGNER.verifier()))
+    finally:
+        ledger.dispose()
+
+
+def held_report(url: str, *held: Checkpoint) -> Report:
+    ledger = SqlLedger(url)
+    try:
+        return verify(ledger, verifier=SIGNER.verifier(), held=held)
+    finally:
+        ledger.dispose()
+
+
+class TestKeptCheckpoints:
+    """A rewrite that recomputes every hash, node, head and the tip -- all the database
+    holds agrees with itself -- and what a checkpoint kept outside it still sees."""
+
+    def test_a_kept_checkpoint_agrees_with_an_untouched_ledger(self, stored, clock):
+        kept = [kept_checkpoint(stored, clock, size=size) for size in (0, 1, 7, SIZE)]
+        report = held_report(stored, *kept)
+        assert report.ok, report.problems
+        assert report.checkpoints == 1 + len(kept)
+
+    def test_reordered_entries(self, stored, clock):
+        early, kept = kept_checkpoint(stored, clock, size=1), kept_checkpoint(stored, clock)
+        rewrite(stored, [1, 3, 2, *range(4, SIZE + 1)])  # card B opened before A's review
+        assert held_report(stored).ok  # the database alone cannot tell
+        problems = [p.what for p in held_report(stored, early, kept).problems]
+        assert problems == [
+            f"the checkpoint held for {SIZE} entries signed a root the first {SIZE} "
+            "entries do not have"
+        ]
+
+    def test_a_deleted_entry(self, stored, clock):
+        kept = kept_checkpoint(stored, clock)
+        rewrite(stored, [seq for seq in range(1, SIZE + 1) if seq != 8])  # the refusal
+        assert held_report(stored).ok
+        assert_caught(
+            held_report(stored, kept),
+            SIZE,
+            f"the checkpoint held for {SIZE} entries was signed, and the ledger holds "
+            f"{SIZE - 1} entries: its tail was removed",
+        )
+
+    def test_an_edited_entry(self, stored, clock):
+        kept = kept_checkpoint(stored, clock, size=10)
+        as_administrator(
+            stored,
+            "UPDATE ledger_entries SET channel = 'pharmacy' WHERE seq = 7",
+        )
+        report = held_report(stored, kept)
+        assert_caught(report, 7, "entry 7 was altered")
+        assert (
+            "the checkpoint held for 10 entries signed a root the first 10 entries do not have"
+            in [p.what for p in report.problems]
+        )
+
+    def test_a_truncated_tail(self, stored, clock):
+        kept = kept_checkpoint(stored, clock)
+        rewrite(stored, range(1, 11))
+        assert held_report(stored).ok
+        assert_caught(
+            held_report(stored, kept),
+            11,
+            f"the checkpoint held for {SIZE} entries was signed, and the ledger holds 10 "
+            "entries: its tail was removed",
+        )
+
+    def test_two_checkpoints_of_one_size_with_different_roots(self, stored, clock):
+        """A log that shows one tree to a supervisor and signs another: with the key, the
+        rewritten ledger even carries a valid checkpoint of its own for the same size."""
+        kept = kept_checkpoint(stored, clock)
+        rewrite(stored, [1, 3, 2, *range(4, SIZE + 1)])
+        ledger = SqlLedger(stored)
+        try:
+            forked = sign_checkpoint(ledger, SIGNER, clock.now)
+        finally:
+            ledger.dispose()
+        assert (forked.size, forked.root != kept.root) == (SIZE, True)
+        assert held_report(stored).ok
+        problems = [p.what for p in held_report(stored, kept).problems]
+        assert (
+            f"two checkpoints of size {SIZE} have different roots: the one held and the one "
+            "the ledger stores (the log was forked)"
+        ) in problems
+
+    def test_a_stored_checkpoint_signed_with_another_key(self, stored, clock):
+        stranger = Signer.generate(SIGNER.name)
+        ledger = SqlLedger(stored)
+        try:
+            sign_checkpoint(ledger, stranger, clock.now)
+        finally:
+            ledger.dispose()
+        problems = [p.what for p in held_report(stored).problems]
+        assert problems == [
+            f"checkpoint {SIZE}: the note carries no signature of {SIGNER.verifier()}"
+        ]

@@ -1,0 +1,176 @@
+"""``cardflow audit fsck``: the whole ledger checked, with the checkpoints a supervisor kept."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pty
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from ledger.note import Signer
+from ledger.sql import SqlLedger
+from tests.contract.helpers import as_administrator, rewrite
+
+runner = CliRunner()
+
+
+def cardflow(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def demo_url(database_url) -> str:
+    done = cardflow("demo", "--database-url", database_url)
+    assert done.exit_code == 0, done.output
+    return database_url
+
+
+@pytest.fixture
+def kept(demo_url, tmp_path) -> Path:
+    """The checkpoint a supervisor printed and kept, over every entry of the demo."""
+    note = cardflow("audit", "checkpoint", "--database-url", demo_url)
+    assert note.exit_code == 0, note.output
+    path = tmp_path / "kept.note"
+    path.write_text(note.output)
+    return path
+
+
+def size_of(note: Path) -> int:
+    return int(note.read_text().split("\n")[1])
+
+
+def fsck(url: str, *more: str):
+    return cardflow("audit", "fsck", "--database-url", url, *more)
+
+
+def test_an_untouched_ledger(demo_url, kept, tmp_path):
+    key = tmp_path / "trusted.key"
+    key.write_text(cardflow("audit", "key").output)
+    done = fsck(demo_url, "--checkpoint", str(kept), "--key", str(key))
+    assert done.exit_code == 0, done.output
+    assert f"ledger verified: {size_of(kept)} entries" in done.output
+    assert "2 checkpoints checked (1 of them kept by you), signatures by cardflow/ledger+" in (
+        done.output
+    )
+
+
+def test_an_edited_entry_is_named(demo_url, kept):
+    as_administrator(demo_url, "UPDATE ledger_entries SET channel = 'pharmacy' WHERE seq = 5")
+    done = fsck(demo_url, "--checkpoint", str(kept))
+    assert done.exit_code == 1
+    assert "first bad sequence number 5" in done.output
+    assert "entry 5 was altered: its contents do not match its hash" in done.output
+
+
+def swappable(url: str) -> int:
+    """The first entry that can trade places with the next: other card, other person."""
+    ledger = SqlLedger(url)
+    try:
+        entries = list(ledger.scan())
+    finally:
+        ledger.dispose()
+    return next(
+        a.seq
+        for a, b in itertools.pairwise(entries)
+        if a.card_id != b.card_id and a.subject != b.subject
+    )
+
+
+def test_a_rewrite_only_the_kept_checkpoint_sees(demo_url, kept):
+    """Two entries swapped and everything recomputed: the database agrees with itself,
+    and only the checkpoint kept outside it tells."""
+    size, seq = size_of(kept), swappable(demo_url)
+    rewrite(demo_url, [*range(1, seq), seq + 1, seq, *range(seq + 2, size + 1)])
+    assert fsck(demo_url).exit_code == 0
+    done = fsck(demo_url, "--checkpoint", str(kept))
+    assert done.exit_code == 1
+    assert (
+        f"the checkpoint held for {size} entries signed a root the first {size} entries do not have"
+    ) in done.output
+
+
+def test_a_truncated_tail(demo_url, kept):
+    size = size_of(kept)
+    rewrite(demo_url, range(1, size - 2))
+    done = fsck(demo_url, "--checkpoint", str(kept))
+    assert done.exit_code == 1
+    assert f"first bad sequence number {size - 2}" in done.output
+    assert f"and the ledger holds {size - 3} entries: its tail was removed" in done.output
+
+
+def test_a_checkpoint_signed_with_another_key(demo_url, kept, tmp_path):
+    forged = tmp_path / "forged.note"
+    text = kept.read_text().split("\n\n")[0] + "\n"
+    forged.write_text(Signer.generate("cardflow/ledger").sign(text))
+    done = fsck(demo_url, "--checkpoint", str(forged))
+    assert done.exit_code == 2
+    assert f"cannot check: checkpoint {forged}: the note carries no signature of" in done.output
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("--key", "not-a-key", "cannot check: a verifier key is name+id+key"),
+        ("--checkpoint", "/no/such/file", "cannot check: checkpoint /no/such/file:"),
+    ],
+    ids=["bad-key", "missing-checkpoint"],
+)
+def test_unusable_input(demo_url, option, value, says):
+    done = fsck(demo_url, option, value)
+    assert done.exit_code == 2
+    assert says in done.output
+
+
+def test_a_progress_bar_on_a_terminal(sqlite_url):
+    assert cardflow("demo", "--database-url", sqlite_url).exit_code == 0
+    controller, terminal = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "api", "audit", "fsck", "--database-url", sqlite_url],
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            env=os.environ,
+            timeout=120,
+            check=False,
+        )
+        os.close(terminal)
+        drawn = _read_all(controller)
+    finally:
+        os.close(controller)
+    assert done.returncode == 0, drawn
+    assert re.search(r"checking entries\s+\[#+\]\s+100%", drawn), drawn
+    assert b"ledger verified" in done.stdout
+
+
+def test_no_progress_bar_when_not_a_terminal(sqlite_url):
+    assert cardflow("demo", "--database-url", sqlite_url).exit_code == 0
+    done = subprocess.run(
+        [sys.executable, "-m", "api", "audit", "fsck", "--database-url", sqlite_url],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "checking entries" not in done.stderr
+
+
+def _read_all(fd: int) -> str:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the terminal's other end is closed: all was read
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode(errors="replace")
