@@ -18,7 +18,7 @@ from typing import Any, Final, Protocol
 from sqlalchemy import Column, MetaData, Row, String, Table, Text, select, update
 from sqlalchemy.engine import Engine
 
-from ledger.sql import UtcDateTime
+from ledger.sql import UtcDateTime, schema_transaction
 from workflow.service import Actor
 from workflow.states import Channel, Role
 
@@ -152,7 +152,8 @@ class SqlKeys:
         self._clock = clock
 
     def create_schema(self) -> None:
-        metadata.create_all(self._engine, checkfirst=True)
+        with schema_transaction(self._engine) as conn:
+            metadata.create_all(conn, checkfirst=True)
 
     def create(
         self, name: str, role: Role, channels: Iterable[Channel] | None = None

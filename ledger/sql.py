@@ -17,6 +17,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -261,6 +262,17 @@ class SchemaMismatch(LedgerError):
     """The database was made by a cardflow with another schema version."""
 
 
+@contextmanager
+def schema_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction in which to create tables, one process at a time: the write lock
+    on SQLite, an advisory lock on PostgreSQL. Checking for a table and creating it is
+    not atomic, so two processes starting together would otherwise both create it."""
+    with engine.execution_options(cardflow_write=True).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(7263311)"))
+        yield conn
+
+
 def normalise_url(url: str) -> str:
     """Accept ``postgresql://`` and ``postgres://`` and use the psycopg 3 driver for them."""
     for prefix in ("postgresql://", "postgres://"):
@@ -295,9 +307,7 @@ class SqlLedger:
 
     def create_schema(self) -> None:
         """Create tables and triggers if missing; safe to run from several processes."""
-        with self._writer.begin() as conn:
-            if self.dialect == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(7263311)"))
+        with schema_transaction(self.engine) as conn:
             metadata.create_all(conn, checkfirst=True)
             for statement in _SQLITE_TRIGGERS if self.dialect == "sqlite" else _POSTGRES_TRIGGERS:
                 conn.exec_driver_sql(statement)

@@ -286,6 +286,24 @@ class TestSweep:
         assert cardflow("verify", "--database-url", sqlite_url).exit_code == 0
 
 
+class TestStartingTogether:
+    """Commands started at once on a new database create its schema once between them."""
+
+    def test_six_at_once(self, database_url):
+        started = [
+            subprocess.Popen(
+                [sys.executable, "-m", "api", "keys", "list", "--database-url", database_url],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(6)
+        ]
+        said = [command.communicate(timeout=120) for command in started]
+        assert [command.returncode for command in started] == [0] * 6, said
+        assert cardflow("verify", "--database-url", database_url).exit_code == 0
+
+
 class TestKeys:
     """``cardflow keys`` makes, lists and revokes keys; the token works over HTTP."""
 
