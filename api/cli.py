@@ -14,6 +14,9 @@ from typing import Annotated, Final, NoReturn
 
 import click
 import typer
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from api.config import (
     DATABASE_URL_ENV,
@@ -25,6 +28,7 @@ from api.config import (
 )
 from api.config import sweep_every as config_sweep_every
 from api.demo import run_demo
+from api.keys import WRITER_PRIVILEGES as KEYS_WRITER_PRIVILEGES
 from api.keys import ApiKey, UnknownKey
 from api.livedocs import build_site
 from api.logs import configure_logging
@@ -33,6 +37,8 @@ from ledger.bundle import BundleError, check_bundle, make_bundle
 from ledger.entry import Entry, format_timestamp
 from ledger.errors import LedgerError
 from ledger.note import Checkpoint, Verifier, open_note
+from ledger.sql import WRITER_PRIVILEGES as LEDGER_WRITER_PRIVILEGES
+from ledger.sql import normalise_url, writer_grants
 from ledger.verify import Report
 from workflow.diagram import readme_section, with_generated_section
 from workflow.errors import CardNotFound
@@ -181,6 +187,40 @@ def verify(url: DatabaseUrl = None) -> None:
     _print_report(report)
     if not report.ok:
         raise typer.Exit(1)
+
+
+@app.command("grant-writer")
+def grant_writer(
+    role: Annotated[
+        str, typer.Argument(help="An existing PostgreSQL role, e.g. made by CREATE ROLE … LOGIN.")
+    ],
+    url: DatabaseUrl = None,
+    dry_run: Annotated[
+        bool, typer.Option("--print", help="Print the statements; run nothing.")
+    ] = False,
+) -> None:
+    """On PostgreSQL, give ROLE what cardflow needs to run and no more: INSERT and SELECT
+    on the ledger's tables (never UPDATE, DELETE or TRUNCATE), what appends need on the
+    state beside them, reading the API keys. Creates the schema first if it is missing.
+    Run it with the owner's URL, then run cardflow with ROLE's."""
+    configure_logging(level=logging.WARNING)
+    chosen = database_url(url)
+    if make_url(normalise_url(chosen)).get_backend_name() != "postgresql":
+        typer.echo("SQLite has no roles: the file's permissions are its access control", err=True)
+        raise typer.Exit(2)
+    with runtime_for_command(chosen) as runtime:
+        try:
+            with runtime.ledger.engine.begin() as conn:
+                statements = writer_grants(
+                    conn, role, {**LEDGER_WRITER_PRIVILEGES, **KEYS_WRITER_PRIVILEGES}
+                )
+                for statement in [] if dry_run else statements:
+                    conn.execute(text(statement))
+        except DBAPIError as refused:
+            typer.echo(f"cardflow grant-writer: {_database_said(refused)}", err=True)
+            raise typer.Exit(2) from None
+    for statement in statements:
+        typer.echo(f"{statement};")
 
 
 @app.command()
@@ -482,9 +522,12 @@ def _as_json(entry: Entry) -> dict[str, object]:
 
 
 def _redacted(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
+
+
+def _database_said(error: DBAPIError) -> str:
+    """The database's own first line about ``error``, without the statement or its data."""
+    return (str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0]
 
 
 def main() -> None:
@@ -492,4 +535,7 @@ def main() -> None:
         app()
     except (ConfigurationError, LedgerError) as wrong:
         typer.echo(f"cardflow: {wrong}", err=True)
+        raise SystemExit(2) from None
+    except DBAPIError as refused:
+        typer.echo(f"cardflow: the database refused: {_database_said(refused)}", err=True)
         raise SystemExit(2) from None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
-from sqlalchemy import Column, MetaData, Row, String, Table, Text, select, update
+from sqlalchemy import Column, MetaData, Row, String, Table, Text, inspect, select, update
 from sqlalchemy.engine import Engine
 
 from ledger.sql import UtcDateTime, schema_transaction
@@ -130,6 +130,9 @@ class MemoryKeys:
         return key
 
 
+WRITER_PRIVILEGES: Final = {"api_keys": ("SELECT",)}
+"""The writer role reads the keys; the database's owner makes and revokes them."""
+
 metadata = MetaData()
 keys_table = Table(
     "api_keys",
@@ -152,6 +155,10 @@ class SqlKeys:
         self._clock = clock
 
     def create_schema(self) -> None:
+        """Create the keys' table if missing (the writer role finds it there)."""
+        with self._engine.connect() as conn:
+            if inspect(conn).has_table(keys_table.name):
+                return
         with schema_transaction(self._engine) as conn:
             metadata.create_all(conn, checkfirst=True)
 

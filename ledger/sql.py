@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -44,6 +44,7 @@ from sqlalchemy import (
     event,
     exists,
     insert,
+    inspect,
     or_,
     select,
     text,
@@ -52,6 +53,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 
 from ledger.entry import GENESIS_HASH, TRANSITION, Draft, Entry
@@ -258,6 +260,77 @@ _POSTGRES_TRIGGERS: Final = (
 )
 
 
+def _triggers(dialect: str) -> tuple[str, ...]:
+    return _SQLITE_TRIGGERS if dialect == "sqlite" else _POSTGRES_TRIGGERS
+
+
+def _trigger_names(dialect: str) -> set[str]:
+    """The append-only triggers the schema must hold, each in force."""
+    kinds = ("no_update", "no_delete") if dialect == "sqlite" else ("no_change", "no_truncate")
+    return {f"{table}_{kind}" for table in _APPEND_ONLY for kind in kinds}
+
+
+def _schema_complete(conn: Connection) -> bool:
+    """Whether every table, the tip row and every append-only trigger are in place;
+    ``SchemaMismatch`` if the tip says another cardflow made them."""
+    if not set(metadata.tables) <= set(inspect(conn).get_table_names()):
+        return False
+    found = conn.execute(select(tip_table.c.schema_version)).scalar_one_or_none()
+    if found is None:
+        return False
+    if found != SCHEMA_VERSION:
+        raise SchemaMismatch(
+            f"the database holds cardflow schema {found}; this cardflow uses {SCHEMA_VERSION}"
+        )
+    if conn.dialect.name == "sqlite":
+        held = text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    else:  # in force whatever the session's replication role: ENABLE ALWAYS
+        held = text(
+            "SELECT tgname FROM pg_trigger WHERE tgenabled = 'A' "
+            "AND tgrelid = ANY(CAST(:tables AS regclass[]))"
+        ).bindparams(tables=list(_APPEND_ONLY))
+    names = set(conn.execute(held).scalars())
+    return _trigger_names(conn.dialect.name) <= names
+
+
+def _permission_denied(error: DBAPIError) -> bool:
+    """Whether the database refused ``error``'s statement for want of a privilege."""
+    return getattr(error.orig, "sqlstate", None) == "42501"
+
+
+WRITER_PRIVILEGES: Final = {
+    "ledger_entries": ("SELECT", "INSERT"),
+    "ledger_tree": ("SELECT", "INSERT"),
+    "ledger_checkpoints": ("SELECT", "INSERT"),
+    "ledger_tip": ("SELECT", "UPDATE"),
+    "ledger_heads": ("SELECT", "INSERT", "UPDATE"),
+    "ledger_receipts": ("SELECT", "INSERT", "DELETE"),
+    "persons": ("SELECT", "INSERT", "UPDATE", "DELETE"),
+}
+"""What cardflow's writer role may do to each table, and nothing more: the ledger's own
+tables take INSERT and SELECT only; the tip, the heads, the receipts and the persons
+are state kept beside them, which appends move and erasure removes."""
+
+
+def writer_grants(
+    conn: Connection, role: str, privileges: Mapping[str, Sequence[str]]
+) -> list[str]:
+    """The statements that leave ``role`` exactly ``privileges`` on the tables of the
+    schema ``conn`` works in, and the use of that schema."""
+    quote = conn.dialect.identifier_preparer.quote
+    schema = quote(conn.execute(text("SELECT current_schema()")).scalar_one())
+    grantee = quote(role)
+    tables = ", ".join(f"{schema}.{quote(table)}" for table in privileges)
+    return [
+        f"REVOKE ALL ON {tables} FROM {grantee}",
+        f"GRANT USAGE ON SCHEMA {schema} TO {grantee}",
+        *(
+            f"GRANT {', '.join(allowed)} ON {schema}.{quote(table)} TO {grantee}"
+            for table, allowed in privileges.items()
+        ),
+    ]
+
+
 class SchemaMismatch(LedgerError):
     """The database was made by a cardflow with another schema version."""
 
@@ -306,25 +379,41 @@ class SqlLedger:
         return self.engine.dialect.name
 
     def create_schema(self) -> None:
-        """Create tables and triggers if missing; safe to run from several processes."""
-        with schema_transaction(self.engine) as conn:
-            metadata.create_all(conn, checkfirst=True)
-            for statement in _SQLITE_TRIGGERS if self.dialect == "sqlite" else _POSTGRES_TRIGGERS:
-                conn.exec_driver_sql(statement)
-            first = {
-                "id": 1,
-                "size": 0,
-                "hash": GENESIS_HASH,
-                "schema_version": SCHEMA_VERSION,
-                "root": EMPTY_ROOT.hex(),
-                "frontier": "[]",
-            }
-            conn.execute(_insert_ignoring_conflict(self.dialect, first))
-            found = conn.execute(select(tip_table.c.schema_version)).scalar_one()
-        if found != SCHEMA_VERSION:
-            raise SchemaMismatch(
-                f"the database holds cardflow schema {found}; this cardflow uses {SCHEMA_VERSION}"
-            )
+        """Create tables and triggers if missing; safe to run from several processes.
+
+        A schema already complete -- every table, the tip, every append-only trigger in
+        force -- is left alone, so a role that may not create tables (the writer role,
+        see ``writer_grants``) can open the ledger; one that lacks anything is made whole,
+        which takes the database's owner.
+        """
+        with self.engine.connect() as conn:
+            if _schema_complete(conn):
+                return
+        try:
+            with schema_transaction(self.engine) as conn:
+                metadata.create_all(conn, checkfirst=True)
+                for statement in _triggers(self.dialect):
+                    conn.exec_driver_sql(statement)
+                first = {
+                    "id": 1,
+                    "size": 0,
+                    "hash": GENESIS_HASH,
+                    "schema_version": SCHEMA_VERSION,
+                    "root": EMPTY_ROOT.hex(),
+                    "frontier": "[]",
+                }
+                conn.execute(_insert_ignoring_conflict(self.dialect, first))
+        except DBAPIError as refused:
+            if not _permission_denied(refused):
+                raise
+            raise LedgerError(
+                "the database's cardflow schema is missing, or its append-only triggers "
+                "are, and this role may not create them: run cardflow once as the "
+                "database's owner"
+            ) from None
+        with self.engine.connect() as conn:
+            if not _schema_complete(conn):
+                raise LedgerError("the cardflow schema was created but is not complete")
 
     def dispose(self) -> None:
         self.engine.dispose()

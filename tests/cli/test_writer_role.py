@@ -1,0 +1,177 @@
+"""The PostgreSQL writer role: cardflow runs with INSERT and SELECT on its ledger, and
+the database refuses that role every way of changing what was written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from typer.testing import CliRunner
+
+from api.cli import app
+from api.config import runtime_for_command
+from ledger.sql import WRITER_PRIVILEGES
+from tests.conftest import POSTGRES_URL
+from tests.contract.helpers import ACTIVATE, CLERK, drop_triggers, open_card
+from workflow.service import Step
+
+runner = CliRunner()
+
+
+def cardflow(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def role(postgres_url) -> Iterator[str]:
+    """A login role of its own, holding nothing yet."""
+    name = f"cardflow_writer_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE ROLE "{name}" LOGIN'))
+    yield name
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP OWNED BY "{name}"'))
+        conn.execute(text(f'DROP ROLE "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture
+def writer_url(postgres_url, role) -> str:
+    """The owner has made the schema and granted ``role``; cardflow connects as ``role``."""
+    granted = cardflow("grant-writer", role, "--database-url", postgres_url)
+    assert granted.exit_code == 0, granted.output
+    return make_url(postgres_url).set(username=role).render_as_string(hide_password=False)
+
+
+def as_writer(url: str, statement: str) -> None:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def test_the_statements(postgres_url, role):
+    printed = cardflow("grant-writer", role, "--database-url", postgres_url, "--print")
+    assert printed.exit_code == 0, printed.output
+    lines = printed.output.splitlines()
+    assert lines[0].startswith("REVOKE ALL ON ")
+    grants = {line.split(" ON ")[1].split(" TO ")[0].split(".")[-1]: line for line in lines[2:]}
+    for table in ("ledger_entries", "ledger_tree", "ledger_checkpoints"):
+        assert grants[table].startswith("GRANT SELECT, INSERT ON ")
+    assert set(grants) == {*WRITER_PRIVILEGES, "api_keys"}
+    assert grants["api_keys"].startswith("GRANT SELECT ON ")
+
+
+def test_cardflow_runs_as_the_writer(writer_url):
+    with runtime_for_command(writer_url) as runtime:
+        service = runtime.service
+        card = open_card(service)
+        event, channel, evidence = ACTIVATE
+        service.transition(card, Step(event, channel, CLERK, evidence=evidence))
+        service.checkpoint()
+        service.sweep()
+        report = service.verify()
+        assert report.ok, report.problems
+        assert report.checkpoints == 1
+    assert cardflow("verify", "--database-url", writer_url).exit_code == 0
+    assert cardflow("audit", "fsck", "--database-url", writer_url).exit_code == 0
+    assert cardflow("keys", "list", "--database-url", writer_url).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("statement", "refusal"),
+    [
+        ("UPDATE ledger_entries SET channel = 'pharmacy' WHERE seq = 1", "permission denied"),
+        ("DELETE FROM ledger_entries", "permission denied"),
+        ("TRUNCATE ledger_entries", "permission denied"),
+        ("UPDATE ledger_tree SET hash = hash", "permission denied"),
+        ("DELETE FROM ledger_checkpoints", "permission denied"),
+        ("ALTER TABLE ledger_entries DISABLE TRIGGER ALL", "must be owner"),
+        ("DROP TRIGGER ledger_entries_no_change ON ledger_entries", "must be owner"),
+        ("DROP TABLE ledger_entries", "must be owner"),
+        ("SET session_replication_role = replica", "permission denied"),
+        ("UPDATE api_keys SET revoked_at = NULL", "permission denied"),
+    ],
+    ids=[
+        "update",
+        "delete",
+        "truncate",
+        "tree",
+        "checkpoints",
+        "disable-triggers",
+        "drop-trigger",
+        "drop-table",
+        "replica-role",
+        "keys",
+    ],
+)
+def test_the_writer_cannot_change_what_was_written(writer_url, statement, refusal):
+    with runtime_for_command(writer_url) as runtime:
+        open_card(runtime.service)
+        runtime.service.checkpoint()
+    with pytest.raises(DBAPIError, match=refusal):
+        as_writer(writer_url, statement)
+    assert cardflow("verify", "--database-url", writer_url).exit_code == 0
+
+
+def test_the_writer_refuses_to_run_without_the_triggers(postgres_url, writer_url):
+    """An owner who drops the triggers leaves a schema the writer will not run on."""
+    engine = create_engine(postgres_url)
+    with engine.begin() as conn:
+        drop_triggers(conn)
+    engine.dispose()
+    done = subprocess.run(
+        [sys.executable, "-m", "api", "verify", "--database-url", writer_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "append-only triggers" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_writer_makes_no_keys(writer_url):
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "api",
+            "keys",
+            "create",
+            "--name",
+            "icbc-0231",
+            "--role",
+            "clerk",
+            "--database-url",
+            writer_url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "cardflow: the database refused: permission denied for table api_keys" in done.stderr
+
+
+def test_sqlite_has_no_roles(sqlite_url):
+    done = cardflow("grant-writer", "anyone", "--database-url", sqlite_url)
+    assert done.exit_code == 2
+    assert "SQLite has no roles" in done.output
+
+
+def test_an_unknown_role(postgres_url):
+    done = cardflow("grant-writer", "no_such_role_at_all", "--database-url", postgres_url)
+    assert done.exit_code == 2
+    assert 'role "no_such_role_at_all" does not exist' in done.output
