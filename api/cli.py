@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 import os
@@ -34,16 +35,16 @@ from api.livedocs import build_site
 from api.logs import configure_logging
 from api.schemas import EntryOut, SweepOut
 from ledger.bundle import BundleError, check_bundle, make_bundle
-from ledger.entry import Entry, format_timestamp
+from ledger.entry import ERASURE, Entry, format_timestamp
 from ledger.errors import LedgerError
 from ledger.note import Checkpoint, Verifier, open_note
 from ledger.sql import WRITER_PRIVILEGES as LEDGER_WRITER_PRIVILEGES
 from ledger.sql import normalise_url, writer_grants
 from ledger.verify import Report
 from workflow.diagram import readme_section, with_generated_section
-from workflow.errors import CardNotFound
-from workflow.service import MAX_SWEEP
-from workflow.states import Channel, Role
+from workflow.errors import CardNotFound, StillHolder, WorkflowError
+from workflow.service import MAX_SWEEP, Actor
+from workflow.states import Channel, ErasureReason, Role
 
 app = typer.Typer(
     name="cardflow",
@@ -394,6 +395,66 @@ def audit_checkpoint(url: DatabaseUrl = None) -> None:
         typer.echo(runtime.service.checkpoint().note, nl=False)
 
 
+person = typer.Typer(
+    help="The person store: personal data kept beside the ledger, never in it.",
+    no_args_is_help=True,
+)
+app.add_typer(person, name="person")
+
+
+@person.command("erase")
+def person_erase(
+    reason: Annotated[
+        ErasureReason, typer.Option(help="Why: the person's request, death, moving away…")
+    ],
+    subject: Annotated[
+        str | None,
+        typer.Option(
+            "--subject",
+            help="The person's reference as entries name them (`subject`), instead of "
+            "the ID number.",
+            show_default=False,
+        ),
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(help="Who erases, as the entries record it; default: your login name."),
+    ] = None,
+    url: DatabaseUrl = None,
+) -> None:
+    """Erase a person's personal data (name, ID number, details) and note it on each of
+    their cards. The ID number is read from standard input (asked for, unechoed, on a
+    terminal), never from the command line. Every hash, proof and checkpoint holds
+    afterwards: entries name the person by a keyed reference only. Exit 1 if a card
+    of theirs is still live; 2 if the person or the input is unknown."""
+    configure_logging(level=logging.WARNING)
+    id_number = None if subject is not None else _id_number_from_input()
+    actor = Actor(by or getpass.getuser(), Role.ADMIN)
+    try:
+        with runtime_for_command(database_url(url)) as runtime:
+            done = runtime.service.erase_person(actor, reason, id_number=id_number, subject=subject)
+    except StillHolder as refused:
+        typer.echo(f"erasure refused: {refused.detail}", err=True)
+        raise typer.Exit(1) from None
+    except WorkflowError as wrong:
+        typer.echo(f"cannot erase: {wrong.detail}", err=True)
+        raise typer.Exit(2) from None
+    if not done.erased:
+        typer.echo(f"person {done.subject} holds no personal data any more: nothing written")
+        return
+    seqs = ", ".join(str(entry.seq) for entry in done.entries)
+    typer.echo(
+        f"erased the personal data of person {done.subject}; noted on "
+        f"{len(done.cards)} card(s) by entries {seqs}"
+    )
+
+
+def _id_number_from_input() -> str:
+    if sys.stdin.isatty():
+        return str(typer.prompt("ID number", hide_input=True)).strip()
+    return sys.stdin.readline().strip()
+
+
 @keys.command("create")
 def create_key(
     name: Annotated[str, typer.Option(help="Who holds the key, e.g. 'icbc-branch-0231'.")],
@@ -497,6 +558,12 @@ def _print_report(report: Report) -> None:
 
 
 def _timeline_line(entry: Entry) -> str:
+    if entry.kind == ERASURE:
+        return (
+            f"#{entry.seq:<5} {format_timestamp(entry.occurred_at)}  ERASED the holder's "
+            f"personal data ({entry.evidence.get('reason')}) by {entry.actor} ({entry.role}) "
+            f"while {entry.to_state}"
+        )
     if not entry.moves:
         return (
             f"#{entry.seq:<5} {format_timestamp(entry.occurred_at)}  REFUSED {entry.event} "

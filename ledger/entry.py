@@ -33,6 +33,9 @@ TRANSITION: Final = "transition"
 """The kind of entry that moves its card: it creates the card's next version."""
 REFUSAL: Final = "refusal"
 """An entry that notes a refused attempt at the card's current version and moves nothing."""
+ERASURE: Final = "erasure"
+"""An entry that notes, at the card's current version, that its holder's personal data
+was erased; it moves nothing."""
 
 EvidenceValue = str | bool
 

@@ -5,7 +5,9 @@
     LedgerError
     ├── VersionConflict     the card's version moved: another writer got there first
     ├── DuplicateRequest    a live receipt already holds that actor's idempotency key
-    └── SubjectTaken        another card already holds that subject exclusively
+    ├── SubjectTaken        another card already holds that subject exclusively
+    ├── SubjectHeld         a subject to erase is still held exclusively by a card
+    └── ErasureUnnoted      a card of a subject to erase has no entry noting it
 """
 
 from __future__ import annotations
@@ -45,3 +47,20 @@ class SubjectTaken(LedgerError):
         super().__init__(f"card {card_id} cannot hold its subject: card {holder} holds it")
         self.card_id = card_id
         self.holder = holder
+
+
+class SubjectHeld(LedgerError):
+    """The subject to erase is held exclusively by card ``holder``."""
+
+    def __init__(self, *, holder: str) -> None:
+        super().__init__(f"the subject to erase is held by card {holder}")
+        self.holder = holder
+
+
+class ErasureUnnoted(LedgerError):
+    """Card ``card_id`` of a subject to erase has no draft in the append to note it:
+    the caller read the subject's cards before another writer opened this one."""
+
+    def __init__(self, card_id: str) -> None:
+        super().__init__(f"card {card_id} of the subject to erase is not noted")
+        self.card_id = card_id

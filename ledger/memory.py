@@ -18,6 +18,7 @@ from ledger.store import (
     SignedCheckpoint,
     Tip,
     Unreadable,
+    check_erasure,
     grow,
     hold,
 )
@@ -46,7 +47,13 @@ class MemoryLedger:
         self._tree: dict[tuple[int, int], bytes] = {}
         self._checkpoints: dict[int, SignedCheckpoint] = {}
 
-    def append(self, drafts: Sequence[Draft], *, persons: Sequence[Person] = ()) -> list[Entry]:
+    def append(
+        self,
+        drafts: Sequence[Draft],
+        *,
+        persons: Sequence[Person] = (),
+        erase: Sequence[str] = (),
+    ) -> list[Entry]:
         with self._lock:
             heads = dict(self._heads)
             holders = dict(self._holders)
@@ -79,6 +86,7 @@ class MemoryLedger:
                     hold(holders, entry)
                 sealed.append(entry)
                 prev = entry.hash
+            check_erasure(erase, sealed, self._cards_of)
             self._frontier, completed = grow(self._frontier, sealed)
             self._tree.update(((level, index), digest) for level, index, digest in completed)
             self._entries.extend(sealed)
@@ -88,7 +96,17 @@ class MemoryLedger:
             self._holders = holders
             self._receipts.update(receipts)
             self._persons.update((person.ref, person) for person in persons)
+            for ref in erase:
+                self._persons.pop(ref, None)
             return sealed
+
+    def cards_of(self, subject: str) -> list[Head]:
+        with self._lock:
+            return self._cards_of(subject)
+
+    def _cards_of(self, subject: str) -> list[Head]:
+        held = (head for head in self._heads.values() if head.subject == subject)
+        return sorted(held, key=lambda head: head.opened_seq)
 
     def head(self, card_id: str) -> Head | None:
         return self._heads.get(card_id)

@@ -70,6 +70,7 @@ from ledger.store import (
     SignedCheckpoint,
     Tip,
     Unreadable,
+    check_erasure,
     grow,
     hold,
 )
@@ -77,7 +78,7 @@ from ledger.store import (
 # Engines hide bound parameters from error messages: an apply's parameters carry a
 # person's name and ID number, which must never reach a log line.
 
-SCHEMA_VERSION: Final = 5
+SCHEMA_VERSION: Final = 6
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -155,6 +156,7 @@ heads_table = Table(
     Column("due_at", UtcDateTime),
     Column("exclusive", Boolean, nullable=False),
     Index("ledger_heads_state", "state", "opened_seq"),
+    Index("ledger_heads_subject", "subject", "opened_seq"),
     Index("ledger_heads_region", "region", "opened_seq"),
     Index(
         "ledger_heads_due",
@@ -418,8 +420,14 @@ class SqlLedger:
     def dispose(self) -> None:
         self.engine.dispose()
 
-    def append(self, drafts: Sequence[Draft], *, persons: Sequence[Person] = ()) -> list[Entry]:
-        if not drafts and not persons:
+    def append(
+        self,
+        drafts: Sequence[Draft],
+        *,
+        persons: Sequence[Person] = (),
+        erase: Sequence[str] = (),
+    ) -> list[Entry]:
+        if not drafts and not persons and not erase:
             return []
         with self._writer.begin() as conn:
             tip = conn.execute(
@@ -438,6 +446,9 @@ class SqlLedger:
             ]
             if persons:
                 _keep_persons(conn, self.dialect, persons, recorded_at)
+            if erase:
+                check_erasure(erase, sealed, lambda subject: _cards_of(conn, subject))
+                conn.execute(delete(persons_table).where(persons_table.c.ref.in_(erase)))
             if sealed:
                 conn.execute(insert(entries_table), [_entry_row(entry) for entry in sealed])
                 _move_heads(conn, sealed, current)
@@ -458,7 +469,25 @@ class SqlLedger:
                         frontier=json.dumps([r.hex() for r in frontier.roots]),
                     )
                 )
+        if erase and self.dialect == "sqlite":
+            self._clear_journal()
         return sealed
+
+    def _clear_journal(self) -> None:
+        """Copy the write-ahead log into the file and empty it: the pages it held from
+        before an erasure, personal data among them, go with it. Waits (the busy
+        timeout) for readers still using those pages."""
+        with self.engine.connect() as conn:
+            busy, _, _ = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        if busy:
+            raise LedgerError(
+                "the erasure is written, but readers kept the write-ahead log busy: "
+                "its copy of the erased data goes at the next checkpoint"
+            )
+
+    def cards_of(self, subject: str) -> list[Head]:
+        with self.engine.connect() as conn:
+            return _cards_of(conn, subject)
 
     def head(self, card_id: str) -> Head | None:
         with self.engine.connect() as conn:
@@ -676,6 +705,8 @@ def _engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         _into_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Freed space is zeroed, so erased personal data leaves no bytes in the file.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -739,6 +770,15 @@ def _keep_persons(conn: Connection, dialect: str, persons: Sequence[Person], at:
 def _insert_ignoring_conflict(dialect: str, row: dict[str, Any]) -> Any:
     make = pg_insert if dialect == "postgresql" else sqlite_insert
     return make(tip_table).values(**row).on_conflict_do_nothing(index_elements=["id"])
+
+
+def _cards_of(conn: Connection, subject: str) -> list[Head]:
+    query = (
+        select(heads_table)
+        .where(heads_table.c.subject == subject)
+        .order_by(heads_table.c.opened_seq)
+    )
+    return [_head(row) for row in conn.execute(query)]
 
 
 def _versions(conn: Connection, card_ids: set[str]) -> dict[str, int]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final, Protocol
 
 from ledger.entry import Draft, Entry
-from ledger.errors import SubjectTaken
+from ledger.errors import ErasureUnnoted, SubjectHeld, SubjectTaken
 from ledger.merkle import EMPTY_ROOT, Frontier, Node, leaf_hash
 
 
@@ -69,6 +69,21 @@ def hold(holders: dict[str, str], entry: Entry) -> None:
         holders[entry.subject] = entry.card_id
     elif holder == entry.card_id:
         del holders[entry.subject]
+
+
+def check_erasure(
+    erase: Sequence[str], sealed: Sequence[Entry], cards_of: Callable[[str], Iterable[Head]]
+) -> None:
+    """Raise ``SubjectHeld`` if a card holds a subject to erase exclusively, or
+    ``ErasureUnnoted`` if one of the subject's cards has no entry in ``sealed``: an
+    erasure is noted on every card of its subject, or not made."""
+    noted = {entry.card_id for entry in sealed}
+    for subject in erase:
+        for head in cards_of(subject):
+            if head.exclusive:
+                raise SubjectHeld(holder=head.card_id)
+            if head.card_id not in noted:
+                raise ErasureUnnoted(head.card_id)
 
 
 Move = tuple[str, str]
@@ -207,9 +222,12 @@ def grow(frontier: Frontier, entries: Sequence[Entry]) -> tuple[Frontier, list[N
 class Ledger(Protocol):
     """Every adapter gives the same guarantees, and one contract suite checks them.
 
-    * ``append`` writes all drafts, their heads and the persons in one transaction,
-      or nothing; sequence numbers are gapless and never fork, whatever the number
-      of concurrent writers;
+    * ``append`` writes all drafts, their heads and the persons, and removes the
+      persons it is told to erase, in one transaction, or does nothing; sequence
+      numbers are gapless and never fork, whatever the number of concurrent writers;
+    * a subject is erased only if no card holds it exclusively (else ``SubjectHeld``)
+      and the same append notes every card of it (else ``ErasureUnnoted``), both
+      checked under the append's lock;
     * a draft whose ``version`` is not the card's next raises ``VersionConflict``,
       so two writers racing on one card can never both win;
     * an exclusive draft whose subject another card holds exclusively raises
@@ -222,8 +240,20 @@ class Ledger(Protocol):
     * entries are returned oldest first.
     """
 
-    def append(self, drafts: Sequence[Draft], *, persons: Sequence[Person] = ()) -> list[Entry]:
-        """Write ``drafts`` (and ``persons``) atomically; return the sealed entries."""
+    def append(
+        self,
+        drafts: Sequence[Draft],
+        *,
+        persons: Sequence[Person] = (),
+        erase: Sequence[str] = (),
+    ) -> list[Entry]:
+        """Write ``drafts`` (and ``persons``) and remove the personal data held under each
+        reference in ``erase``, atomically; return the sealed entries. Erased data leaves
+        no copy the adapter could remove (on SQLite, none in the file or its journal)."""
+        ...
+
+    def cards_of(self, subject: str) -> list[Head]:
+        """The head of every card ``subject`` was ever the holder of, oldest first."""
         ...
 
     def head(self, card_id: str) -> Head | None:

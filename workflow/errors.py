@@ -4,6 +4,7 @@
 
     WorkflowError
     ├── CardNotFound            no card has that id
+    ├── PersonNotFound          no card was ever held by that person
     ├── InvalidRequest          the request itself is malformed
     │   ├── UnknownName         an event, channel or presenter cardflow does not know
     │   ├── InvalidIdentity     an ID number that fails its check
@@ -15,6 +16,7 @@
         ├── TransitionNotAllowed  the event is not allowed in the card's current state
         ├── ConditionNotMet       allowed in that state, but a condition of the step fails
         │   └── PersonHoldsCard   the applicant already holds a live card
+        ├── StillHolder           a person to erase still holds a live card
         └── StaleVersion          the card moved on since the caller last read it
 
 The HTTP status of each lives in ``api/problems.py``, not here.
@@ -55,6 +57,13 @@ class CardNotFound(WorkflowError):
     def __init__(self, card_id: str) -> None:
         super().__init__(f"no card with id {card_id!r}")
         self.card_id = card_id
+
+
+class PersonNotFound(WorkflowError):
+    """No card was ever held by the person named (by ID number or reference)."""
+
+    def __init__(self) -> None:
+        super().__init__("cardflow holds no card of that person")
 
 
 class InvalidRequest(WorkflowError):
@@ -216,6 +225,19 @@ class PersonHoldsCard(ConditionNotMet):
             allowed=(),
         )
         self.holder = holder
+
+
+class StillHolder(Conflict):
+    """A person's data is not erased while they hold a live card: the card center needs
+    it to produce, hand over and serve the card. ``holder`` is that card."""
+
+    def __init__(self, *, holder: str, state: State) -> None:
+        super().__init__(
+            f"the person still holds card {holder}, which is {state} and live: their data "
+            "is erased once every card of theirs has ended (cancelled or replaced)"
+        )
+        self.holder = holder
+        self.state = state
 
 
 class StaleVersion(Conflict):

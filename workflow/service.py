@@ -19,8 +19,14 @@ from typing import Final
 import structlog
 
 from ledger.checkpoints import DEFAULT_CADENCE, Cadence, checkpoint_if_due, sign_checkpoint
-from ledger.entry import REFUSAL, TRANSITION, Draft, Entry, format_timestamp
-from ledger.errors import DuplicateRequest, SubjectTaken, VersionConflict
+from ledger.entry import ERASURE, REFUSAL, TRANSITION, Draft, Entry, format_timestamp
+from ledger.errors import (
+    DuplicateRequest,
+    ErasureUnnoted,
+    SubjectHeld,
+    SubjectTaken,
+    VersionConflict,
+)
 from ledger.merkle import ProofError
 from ledger.note import Checkpoint, Signer, Verifier
 from ledger.proofs import Consistency, Inclusion, prove_consistency, prove_inclusion
@@ -46,14 +52,16 @@ from workflow.errors import (
     KeyReused,
     NotPermitted,
     PersonHoldsCard,
+    PersonNotFound,
     StaleVersion,
+    StillHolder,
     TransitionNotAllowed,
     WorkflowError,
 )
 from workflow.identity import parse_identity_number
 from workflow.policy import DEFAULT_POLICY, Policy
 from workflow.rules import Decision, Standing, allowed_events, decide
-from workflow.states import Channel, Event, Presenter, Role, State
+from workflow.states import Channel, ErasureReason, Event, Presenter, Role, State
 
 log = structlog.get_logger()
 
@@ -61,6 +69,8 @@ CHINA_STANDARD_TIME: Final = timezone(timedelta(hours=8), "CST")
 CLOCK_SKEW: Final = timedelta(minutes=5)
 """How far in the future a channel's clock may claim an event happened."""
 _RETRIES: Final = 5
+ERASE_EVENT: Final = "erase_personal_data"
+"""The event an erasure entry names: no step of the lifecycle, a note on the card."""
 MAX_BATCH: Final = 10_000
 """The most items one batch may carry."""
 MAX_SWEEP: Final = 10_000
@@ -280,6 +290,21 @@ SWEEPER: Final = Actor("cardflow-deadlines", Role.SYSTEM)
 """Who takes the system's steps when deadlines pass; every sweep speaks as it, so two
 sweeps at once hold the same idempotency keys and the second writes nothing."""
 
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What erasing a person did: the reference the ledger knows them by, every card
+    they held, and the entries noting the erasure (none if no data was held any more)."""
+
+    subject: str
+    cards: tuple[str, ...]
+    entries: tuple[Entry, ...]
+
+    @property
+    def erased(self) -> bool:
+        return bool(self.entries)
+
+
 Outcome = Card | WorkflowError
 """What became of one item of a batch: the card it opened or moved, or its refusal."""
 
@@ -482,6 +507,83 @@ class CardService:
         if holder is not None:
             raise PersonHoldsCard(event=step.event, holder=holder.card_id)
         return self._draft(card_id, 1, person.ref, decision, step, now, fingerprint), person
+
+    def erase_person(
+        self,
+        actor: Actor,
+        reason: ErasureReason,
+        *,
+        id_number: str | None = None,
+        subject: str | None = None,
+    ) -> Erasure:
+        """Erase the personal data of the person with ``id_number`` (or whom the ledger
+        names ``subject``) and note it, with ``reason``, on every card they held.
+
+        Entries name the person by ``subject`` only, so every hash, proof and checkpoint
+        holds afterwards. Refused (``StillHolder``) while a card of theirs is live; a
+        person whose data is already gone is reported so, and nothing is written.
+        """
+        ref = self._subject(id_number, subject)
+        for _attempt in range(_RETRIES):
+            cards = self.ledger.cards_of(ref)
+            if not cards:
+                raise PersonNotFound()
+            ids = tuple(head.card_id for head in cards)
+            live = next((head for head in cards if head.exclusive), None)
+            if live is not None:
+                raise StillHolder(holder=live.card_id, state=State(live.state))
+            if self.ledger.person(ref) is None:
+                return Erasure(ref, ids, ())
+            drafts = [self._erasure(head, actor, reason) for head in cards]
+            try:
+                written = self.ledger.append(drafts, erase=[ref])
+            except (VersionConflict, ErasureUnnoted, SubjectHeld):
+                continue  # a card of theirs moved or opened meanwhile: look again
+            log.info(
+                "personal data erased",
+                subject=ref,
+                cards=len(ids),
+                reason=str(reason),
+                actor=actor.name,
+            )
+            return Erasure(ref, ids, tuple(written))
+        raise Conflict("the person's cards kept changing while they were erased; try again")
+
+    def _subject(self, id_number: str | None, subject: str | None) -> str:
+        if (id_number is None) == (subject is None):
+            raise InvalidRequest("name the person by ID number or by reference, not both")
+        if subject is not None:
+            if len(subject) != 64 or any(c not in "0123456789abcdef" for c in subject):
+                raise InvalidRequest("a person's reference is 64 lower-case hex digits")
+            return subject
+        assert id_number is not None
+        identity = parse_identity_number(
+            id_number, today=self._clock().astimezone(CHINA_STANDARD_TIME).date()
+        )
+        return self.person_ref(identity.number)
+
+    def _erasure(self, head: Head, actor: Actor, reason: ErasureReason) -> Draft:
+        """The entry noting, on the card at ``head``, that its holder's data was erased."""
+        return Draft(
+            card_id=head.card_id,
+            version=head.version,
+            kind=ERASURE,
+            event=ERASE_EVENT,
+            from_state=head.state,
+            to_state=head.state,
+            channel=str(Channel.SYSTEM),
+            actor=actor.name,
+            role=str(actor.role),
+            presenter=str(Presenter.SELF),
+            subject=head.subject,
+            occurred_at=self._clock(),
+            evidence={"erased": "personal_data", "reason": str(reason)},
+            definition_version=DEFINITION_VERSION,
+            region=self.policy.region,
+            policy=self.policy.label,
+            due_at=head.due_at,
+            exclusive=head.exclusive,
+        )
 
     def person_ref(self, id_number: str) -> str:
         """How the ledger names the holder of ``id_number``: a keyed hash, the same for
@@ -839,11 +941,12 @@ class CardService:
         return Card.from_entry(last)
 
     def history(self, card_id: str, *, refusals: bool = False) -> list[Entry]:
-        """The card's ledger entries, oldest first; refused attempts only if asked for."""
+        """The card's ledger entries, oldest first (an erasure of its holder's data
+        among them); refused attempts only if asked for."""
         entries = self.ledger.entries_for(card_id)
         if not entries:
             raise CardNotFound(card_id)
-        return entries if refusals else [entry for entry in entries if entry.moves]
+        return entries if refusals else [entry for entry in entries if entry.kind != REFUSAL]
 
     def feed(self, *, after: int, limit: int) -> list[Entry]:
         """The ledger in sequence order, for other systems to follow."""

@@ -83,6 +83,19 @@ class Presenter(StrEnum):
     AGENT = "agent"
 
 
+class ErasureReason(StrEnum):
+    """Why a person's personal data was erased; recorded on the entries noting it."""
+
+    REQUEST = "request"
+    """The person asked, their cards being ended (PIPL article 47)."""
+    DEATH = "death"
+    """The person died."""
+    MOVED_AWAY = "moved_away"
+    """The person settled abroad or moved out of the province."""
+    RETENTION_ENDED = "retention_ended"
+    """The period the card center keeps records for has ended."""
+
+
 class Role(StrEnum):
     """What a principal may do; recorded on every entry beside the actor."""
 

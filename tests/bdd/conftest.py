@@ -18,10 +18,12 @@ from typing import Final, TypeVar
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from ledger.entry import REFUSAL, Entry
+from ledger.entry import ERASURE, REFUSAL, Entry
 from ledger.memory import MemoryLedger
-from ledger.store import Head, Tip
-from tests.conftest import FakeClock
+from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from ledger.note import Checkpoint
+from ledger.store import Head, SignedCheckpoint, Tip
+from tests.conftest import SIGNER, FakeClock
 from workflow.definition import AGENT_EVIDENCE, EVIDENCE, Kind
 from workflow.errors import (
     ChannelNotAllowed,
@@ -31,23 +33,26 @@ from workflow.errors import (
     InvalidIdentity,
     NotPermitted,
     PersonHoldsCard,
+    StillHolder,
     TransitionNotAllowed,
     WorkflowError,
 )
 from workflow.identity import check_character
 from workflow.policy import DEFAULT_POLICY, Window
 from workflow.service import (
+    ERASE_EVENT,
     SWEEPER,
     Actor,
     Applicant,
     Card,
     CardService,
+    Erasure,
     Search,
     Step,
     SweepReport,
     issued_reference,
 )
-from workflow.states import SAID, Channel, Event, Presenter, Role, State
+from workflow.states import SAID, Channel, ErasureReason, Event, Presenter, Role, State
 
 NOT_YET_ENFORCED: Final = "not_yet_enforced"
 """The tag of a scenario stating a rule of the seeds that ``workflow/`` does not enforce yet."""
@@ -109,7 +114,15 @@ _POLICY_FIELDS: Final[Mapping[Window, str]] = {
     Window.TEMPORARY_LOSS: "temporary_loss_days",
 }
 
+ERASURE_WORDS: Final[Mapping[str, ErasureReason]] = {
+    "the person's request": ErasureReason.REQUEST,
+    "the person's death": ErasureReason.DEATH,
+    "moving away": ErasureReason.MOVED_AWAY,
+    "the end of the retention period": ErasureReason.RETENTION_ENDED,
+}
+
 TYPES: Final = {
+    "Reason": _vocabulary(ERASURE_WORDS),
     "Event": _vocabulary(EVENT_WORDS),
     "Window": _vocabulary(WINDOW_WORDS),
     "State": _vocabulary(STATE_WORDS),
@@ -233,6 +246,8 @@ class Desk:
     before: Snapshot | None = None
     accepted: list[Step] = field(default_factory=list)
     swept: SweepReport | None = None
+    kept: SignedCheckpoint | None = None
+    erasure: Erasure | None = None
 
     @property
     def card_id(self) -> str:
@@ -360,7 +375,11 @@ def snake_case(name: str) -> str:
 @pytest.fixture
 def service(clock: FakeClock) -> CardService:
     """The use cases over the in-memory ledger: the rules, without a database to wait on."""
-    return CardService(MemoryLedger(clock=clock), clock=clock)
+    return CardService(MemoryLedger(clock=clock), clock=clock, signer=SIGNER)
+
+
+ADMINISTRATOR: Final = Actor("admin-zhou", Role.ADMIN)
+"""Who erases personal data at the card center."""
 
 
 # -- Given ---------------------------------------------------------------------------------
@@ -495,6 +514,25 @@ def the_sweep_runs(service: CardService, desk: Desk) -> None:
         desk.card = service.card(desk.card_id)
 
 
+@given("a supervisor keeps a signed checkpoint of the ledger")
+def a_kept_checkpoint(service: CardService, desk: Desk) -> None:
+    desk.kept = service.checkpoint()
+
+
+@given(words("the holder's personal data is erased because of {reason:Reason}"))
+@when(words("the holder's personal data is erased because of {reason:Reason}"))
+def erase_the_holder(service: CardService, desk: Desk, reason: ErasureReason) -> None:
+    desk.before = snapshot(service, desk.card_id)
+    desk.refusal, desk.erasure = None, None
+    try:
+        desk.erasure = service.erase_person(
+            ADMINISTRATOR, reason, id_number=desk.applicant.id_number
+        )
+    except WorkflowError as refused:
+        desk.refusal = refused
+
+
+@given("the clerk turns to the replacement card")
 @when("the clerk turns to the replacement card")
 def turn_to_the_replacement(service: CardService, desk: Desk) -> None:
     assert desk.card is not None
@@ -809,3 +847,76 @@ def refused_attempt_noted(service: CardService, desk: Desk) -> None:
     assert not set(step.evidence) & set(noted.evidence)
     assert service.history(desk.card_id, refusals=True)[-1] == noted
     assert service.verify().ok
+
+
+# -- Erasure -------------------------------------------------------------------------------
+
+
+def _held_data(service: CardService, desk: Desk) -> object:
+    return service.ledger.person(service.person_ref(desk.applicant.id_number))
+
+
+@then("the person store no longer holds the holder's name or ID number")
+def data_gone(service: CardService, desk: Desk) -> None:
+    assert desk.refusal is None, f"refused: {desk.refusal}"
+    assert _held_data(service, desk) is None
+
+
+@then("the person store still holds the holder's name and ID number")
+def data_kept(service: CardService, desk: Desk) -> None:
+    held = service.ledger.person(service.person_ref(desk.applicant.id_number))
+    assert held is not None
+    assert (held.name, held.id_number) == (desk.applicant.name, desk.applicant.id_number)
+
+
+def _ends_with_erasure(service: CardService, card_id: str, reason: ErasureReason) -> None:
+    *before, last = service.history(card_id)
+    card = service.card(card_id)
+    assert (last.kind, last.event, last.actor) == (ERASURE, ERASE_EVENT, ADMINISTRATOR.name)
+    assert last.evidence == {"erased": "personal_data", "reason": str(reason)}
+    assert (last.from_state, last.to_state, last.version) == (card.state, card.state, card.version)
+    assert before[-1].to_state == card.state
+
+
+@then(words("the card's history ends with the erasure, because of {reason:Reason}"))
+def history_ends_with_erasure(service: CardService, desk: Desk, reason: ErasureReason) -> None:
+    _ends_with_erasure(service, desk.card_id, reason)
+
+
+@then(words("both cards' histories end with the erasure, because of {reason:Reason}"))
+def both_end_with_erasure(service: CardService, desk: Desk, reason: ErasureReason) -> None:
+    replaced = service.history(desk.card_id)[0].evidence["replaces"]
+    assert desk.erasure is not None
+    assert set(desk.erasure.cards) == {replaced, desk.card_id}
+    for card_id in desk.erasure.cards:
+        _ends_with_erasure(service, card_id, reason)
+
+
+@then("every entry of the card still proves its place in a ledger grown from the kept checkpoint")
+def proofs_still_hold(service: CardService, desk: Desk) -> None:
+    kept = desk.kept
+    assert kept is not None
+    entries, now, proofs = service.proven_history(desk.card_id, refusals=True)
+    assert now.size > kept.size
+    grown = service.consistency(kept.size, now.size)
+    verify_consistency(kept.size, now.size, grown.path, kept.root, now.root)
+    for entry, proof in zip(entries, proofs, strict=True):
+        verify_inclusion(leaf_hash(entry.encode()), entry.seq - 1, now.size, proof.path, now.root)
+    held = Checkpoint(SIGNER.name, kept.size, kept.root)
+    report = service.verify(held=[held])
+    assert report.ok, report.problems
+
+
+@then("the erasure is refused because the person still holds the card")
+def refused_as_holder(desk: Desk) -> None:
+    error = refusal(desk)
+    assert isinstance(error, StillHolder)
+    assert error.holder == desk.card_id
+    assert desk.applicant.id_number not in error.detail
+
+
+@then("nothing is written")
+def nothing_written(service: CardService, desk: Desk) -> None:
+    assert desk.before is not None
+    assert snapshot(service, desk.card_id) == desk.before
+    assert desk.erasure is None or not desk.erasure.erased

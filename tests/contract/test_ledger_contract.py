@@ -8,8 +8,15 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from ledger.entry import GENESIS_HASH, REFUSAL, TRANSITION, Draft, Entry
-from ledger.errors import DuplicateRequest, LedgerError, SubjectTaken, VersionConflict
+from ledger.entry import ERASURE, GENESIS_HASH, REFUSAL, TRANSITION, Draft, Entry
+from ledger.errors import (
+    DuplicateRequest,
+    ErasureUnnoted,
+    LedgerError,
+    SubjectHeld,
+    SubjectTaken,
+    VersionConflict,
+)
 from ledger.merkle import (
     Frontier,
     consistency_proof,
@@ -610,6 +617,61 @@ class TestPersons:
         encoded = entry.encode().decode("utf-8")
         assert person.id_number not in encoded
         assert person.name not in encoded
+
+
+class TestErasure:
+    """A person's data goes in the append that notes it on every card of theirs, or not at all."""
+
+    PERSON = Person("p-1", "11010519491231002X", "李雷", {})
+
+    def note(self, head: Head) -> Draft:
+        return draft(
+            head.card_id,
+            head.version,
+            kind=ERASURE,
+            event="erase_personal_data",
+            from_state=head.state,
+            to_state=head.state,
+            subject=head.subject,
+        )
+
+    def ended_cards(self, ledger, count: int) -> list[Head]:
+        for i in range(count):
+            ledger.append([draft(f"c{i}", 1, subject="p-1")], persons=[self.PERSON])
+        return ledger.cards_of("p-1")
+
+    def test_erased_with_its_notes(self, ledger):
+        cards = self.ended_cards(ledger, 2)
+        assert [head.card_id for head in cards] == ["c0", "c1"]
+        written = ledger.append([self.note(head) for head in cards], erase=["p-1"])
+        assert [(e.kind, e.card_id, e.version) for e in written] == [
+            (ERASURE, "c0", 1),
+            (ERASURE, "c1", 1),
+        ]
+        assert ledger.person("p-1") is None
+        assert ledger.cards_of("p-1") == cards  # the notes move no card
+        assert verify(ledger).ok
+
+    def test_not_while_a_card_holds_the_subject(self, ledger):
+        ledger.append([draft("c0", 1, subject="p-1", exclusive=True)], persons=[self.PERSON])
+        (head,) = ledger.cards_of("p-1")
+        before = ledger.tip()
+        with pytest.raises(SubjectHeld):
+            ledger.append([self.note(head)], erase=["p-1"])
+        assert ledger.tip() == before
+        assert ledger.person("p-1") == self.PERSON
+
+    def test_not_unless_every_card_is_noted(self, ledger):
+        first, second = self.ended_cards(ledger, 2)
+        before = ledger.tip()
+        with pytest.raises(ErasureUnnoted) as unnoted:
+            ledger.append([self.note(first)], erase=["p-1"])
+        assert unnoted.value.card_id == second.card_id
+        assert ledger.tip() == before
+        assert ledger.person("p-1") == self.PERSON
+
+    def test_cards_of_a_subject_no_card_had(self, ledger):
+        assert ledger.cards_of("nobody") == []
 
 
 class TestVerify:
