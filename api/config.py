@@ -28,6 +28,7 @@ PERSON_KEY_ENV: Final = "CARDFLOW_PERSON_KEY_FILE"
 DEFAULT_PERSON_KEY_FILE: Final = "cardflow.person-key"
 _PERSON_KEY_BYTES: Final = 32
 LOG_KEY_ENV: Final = "CARDFLOW_LOG_KEY_FILE"
+LOG_KEY_TEXT_ENV: Final = "CARDFLOW_LOG_KEY"
 DEFAULT_LOG_KEY_FILE: Final = "cardflow.log-key"
 LOG_NAME_ENV: Final = "CARDFLOW_LOG_NAME"
 DEFAULT_LOG_NAME: Final = "cardflow/ledger"
@@ -111,14 +112,21 @@ def person_key() -> bytes:
 
 
 def log_signer() -> Signer:
-    """The key checkpoints are signed with, from the file ``$CARDFLOW_LOG_KEY_FILE`` names
-    (else ``cardflow.log-key`` here), a signer key as ``PRIVATE+KEY+<name>+...``; made the
-    first time it is missing, named ``$CARDFLOW_LOG_NAME`` (else ``cardflow/ledger``).
+    """The key checkpoints are signed with: a signer key as ``PRIVATE+KEY+<name>+...``,
+    given as ``$CARDFLOW_LOG_KEY`` itself (a secret an orchestrator injects), else from the
+    file ``$CARDFLOW_LOG_KEY_FILE`` names (else ``cardflow.log-key`` here), which is made
+    the first time it is missing, named ``$CARDFLOW_LOG_NAME`` (else ``cardflow/ledger``).
 
     The key is outside the database so that whoever can rewrite the database cannot sign
     what they wrote. Its public half is what supervisors check checkpoints with
     (``cardflow audit key``, ``GET /v1/ledger/key``).
     """
+    given = os.environ.get(LOG_KEY_TEXT_ENV)
+    if given:
+        try:
+            return Signer.parse(given)
+        except NoteError as unusable:
+            raise ConfigurationError(f"{LOG_KEY_TEXT_ENV}: not a signer key: {unusable}") from None
     name = os.environ.get(LOG_NAME_ENV) or DEFAULT_LOG_NAME
     try:
         _, text = _secret_file(

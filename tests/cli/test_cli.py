@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from api.config import person_key, receipt_window, runtime_for_command
-from ledger.note import Checkpoint, Verifier, open_note
+from ledger.note import Checkpoint, Signer, Verifier, open_note
 from ledger.sql import SqlLedger
 from ledger.store import RECEIPT_WINDOW
 from tests.conftest import FakeClock
@@ -480,6 +480,27 @@ class TestAudit:
             assert (signed.size, signed.root.hex()) == (ledger.tip().size, ledger.tip().root)
         finally:
             ledger.dispose()
+
+    def test_the_key_from_the_environment(self, tmp_path, monkeypatch):
+        signer = Signer.generate("cardflow.test/from-env")
+        monkeypatch.setenv("CARDFLOW_LOG_KEY", str(signer))
+        monkeypatch.setenv("CARDFLOW_LOG_KEY_FILE", str(tmp_path / "never-made.key"))
+        assert cardflow("audit", "key").output == f"{signer.verifier()}\n"
+        assert not (tmp_path / "never-made.key").exists()
+
+    def test_a_bad_log_key_in_the_environment_is_named_not_shown(self):
+        secret = "PRIVATE+KEY+x+00000000+c2VjcmV0LWtleS1tYXRlcmlhbA=="
+        done = subprocess.run(
+            [sys.executable, "-m", "api", "audit", "key"],
+            env={**os.environ, "CARDFLOW_LOG_KEY": secret},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 2
+        assert "CARDFLOW_LOG_KEY: not a signer key" in done.stderr
+        assert "c2VjcmV0" not in done.stderr + done.stdout
 
     def test_a_bad_log_key_is_named(self, tmp_path, monkeypatch):
         bad = tmp_path / "log.key"
