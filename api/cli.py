@@ -352,7 +352,7 @@ def audit_fsck(
         typer.Option(
             "--key",
             help="The verifier key you trust (<name>+<id>+<key>), or a file holding it; "
-            "default: the key of the signer in CARDFLOW_LOG_KEY_FILE.",
+            "default: the signer's own (CARDFLOW_LOG_KEY or CARDFLOW_LOG_KEY_FILE).",
             show_default=False,
         ),
     ] = None,

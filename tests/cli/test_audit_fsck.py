@@ -7,22 +7,14 @@ import os
 import pty
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from api.cli import app
 from ledger.note import Signer
 from ledger.sql import SqlLedger
+from tests.cli.helpers import cardflow, cardflow_process, command
 from tests.contract.helpers import as_administrator, rewrite
-
-runner = CliRunner()
-
-
-def cardflow(*args: str):
-    return runner.invoke(app, list(args), catch_exceptions=False)
 
 
 @pytest.fixture
@@ -133,10 +125,9 @@ def test_a_progress_bar_on_a_terminal(sqlite_url):
     controller, terminal = pty.openpty()
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "api", "audit", "fsck", "--database-url", sqlite_url],
+            command("audit", "fsck", "--database-url", sqlite_url),
             stdout=subprocess.PIPE,
             stderr=terminal,
-            env=os.environ,
             timeout=120,
             check=False,
         )
@@ -151,14 +142,7 @@ def test_a_progress_bar_on_a_terminal(sqlite_url):
 
 def test_no_progress_bar_when_not_a_terminal(sqlite_url):
     assert cardflow("demo", "--database-url", sqlite_url).exit_code == 0
-    done = subprocess.run(
-        [sys.executable, "-m", "api", "audit", "fsck", "--database-url", sqlite_url],
-        capture_output=True,
-        text=True,
-        env=os.environ,
-        timeout=120,
-        check=False,
-    )
+    done = cardflow_process("audit", "fsck", "--database-url", sqlite_url)
     assert done.returncode == 0, done.stderr
     assert "checking entries" not in done.stderr
 

@@ -24,16 +24,13 @@ from api.config import person_key, receipt_window, runtime_for_command
 from ledger.note import Checkpoint, Signer, Verifier, open_note
 from ledger.sql import SqlLedger
 from ledger.store import RECEIPT_WINDOW
+from tests.cli.helpers import cardflow, cardflow_process, cardflows_at_once
 from tests.conftest import FakeClock
 from tests.contract.helpers import open_card
 from workflow.service import CardService
 from workflow.states import Channel
 
 runner = CliRunner()
-
-
-def cardflow(*args: str):
-    return runner.invoke(app, list(args), catch_exceptions=False)
 
 
 @pytest.fixture
@@ -219,13 +216,11 @@ class TestServe:
             server.wait(timeout=10)
 
     def test_a_bad_sweep_interval_is_named(self, tmp_path):
-        done = subprocess.run(
-            [sys.executable, "-m", "api", "serve", "--sweep-every", "-1"],
-            env={**os.environ, "CARDFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+        done = cardflow_process(
+            "serve",
+            "--sweep-every",
+            "-1",
+            env={"CARDFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"},
         )
         assert done.returncode == 2
         assert "CARDFLOW_SWEEP_EVERY is '-1.0'" in done.stderr
@@ -268,18 +263,9 @@ class TestSweep:
 
     def test_two_processes_at_once_take_each_step_once(self, sqlite_url):
         cards = [overdue_card(sqlite_url) for _ in range(20)]
-        sweeps = [
-            subprocess.Popen(
-                [sys.executable, "-m", "api", "sweep", "--json", "--database-url", sqlite_url],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(2)
-        ]
-        said = [sweep.communicate(timeout=120) for sweep in sweeps]
-        assert [sweep.returncode for sweep in sweeps] == [0, 0], said
-        reports = [json.loads(out) for out, _ in said]
+        said = cardflows_at_once(2, "sweep", "--json", "--database-url", sqlite_url)
+        assert [code for code, _, _ in said] == [0, 0], said
+        reports = [json.loads(out) for _, out, _ in said]
         swept = [done["card_id"] for report in reports for done in report["swept"]]
         assert sorted(swept) == sorted(cards)
         assert {state_of(sqlite_url, card) for card in cards} == {"reported_lost"}
@@ -290,17 +276,8 @@ class TestStartingTogether:
     """Commands started at once on a new database create its schema once between them."""
 
     def test_six_at_once(self, database_url):
-        started = [
-            subprocess.Popen(
-                [sys.executable, "-m", "api", "keys", "list", "--database-url", database_url],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(6)
-        ]
-        said = [command.communicate(timeout=120) for command in started]
-        assert [command.returncode for command in started] == [0] * 6, said
+        said = cardflows_at_once(6, "keys", "list", "--database-url", database_url)
+        assert [code for code, _, _ in said] == [0] * 6, said
         assert cardflow("verify", "--database-url", database_url).exit_code == 0
 
 
@@ -340,13 +317,8 @@ class TestSettings:
     """Settings from the environment are checked, and a bad one is named, not traced back."""
 
     def run(self, tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "api", "verify"],
-            env={**os.environ, "CARDFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", **env},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+        return cardflow_process(
+            "verify", env={"CARDFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", **env}
         )
 
     @pytest.mark.parametrize("hours", ["soon", "0", "-3", "9000000"])
@@ -395,17 +367,12 @@ class TestSettings:
     def test_entries_record_the_policy_named(self, tmp_path):
         policy = tmp_path / "north.toml"
         policy.write_text('region = "north"\nversion = "7"\n')
-        done = subprocess.run(
-            [sys.executable, "-m", "api", "demo"],
+        done = cardflow_process(
+            "demo",
             env={
-                **os.environ,
                 "CARDFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
                 "CARDFLOW_POLICY": str(policy),
             },
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
         )
         assert done.returncode == 0, done.stderr
         engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
@@ -443,14 +410,7 @@ class TestDocs:
         assert (tmp_path / "activate.html").is_file()
 
     def test_run_shows_each_scenarios_latest_result(self, tmp_path):
-        done = subprocess.run(
-            [sys.executable, "-m", "api", "docs", "--run", "--out", str(tmp_path)],
-            cwd=self.FEATURES.parent,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = cardflow_process("docs", "--run", "--out", str(tmp_path), cwd=self.FEATURES.parent)
         assert done.returncode == 0, done.stdout + done.stderr
         summary = done.stdout.strip().splitlines()[-1]
         assert " 0 failed" in summary, summary
@@ -490,14 +450,7 @@ class TestAudit:
 
     def test_a_bad_log_key_in_the_environment_is_named_not_shown(self):
         secret = "PRIVATE+KEY+x+00000000+c2VjcmV0LWtleS1tYXRlcmlhbA=="
-        done = subprocess.run(
-            [sys.executable, "-m", "api", "audit", "key"],
-            env={**os.environ, "CARDFLOW_LOG_KEY": secret},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = cardflow_process("audit", "key", env={"CARDFLOW_LOG_KEY": secret})
         assert done.returncode == 2
         assert "CARDFLOW_LOG_KEY: not a signer key" in done.stderr
         assert "c2VjcmV0" not in done.stderr + done.stdout
@@ -505,14 +458,7 @@ class TestAudit:
     def test_a_bad_log_key_is_named(self, tmp_path, monkeypatch):
         bad = tmp_path / "log.key"
         bad.write_text("PRIVATE+KEY+nothing")
-        done = subprocess.run(
-            [sys.executable, "-m", "api", "audit", "key"],
-            env={**os.environ, "CARDFLOW_LOG_KEY_FILE": str(bad)},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = cardflow_process("audit", "key", env={"CARDFLOW_LOG_KEY_FILE": str(bad)})
         assert done.returncode == 2
         assert "CARDFLOW_LOG_KEY_FILE: not a signer key" in done.stderr
         assert "Traceback" not in done.stderr

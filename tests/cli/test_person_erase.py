@@ -6,17 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from api.cli import app
 from api.config import runtime_for_command
 from ledger.entry import ERASURE
+from tests.cli.helpers import cardflow
 from tests.contract.helpers import APPLICATION, CLERK
 from tests.people import citizen_id
 from workflow.service import Applicant, CardService, Step
 from workflow.states import Channel, Event
-
-runner = CliRunner()
 
 CANCEL = Step(
     Event.CANCEL,
@@ -26,10 +23,6 @@ CANCEL = Step(
 )
 PEOPLE = 150
 """Enough persons that their rows fill many pages of the file and its index."""
-
-
-def cardflow(*args: str, given: str | None = None):
-    return runner.invoke(app, list(args), input=given, catch_exceptions=False)
 
 
 class Register:

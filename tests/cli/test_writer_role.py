@@ -3,8 +3,6 @@ the database refuses that role every way of changing what was written."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 
@@ -12,20 +10,13 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from typer.testing import CliRunner
 
-from api.cli import app
 from api.config import runtime_for_command
 from ledger.sql import WRITER_PRIVILEGES
+from tests.cli.helpers import cardflow, cardflow_process
 from tests.conftest import POSTGRES_URL
 from tests.contract.helpers import ACTIVATE, CLERK, drop_triggers, open_card
 from workflow.service import Step
-
-runner = CliRunner()
-
-
-def cardflow(*args: str):
-    return runner.invoke(app, list(args), catch_exceptions=False)
 
 
 @pytest.fixture
@@ -129,37 +120,15 @@ def test_the_writer_refuses_to_run_without_the_triggers(postgres_url, writer_url
     with engine.begin() as conn:
         drop_triggers(conn)
     engine.dispose()
-    done = subprocess.run(
-        [sys.executable, "-m", "api", "verify", "--database-url", writer_url],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = cardflow_process("verify", "--database-url", writer_url)
     assert done.returncode == 2
     assert "append-only triggers" in done.stderr
     assert "Traceback" not in done.stderr
 
 
 def test_the_writer_makes_no_keys(writer_url):
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "api",
-            "keys",
-            "create",
-            "--name",
-            "icbc-0231",
-            "--role",
-            "clerk",
-            "--database-url",
-            writer_url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    done = cardflow_process(
+        "keys", "create", "--name", "icbc-0231", "--role", "clerk", "--database-url", writer_url
     )
     assert done.returncode == 2
     assert "cardflow: the database refused: permission denied for table api_keys" in done.stderr
