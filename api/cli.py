@@ -426,7 +426,8 @@ def person_erase(
     their cards. The ID number is read from standard input (asked for, unechoed, on a
     terminal), never from the command line. Every hash, proof and checkpoint holds
     afterwards: entries name the person by a keyed reference only. Exit 1 if a card
-    of theirs is still live; 2 if the person or the input is unknown."""
+    of theirs is still live, or if readers kept the write-ahead log from being cleared
+    (run it again); 2 if the person or the input is unknown, or it could not be done."""
     configure_logging(level=logging.WARNING)
     id_number = None if subject is not None else _id_number_from_input()
     actor = Actor(by or getpass.getuser(), Role.ADMIN)
@@ -439,14 +440,21 @@ def person_erase(
     except WorkflowError as wrong:
         typer.echo(f"cannot erase: {wrong.detail}", err=True)
         raise typer.Exit(2) from None
-    if not done.erased:
+    if done.erased:
+        seqs = ", ".join(str(entry.seq) for entry in done.entries)
+        typer.echo(
+            f"erased the personal data of person {done.subject}; noted on "
+            f"{len(done.cards)} card(s) by entries {seqs}"
+        )
+    else:
         typer.echo(f"person {done.subject} holds no personal data any more: nothing written")
-        return
-    seqs = ", ".join(str(entry.seq) for entry in done.entries)
-    typer.echo(
-        f"erased the personal data of person {done.subject}; noted on "
-        f"{len(done.cards)} card(s) by entries {seqs}"
-    )
+    if not done.journal_clear:
+        typer.echo(
+            "the database's write-ahead log still holds a copy: readers kept it busy. "
+            "Run the same command again once they are done.",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 def _id_number_from_input() -> str:

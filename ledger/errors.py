@@ -7,7 +7,8 @@
     ├── DuplicateRequest    a live receipt already holds that actor's idempotency key
     ├── SubjectTaken        another card already holds that subject exclusively
     ├── SubjectHeld         a subject to erase is still held exclusively by a card
-    └── ErasureUnnoted      a card of a subject to erase has no entry noting it
+    ├── ErasureUnnoted      a card of a subject to erase has no entry noting it
+    └── NotHeld             no personal data is held under a subject to erase
 """
 
 from __future__ import annotations
@@ -64,3 +65,10 @@ class ErasureUnnoted(LedgerError):
     def __init__(self, card_id: str) -> None:
         super().__init__(f"card {card_id} of the subject to erase is not noted")
         self.card_id = card_id
+
+
+class NotHeld(LedgerError):
+    """No personal data is held under a subject to erase: another erasure took it first."""
+
+    def __init__(self) -> None:
+        super().__init__("no personal data is held under the subject to erase")

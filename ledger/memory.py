@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 from ledger.entry import GENESIS_HASH, Draft, Entry
-from ledger.errors import DuplicateRequest, VersionConflict
+from ledger.errors import DuplicateRequest, NotHeld, VersionConflict
 from ledger.merkle import Frontier, Node, completion
 from ledger.store import (
     RECEIPT_WINDOW,
@@ -87,6 +87,8 @@ class MemoryLedger:
                 sealed.append(entry)
                 prev = entry.hash
             check_erasure(erase, sealed, self._cards_of)
+            if not all(ref in self._persons for ref in erase):
+                raise NotHeld()
             self._frontier, completed = grow(self._frontier, sealed)
             self._tree.update(((level, index), digest) for level, index, digest in completed)
             self._entries.extend(sealed)
@@ -99,6 +101,9 @@ class MemoryLedger:
             for ref in erase:
                 self._persons.pop(ref, None)
             return sealed
+
+    def clear_journal(self) -> bool:
+        return True
 
     def cards_of(self, subject: str) -> list[Head]:
         with self._lock:

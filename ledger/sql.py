@@ -57,7 +57,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 
 from ledger.entry import GENESIS_HASH, TRANSITION, Draft, Entry
-from ledger.errors import DuplicateRequest, LedgerError, VersionConflict
+from ledger.errors import DuplicateRequest, LedgerError, NotHeld, VersionConflict
 from ledger.merkle import EMPTY_ROOT, Frontier, Node
 from ledger.store import (
     MAX_KEY_LENGTH,
@@ -79,6 +79,8 @@ from ledger.store import (
 # person's name and ID number, which must never reach a log line.
 
 SCHEMA_VERSION: Final = 6
+_BUSY_TIMEOUT: Final = 30.0
+"""Seconds a SQLite connection waits for a lock before it gives up."""
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -448,7 +450,9 @@ class SqlLedger:
                 _keep_persons(conn, self.dialect, persons, recorded_at)
             if erase:
                 check_erasure(erase, sealed, lambda subject: _cards_of(conn, subject))
-                conn.execute(delete(persons_table).where(persons_table.c.ref.in_(erase)))
+                gone = conn.execute(delete(persons_table).where(persons_table.c.ref.in_(erase)))
+                if gone.rowcount != len(set(erase)):
+                    raise NotHeld()
             if sealed:
                 conn.execute(insert(entries_table), [_entry_row(entry) for entry in sealed])
                 _move_heads(conn, sealed, current)
@@ -469,21 +473,21 @@ class SqlLedger:
                         frontier=json.dumps([r.hex() for r in frontier.roots]),
                     )
                 )
-        if erase and self.dialect == "sqlite":
-            self._clear_journal()
         return sealed
 
-    def _clear_journal(self) -> None:
-        """Copy the write-ahead log into the file and empty it: the pages it held from
-        before an erasure, personal data among them, go with it. Waits (the busy
-        timeout) for readers still using those pages."""
+    def clear_journal(self, *, wait: float = _BUSY_TIMEOUT) -> bool:
+        """On SQLite, copy the write-ahead log into the file and empty it, so that the
+        pages it still held from before an erasure go with it; ``False`` if readers kept
+        it busy for ``wait`` seconds. Elsewhere there is nothing cardflow can clear."""
+        if self.dialect != "sqlite":
+            return True
         with self.engine.connect() as conn:
-            busy, _, _ = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
-        if busy:
-            raise LedgerError(
-                "the erasure is written, but readers kept the write-ahead log busy: "
-                "its copy of the erased data goes at the next checkpoint"
-            )
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+            try:
+                busy, _, _ = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+            finally:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT * 1000)}")
+        return not busy
 
     def cards_of(self, subject: str) -> list[Head]:
         with self.engine.connect() as conn:
@@ -694,7 +698,9 @@ def _engine(url: str) -> Engine:
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
-        url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True
+        url,
+        connect_args={"timeout": _BUSY_TIMEOUT, "check_same_thread": False},
+        hide_parameters=True,
     )
 
     @event.listens_for(engine, "connect")

@@ -225,9 +225,9 @@ class Ledger(Protocol):
     * ``append`` writes all drafts, their heads and the persons, and removes the
       persons it is told to erase, in one transaction, or does nothing; sequence
       numbers are gapless and never fork, whatever the number of concurrent writers;
-    * a subject is erased only if no card holds it exclusively (else ``SubjectHeld``)
-      and the same append notes every card of it (else ``ErasureUnnoted``), both
-      checked under the append's lock;
+    * a subject is erased only if its data is held (else ``NotHeld``), no card holds it
+      exclusively (else ``SubjectHeld``) and the same append notes every card of it
+      (else ``ErasureUnnoted``), all checked under the append's lock;
     * a draft whose ``version`` is not the card's next raises ``VersionConflict``,
       so two writers racing on one card can never both win;
     * an exclusive draft whose subject another card holds exclusively raises
@@ -248,8 +248,12 @@ class Ledger(Protocol):
         erase: Sequence[str] = (),
     ) -> list[Entry]:
         """Write ``drafts`` (and ``persons``) and remove the personal data held under each
-        reference in ``erase``, atomically; return the sealed entries. Erased data leaves
-        no copy the adapter could remove (on SQLite, none in the file or its journal)."""
+        reference in ``erase``, atomically; return the sealed entries."""
+        ...
+
+    def clear_journal(self) -> bool:
+        """Remove what copies of erased data the store keeps beside its tables (on
+        SQLite, in the write-ahead log); whether none is left that it could remove."""
         ...
 
     def cards_of(self, subject: str) -> list[Head]:

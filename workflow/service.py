@@ -23,6 +23,7 @@ from ledger.entry import ERASURE, REFUSAL, TRANSITION, Draft, Entry, format_time
 from ledger.errors import (
     DuplicateRequest,
     ErasureUnnoted,
+    NotHeld,
     SubjectHeld,
     SubjectTaken,
     VersionConflict,
@@ -294,11 +295,14 @@ sweeps at once hold the same idempotency keys and the second writes nothing."""
 @dataclass(frozen=True, slots=True)
 class Erasure:
     """What erasing a person did: the reference the ledger knows them by, every card
-    they held, and the entries noting the erasure (none if no data was held any more)."""
+    they held, the entries noting the erasure (none if no data was held any more), and
+    whether the store kept no copy of it beside its tables (``journal_clear``: on
+    SQLite, readers can keep the write-ahead log busy; asking again clears it)."""
 
     subject: str
     cards: tuple[str, ...]
     entries: tuple[Entry, ...]
+    journal_clear: bool = True
 
     @property
     def erased(self) -> bool:
@@ -521,7 +525,9 @@ class CardService:
 
         Entries name the person by ``subject`` only, so every hash, proof and checkpoint
         holds afterwards. Refused (``StillHolder``) while a card of theirs is live; a
-        person whose data is already gone is reported so, and nothing is written.
+        person whose data is already gone is reported so, and nothing is written (but
+        the store's journal is cleared again, should an earlier erasure have found it
+        busy).
         """
         ref = self._subject(id_number, subject)
         for _attempt in range(_RETRIES):
@@ -532,21 +538,24 @@ class CardService:
             live = next((head for head in cards if head.exclusive), None)
             if live is not None:
                 raise StillHolder(holder=live.card_id, state=State(live.state))
-            if self.ledger.person(ref) is None:
-                return Erasure(ref, ids, ())
-            drafts = [self._erasure(head, actor, reason) for head in cards]
-            try:
-                written = self.ledger.append(drafts, erase=[ref])
-            except (VersionConflict, ErasureUnnoted, SubjectHeld):
-                continue  # a card of theirs moved or opened meanwhile: look again
-            log.info(
-                "personal data erased",
-                subject=ref,
-                cards=len(ids),
-                reason=str(reason),
-                actor=actor.name,
-            )
-            return Erasure(ref, ids, tuple(written))
+            written: tuple[Entry, ...] = ()
+            if self.ledger.person(ref) is not None:
+                drafts = [self._erasure(head, actor, reason) for head in cards]
+                try:
+                    written = tuple(self.ledger.append(drafts, erase=[ref]))
+                except NotHeld:
+                    pass  # another erasure took it first
+                except (VersionConflict, ErasureUnnoted, SubjectHeld):
+                    continue  # a card of theirs moved or opened meanwhile: look again
+            if written:
+                log.info(
+                    "personal data erased",
+                    subject=ref,
+                    cards=len(ids),
+                    reason=str(reason),
+                    actor=actor.name,
+                )
+            return Erasure(ref, ids, written, journal_clear=self.ledger.clear_journal())
         raise Conflict("the person's cards kept changing while they were erased; try again")
 
     def _subject(self, id_number: str | None, subject: str | None) -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from api.config import runtime_for_command
 from ledger.entry import ERASURE
+from ledger.sql import SqlLedger
 from tests.cli.helpers import cardflow
 from tests.contract.helpers import APPLICATION, CLERK
 from tests.people import citizen_id
@@ -198,3 +200,30 @@ def test_unusable_input(sqlite_url, args, given, says):
     done = cardflow("person", "erase", *reason, *args, "--database-url", sqlite_url, given=given)
     assert done.exit_code == 2
     assert says in done.output
+
+
+def test_a_busy_journal_is_named_and_cleared_by_asking_again(register_on_sqlite):
+    """A reader holding a snapshot keeps the write-ahead log from being emptied: the
+    erasure is written, the command says the log still holds a copy (exit 1), and the
+    same command once the reader is done clears it."""
+    url = register_on_sqlite.url
+    name, id_number, _, _ = register_on_sqlite.ended()[0]
+    reader = sqlite3.connect(url.removeprefix("sqlite:///"))
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM persons").fetchone()
+        original = SqlLedger.clear_journal
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(SqlLedger, "clear_journal", lambda self: original(self, wait=0.2))
+            done = erase(url, id_number)
+        assert done.exit_code == 1
+        assert "erased the personal data of person" in done.output
+        assert "write-ahead log still holds a copy" in done.output
+        assert name.encode() in database_bytes(url)
+    finally:
+        reader.rollback()
+        reader.close()
+    again = erase(url, id_number)
+    assert again.exit_code == 0, again.output
+    assert "nothing written" in again.output
+    assert name.encode() not in database_bytes(url)

@@ -18,9 +18,16 @@ from ledger.store import Tip
 from ledger.verify import verify
 from tests.contract.helpers import CLERK, TO_COLLECTED, draft, open_card
 from workflow.errors import StaleVersion, TransitionNotAllowed
-from workflow.service import CardService, Step
-from workflow.states import Channel, Event, State
+from workflow.service import Actor, CardService, Step
+from workflow.states import Channel, ErasureReason, Event, Role, State
 
+ADMIN = Actor("admin-zhou", Role.ADMIN)
+CANCEL = Step(
+    Event.CANCEL,
+    Channel.CARD_CENTER,
+    CLERK,
+    evidence={"cancellation_reason": "death", "cancellation_proof": True},
+)
 DEADLINE = 60.0
 """Seconds a waiting test allows before it calls a stuck writer a failure."""
 
@@ -251,6 +258,36 @@ class TestVerifyWhileWriting:
         assert reports
         assert [r.problems for r in reports if not r.ok] == []
         assert_whole(url, 30 + writers * per_writer)
+
+
+class TestErasures:
+    """Erasures of one person at once: one notes it on the card, the others write nothing."""
+
+    def test_one_of_four_writes(self, url):
+        ledger = SqlLedger(url)
+        service = CardService(ledger)
+        card = open_card(service, ())
+        service.transition(card, CANCEL)
+        ledger.dispose()
+        subject = with_ledger(url, lambda mine: mine.head(card).subject)
+
+        def erase(_: int) -> object:
+            return with_ledger(
+                url,
+                lambda mine: CardService(mine).erase_person(
+                    ADMIN, ErasureReason.DEATH, subject=subject
+                ),
+            )
+
+        done = in_threads(4, erase)
+        assert not [r for r in done if isinstance(r, Exception)], done
+        assert sorted(len(r.entries) for r in done) == [0, 0, 0, 1]  # type: ignore[attr-defined]
+        ledger = SqlLedger(url)
+        try:
+            assert [e.kind for e in ledger.entries_for(card)] == ["transition"] * 2 + ["erasure"]
+            assert verify(ledger).ok
+        finally:
+            ledger.dispose()
 
 
 class TestFeed:

@@ -13,6 +13,7 @@ from ledger.errors import (
     DuplicateRequest,
     ErasureUnnoted,
     LedgerError,
+    NotHeld,
     SubjectHeld,
     SubjectTaken,
     VersionConflict,
@@ -669,6 +670,16 @@ class TestErasure:
         assert unnoted.value.card_id == second.card_id
         assert ledger.tip() == before
         assert ledger.person("p-1") == self.PERSON
+
+    def test_erased_once_of_two_erasures_made_from_one_reading(self, ledger):
+        cards = self.ended_cards(ledger, 1)
+        notes = [self.note(head) for head in cards]
+        ledger.append(notes, erase=["p-1"])
+        after_first = ledger.tip()
+        with pytest.raises(NotHeld):
+            ledger.append(notes, erase=["p-1"])
+        assert ledger.tip() == after_first
+        assert ledger.clear_journal()
 
     def test_cards_of_a_subject_no_card_had(self, ledger):
         assert ledger.cards_of("nobody") == []
