@@ -30,7 +30,7 @@ from api.config import (
 from api.config import sweep_every as config_sweep_every
 from api.demo import run_demo
 from api.keys import WRITER_PRIVILEGES as KEYS_WRITER_PRIVILEGES
-from api.keys import ApiKey, UnknownKey
+from api.keys import ApiKey, SqlKeys, UnknownKey
 from api.livedocs import build_site
 from api.logs import configure_logging
 from api.schemas import EntryOut, SweepOut
@@ -39,8 +39,9 @@ from ledger.entry import ERASURE, Entry, format_timestamp
 from ledger.errors import LedgerError
 from ledger.note import Checkpoint, Verifier, open_note
 from ledger.sql import WRITER_PRIVILEGES as LEDGER_WRITER_PRIVILEGES
-from ledger.sql import normalise_url, writer_grants
+from ledger.sql import SqlLedger, normalise_url, writer_grants
 from ledger.verify import Report
+from ledger.verify import verify as verify_ledger
 from workflow.diagram import readme_section, with_generated_section
 from workflow.errors import CardNotFound, StillHolder, WorkflowError
 from workflow.service import MAX_SWEEP, Actor
@@ -209,17 +210,22 @@ def grant_writer(
     if make_url(normalise_url(chosen)).get_backend_name() != "postgresql":
         typer.echo("SQLite has no roles: the file's permissions are its access control", err=True)
         raise typer.Exit(2)
-    with runtime_for_command(chosen) as runtime:
-        try:
-            with runtime.ledger.engine.begin() as conn:
-                statements = writer_grants(
-                    conn, role, {**LEDGER_WRITER_PRIVILEGES, **KEYS_WRITER_PRIVILEGES}
-                )
-                for statement in [] if dry_run else statements:
-                    conn.execute(text(statement))
-        except DBAPIError as refused:
-            typer.echo(f"cardflow grant-writer: {_database_said(refused)}", err=True)
-            raise typer.Exit(2) from None
+    ledger = SqlLedger(chosen)
+    try:
+        if not dry_run:
+            ledger.create_schema()
+            SqlKeys(ledger.engine).create_schema()
+        with ledger.engine.begin() as conn:
+            statements = writer_grants(
+                conn, role, {**LEDGER_WRITER_PRIVILEGES, **KEYS_WRITER_PRIVILEGES}
+            )
+            for statement in [] if dry_run else statements:
+                conn.execute(text(statement))
+    except DBAPIError as refused:
+        typer.echo(f"cardflow grant-writer: {_database_said(refused)}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        ledger.dispose()
     for statement in statements:
         typer.echo(f"{statement};")
 
@@ -370,12 +376,14 @@ def audit_fsck(
     replay the entries to check every card. A progress bar shows on a terminal. Exit 1
     naming the first bad entry; 2 if a key or a kept checkpoint cannot be read."""
     configure_logging(level=logging.WARNING)
-    verifier = _trusted_key(key) if key is not None else log_signer().verifier()
+    verifier = _trusted_key(key) if key is not None else log_signer(make=False).verifier()
     held = [_kept_checkpoint(path, verifier) for path in kept or ()]
-    with runtime_for_command(database_url(url)) as runtime:
-        service = runtime.service
-        with _progress_bar(service.ledger.tip().size, "checking entries") as progress:
-            report = service.verify(progress=progress, verifier=verifier, held=held)
+    ledger = _existing_ledger(database_url(url))
+    try:
+        with _progress_bar(ledger.tip().size, "checking entries") as progress:
+            report = verify_ledger(ledger, progress=progress, verifier=verifier, held=held)
+    finally:
+        ledger.dispose()
     _print_report(report)
     if report.ok:
         typer.echo(
@@ -432,7 +440,7 @@ def person_erase(
     id_number = None if subject is not None else _id_number_from_input()
     actor = Actor(by or getpass.getuser(), Role.ADMIN)
     try:
-        with runtime_for_command(database_url(url)) as runtime:
+        with runtime_for_command(database_url(url), make_keys=False) as runtime:
             done = runtime.service.erase_person(actor, reason, id_number=id_number, subject=subject)
     except StillHolder as refused:
         typer.echo(f"erasure refused: {refused.detail}", err=True)
@@ -504,6 +512,14 @@ def revoke_key(
             typer.echo(f"no key with id {key_id!r}", err=True)
             raise typer.Exit(2) from None
     typer.echo(f"{key.key_id}  {_describe_key(key)}")
+
+
+def _existing_ledger(url: str) -> SqlLedger:
+    """The ledger at ``url``, opened to read: nothing is created, not even a file."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        _cannot_check(f"there is no database at {parsed.database}")
+    return SqlLedger(url)
 
 
 def _trusted_key(given: str) -> Verifier:

@@ -87,17 +87,21 @@ def _bounded(env: str, said: str, most: float, unit: str, most_words: str) -> fl
     return number
 
 
-def person_key() -> bytes:
+def person_key(*, make: bool = True) -> bytes:
     """The secret the ledger's person references are made with, from the file
     ``$CARDFLOW_PERSON_KEY_FILE`` names (else ``cardflow.person-key`` here): 32 random
     bytes as hex, created (readable by its owner only) the first time it is missing.
 
     It lives outside the database on purpose: ID numbers are few enough to guess, so a
     reference made without a secret would name its person to anyone holding the ledger.
-    Lose it and new references no longer match old ones; keep it with the backups.
+    Lose it and new references no longer match old ones; keep it with the backups. With
+    ``make`` false, a missing file is an error: a command that finds people by their ID
+    number must use the key the database was made with, never a new one.
     """
     path, text = _secret_file(
-        PERSON_KEY_ENV, DEFAULT_PERSON_KEY_FILE, lambda: secrets.token_hex(_PERSON_KEY_BYTES)
+        PERSON_KEY_ENV,
+        DEFAULT_PERSON_KEY_FILE,
+        (lambda: secrets.token_hex(_PERSON_KEY_BYTES)) if make else None,
     )
     try:
         key = bytes.fromhex(text)
@@ -111,7 +115,7 @@ def person_key() -> bytes:
     return key
 
 
-def log_signer() -> Signer:
+def log_signer(*, make: bool = True) -> Signer:
     """The key checkpoints are signed with: a signer key as ``PRIVATE+KEY+<name>+...``,
     given as ``$CARDFLOW_LOG_KEY`` itself (a secret an orchestrator injects), else from the
     file ``$CARDFLOW_LOG_KEY_FILE`` names (else ``cardflow.log-key`` here), which is made
@@ -130,7 +134,9 @@ def log_signer() -> Signer:
     name = os.environ.get(LOG_NAME_ENV) or DEFAULT_LOG_NAME
     try:
         _, text = _secret_file(
-            LOG_KEY_ENV, DEFAULT_LOG_KEY_FILE, lambda: str(Signer.generate(name))
+            LOG_KEY_ENV,
+            DEFAULT_LOG_KEY_FILE,
+            (lambda: str(Signer.generate(name))) if make else None,
         )
         return Signer.parse(text)
     except NoteError as unusable:
@@ -154,11 +160,17 @@ def _positive(env: str, default: int) -> int:
     return int(said)
 
 
-def _secret_file(env: str, default: str, make: Callable[[], str]) -> tuple[Path, str]:
+def _secret_file(env: str, default: str, make: Callable[[], str] | None) -> tuple[Path, str]:
     """The secret in the file ``$env`` names (else ``default``), made by ``make`` and
-    written for its owner only the first time it is missing; the path and its text."""
+    written for its owner only the first time it is missing (an error if there is no
+    ``make``); the path and its text."""
     path = Path(os.environ.get(env) or default)
-    if not path.exists():
+    if make is None and not path.exists():
+        raise ConfigurationError(
+            f"{env}: there is no key at {path}, and this command makes none: run it where "
+            "the database's keys are, or name their file"
+        )
+    if make is not None and not path.exists():
         try:
             with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
                 out.write(make() + "\n")
@@ -184,8 +196,12 @@ class Runtime:
         self.ledger.dispose()
 
 
-def open_runtime(url: str) -> Runtime:
-    """The service and keys on the database at ``url``, its schema created if missing."""
+def open_runtime(url: str, *, make_keys: bool = True) -> Runtime:
+    """The service and keys on the database at ``url``, its schema created if missing.
+    With ``make_keys`` false, the person key must exist already and no signer key is
+    made (the service then signs nothing unless one exists)."""
+    person = person_key(make=make_keys)
+    signer = log_signer() if make_keys or _log_key_given() else None
     ledger = SqlLedger(url, receipt_window=receipt_window())
     ledger.create_schema()
     keys = SqlKeys(ledger.engine)
@@ -193,17 +209,24 @@ def open_runtime(url: str) -> Runtime:
     service = CardService(
         ledger,
         policy=region_policy(),
-        person_key=person_key(),
-        signer=log_signer(),
+        person_key=person,
+        signer=signer,
         cadence=checkpoint_cadence(),
     )
     return Runtime(service, keys, ledger)
 
 
+def _log_key_given() -> bool:
+    return (
+        bool(os.environ.get(LOG_KEY_TEXT_ENV))
+        or Path(os.environ.get(LOG_KEY_ENV) or DEFAULT_LOG_KEY_FILE).exists()
+    )
+
+
 @contextmanager
-def runtime_for_command(url: str) -> Iterator[Runtime]:
+def runtime_for_command(url: str, *, make_keys: bool = True) -> Iterator[Runtime]:
     """A runtime for one command's lifetime, its connections closed at the end."""
-    runtime = open_runtime(url)
+    runtime = open_runtime(url, make_keys=make_keys)
     try:
         yield runtime
     finally:

@@ -120,6 +120,39 @@ def test_unusable_input(demo_url, option, value, says):
     assert says in done.output
 
 
+def test_no_key_is_made_where_there_is_none(demo_url, tmp_path):
+    """An auditor's machine holds no signer key: fsck asks for the one they trust
+    rather than making a new one and calling every signature bad."""
+    missing = tmp_path / "no.key"
+    done = cardflow_process(
+        "audit", "fsck", "--database-url", demo_url, env={"CARDFLOW_LOG_KEY_FILE": str(missing)}
+    )
+    assert done.returncode == 2
+    assert f"CARDFLOW_LOG_KEY_FILE: there is no key at {missing}" in done.stderr
+    assert not missing.exists()
+    key = tmp_path / "trusted.key"
+    key.write_text(cardflow("audit", "key").output)
+    done = cardflow_process(
+        "audit",
+        "fsck",
+        "--database-url",
+        demo_url,
+        "--key",
+        str(key),
+        env={"CARDFLOW_LOG_KEY_FILE": str(missing), "CARDFLOW_PERSON_KEY_FILE": str(missing)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert not missing.exists()
+
+
+def test_no_database_is_made_where_there_is_none(tmp_path):
+    nowhere = tmp_path / "nowhere.db"
+    done = fsck(f"sqlite:///{nowhere}")
+    assert done.exit_code == 2
+    assert f"cannot check: there is no database at {nowhere}" in done.output
+    assert not nowhere.exists()
+
+
 def test_a_progress_bar_on_a_terminal(sqlite_url):
     assert cardflow("demo", "--database-url", sqlite_url).exit_code == 0
     controller, terminal = pty.openpty()

@@ -11,7 +11,7 @@ import pytest
 from api.config import runtime_for_command
 from ledger.entry import ERASURE
 from ledger.sql import SqlLedger
-from tests.cli.helpers import cardflow
+from tests.cli.helpers import cardflow, cardflow_process
 from tests.contract.helpers import APPLICATION, CLERK
 from tests.people import citizen_id
 from workflow.service import Applicant, CardService, Step
@@ -227,3 +227,23 @@ def test_a_busy_journal_is_named_and_cleared_by_asking_again(register_on_sqlite)
     assert again.exit_code == 0, again.output
     assert "nothing written" in again.output
     assert name.encode() not in database_bytes(url)
+
+
+def test_the_person_key_is_never_made_anew(register_on_sqlite, tmp_path):
+    """Run where the person key is not, an erasure by ID number would compute another
+    reference and find no one; it refuses instead, and makes no key."""
+    missing = tmp_path / "no.person-key"
+    _, id_number, _, _ = register_on_sqlite.ended()[0]
+    done = cardflow_process(
+        "person",
+        "erase",
+        "--reason",
+        "death",
+        "--database-url",
+        register_on_sqlite.url,
+        env={"CARDFLOW_PERSON_KEY_FILE": str(missing)},
+        input=f"{id_number}\n",
+    )
+    assert done.returncode == 2
+    assert f"CARDFLOW_PERSON_KEY_FILE: there is no key at {missing}" in done.stderr
+    assert not missing.exists()

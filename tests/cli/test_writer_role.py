@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -53,6 +53,10 @@ def as_writer(url: str, statement: str) -> None:
 def test_the_statements(postgres_url, role):
     printed = cardflow("grant-writer", role, "--database-url", postgres_url, "--print")
     assert printed.exit_code == 0, printed.output
+    engine = create_engine(postgres_url)
+    with engine.connect() as conn:
+        assert inspect(conn).get_table_names() == []  # printing creates nothing
+    engine.dispose()
     lines = printed.output.splitlines()
     assert lines[0].startswith("REVOKE ALL ON ")
     grants = {line.split(" ON ")[1].split(" TO ")[0].split(".")[-1]: line for line in lines[2:]}
