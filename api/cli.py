@@ -221,8 +221,9 @@ def grant_writer(
             )
             for statement in [] if dry_run else statements:
                 conn.execute(text(statement))
-    except DBAPIError as refused:
-        typer.echo(f"cardflow grant-writer: {_database_said(refused)}", err=True)
+    except (DBAPIError, LedgerError) as refused:
+        said = _database_said(refused) if isinstance(refused, DBAPIError) else str(refused)
+        typer.echo(f"cardflow grant-writer: {said}", err=True)
         raise typer.Exit(2) from None
     finally:
         ledger.dispose()

@@ -78,7 +78,7 @@ from ledger.store import (
 # Engines hide bound parameters from error messages: an apply's parameters carry a
 # person's name and ID number, which must never reach a log line.
 
-SCHEMA_VERSION: Final = 6
+SCHEMA_VERSION: Final = 5
 _BUSY_TIMEOUT: Final = 30.0
 """Seconds a SQLite connection waits for a lock before it gives up."""
 
@@ -320,7 +320,20 @@ def writer_grants(
     conn: Connection, role: str, privileges: Mapping[str, Sequence[str]]
 ) -> list[str]:
     """The statements that leave ``role`` exactly ``privileges`` on the tables of the
-    schema ``conn`` works in, and the use of that schema."""
+    schema ``conn`` works in, and the use of that schema. ``LedgerError`` if ``role`` is
+    the one connected or owns the ledger: an owner keeps every power over its tables."""
+    owner = conn.execute(
+        text(
+            "SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() "
+            "AND tablename = :table"
+        ),
+        {"table": entries_table.name},
+    ).scalar_one_or_none()
+    if role in (owner, conn.execute(text("SELECT current_user")).scalar_one()):
+        raise LedgerError(
+            f"{role} owns the ledger's tables or is the role connected: the writer must be "
+            "another role, one that owns nothing"
+        )
     quote = conn.dialect.identifier_preparer.quote
     schema = quote(conn.execute(text("SELECT current_schema()")).scalar_one())
     grantee = quote(role)
@@ -383,19 +396,18 @@ class SqlLedger:
         return self.engine.dialect.name
 
     def create_schema(self) -> None:
-        """Create tables and triggers if missing; safe to run from several processes.
+        """Create what is missing -- tables, indexes, the append-only triggers (re-made
+        at each start), the tip -- safely from several processes at once.
 
-        A schema already complete -- every table, the tip, every append-only trigger in
-        force -- is left alone, so a role that may not create tables (the writer role,
-        see ``writer_grants``) can open the ledger; one that lacks anything is made whole,
-        which takes the database's owner.
+        A role that may not (the writer role, see ``writer_grants``) opens a schema only
+        if every table, the tip and every append-only trigger are there and in force.
         """
-        with self.engine.connect() as conn:
-            if _schema_complete(conn):
-                return
         try:
             with schema_transaction(self.engine) as conn:
                 metadata.create_all(conn, checkfirst=True)
+                for table in metadata.sorted_tables:  # indexes added to existing tables
+                    for index in table.indexes:
+                        index.create(conn, checkfirst=True)
                 for statement in _triggers(self.dialect):
                     conn.exec_driver_sql(statement)
                 first = {
@@ -410,14 +422,13 @@ class SqlLedger:
         except DBAPIError as refused:
             if not _permission_denied(refused):
                 raise
-            raise LedgerError(
-                "the database's cardflow schema is missing, or its append-only triggers "
-                "are, and this role may not create them: run cardflow once as the "
-                "database's owner"
-            ) from None
         with self.engine.connect() as conn:
             if not _schema_complete(conn):
-                raise LedgerError("the cardflow schema was created but is not complete")
+                raise LedgerError(
+                    "the database's cardflow schema is missing, or its append-only triggers "
+                    "are, and this role may not create them: run cardflow once as the "
+                    "database's owner"
+                )
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -144,6 +144,20 @@ def test_sqlite_has_no_roles(sqlite_url):
     assert "SQLite has no roles" in done.output
 
 
+def test_the_owner_is_no_writer(postgres_url):
+    """Revoking from the owner would take away its own privileges, and leave an owner."""
+    assert cardflow("keys", "list", "--database-url", postgres_url).exit_code == 0
+    done = cardflow("grant-writer", "postgres", "--database-url", postgres_url)
+    assert done.exit_code == 2
+    assert "postgres owns the ledger's tables or is the role connected" in done.output
+    assert (
+        cardflow(
+            "keys", "create", "--name", "n", "--role", "admin", "--database-url", postgres_url
+        ).exit_code
+        == 0
+    )
+
+
 def test_an_unknown_role(postgres_url):
     done = cardflow("grant-writer", "no_such_role_at_all", "--database-url", postgres_url)
     assert done.exit_code == 2

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from sqlalchemy import create_engine, inspect
 
 from ledger.entry import GENESIS_HASH, Entry
 from ledger.errors import VersionConflict
@@ -16,7 +17,7 @@ from ledger.merkle import Frontier, leaf_hash
 from ledger.sql import SqlLedger
 from ledger.store import Tip
 from ledger.verify import verify
-from tests.contract.helpers import CLERK, TO_COLLECTED, draft, open_card
+from tests.contract.helpers import CLERK, TO_COLLECTED, draft, open_card, run
 from workflow.errors import StaleVersion, TransitionNotAllowed
 from workflow.service import Actor, CardService, Step
 from workflow.states import Channel, ErasureReason, Event, Role, State
@@ -120,6 +121,21 @@ class TestSchema:
         results = in_threads(6, create_or_write)
         assert not [r for r in results if isinstance(r, Exception)], results
         assert_whole(url, 15)
+
+
+class TestSchemaGrows:
+    """A database made before an index was added gets it at the next start."""
+
+    def test_a_missing_index_is_made(self, url):
+        run(url, "DROP INDEX ledger_heads_subject")
+        with_ledger(url, SqlLedger.create_schema)
+        engine = create_engine(url)
+        try:
+            with engine.connect() as conn:
+                names = {index["name"] for index in inspect(conn).get_indexes("ledger_heads")}
+        finally:
+            engine.dispose()
+        assert "ledger_heads_subject" in names
 
 
 class TestManyWriters:
