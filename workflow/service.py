@@ -351,8 +351,14 @@ def refusal_evidence(refused: WorkflowError) -> dict[str, str]:
     return {"refused": kind.lstrip("_"), "reason": why}
 
 
-def _opening_fingerprint(step: Step, applicant: Applicant) -> str:
-    return _fingerprint(step, target={"applicant": asdict(applicant)})
+def _opening_fingerprint(step: Step, applicant: Applicant, key: bytes) -> str:
+    """The fingerprint of an application: the applicant's data enters it only through a
+    digest keyed like the person references, so that a receipt, kept a day beside the
+    ledger, says nothing about the person to whoever lacks the key."""
+    said = json.dumps(asdict(applicant), sort_keys=True, separators=(",", ":"))
+    return _fingerprint(
+        step, target={"applicant": hmac.new(key, said.encode(), hashlib.sha256).hexdigest()}
+    )
 
 
 def _move_fingerprint(step: Step, card_id: str, expected_version: int | None) -> str:
@@ -409,7 +415,7 @@ class CardService:
         With an idempotency key, a retry of the same application answers with the card
         the first one opened, and opens no other.
         """
-        fingerprint = _opening_fingerprint(step, applicant)
+        fingerprint = _opening_fingerprint(step, applicant, self._person_key)
         return self._once(step, fingerprint, lambda: self._apply(applicant, step, fingerprint))
 
     def transition(self, card_id: str, step: Step, *, expected_version: int | None = None) -> Card:
@@ -818,7 +824,7 @@ class CardService:
             card_id = item.card_id or self._new_id()
             try:
                 if item.applicant is not None:
-                    fingerprint = _opening_fingerprint(step, item.applicant)
+                    fingerprint = _opening_fingerprint(step, item.applicant, self._person_key)
                     draft, person = self._opening(card_id, item.applicant, step, fingerprint)
                     persons.append(person)
                 else:

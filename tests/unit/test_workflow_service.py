@@ -293,6 +293,17 @@ class TestIdempotency:
         )
         assert cards.transition(card.card_id, step) == first
 
+    def test_a_receipt_says_nothing_of_the_applicant_without_the_person_key(self):
+        """The fingerprint a receipt keeps depends on the person key: the same request
+        under another key gives another, so no one can test guesses of a name and an ID
+        number against it."""
+        prints = []
+        for key in (b"k" * 32, b"q" * 32):
+            memory = MemoryLedger()
+            apply(CardService(memory, person_key=key), idempotency_key="k-1")
+            prints.append(memory.receipt(CLERK.name, "k-1").fingerprint)
+        assert prints[0] != prints[1]
+
     def test_the_same_key_for_another_request(self, cards, memory):
         apply(cards, idempotency_key="k-1")
         with pytest.raises(KeyReused):
