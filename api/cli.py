@@ -388,7 +388,7 @@ def audit_fsck(
     _print_report(report)
     if report.ok:
         typer.echo(
-            f"{report.checkpoints} checkpoints checked ({len(held)} of them kept by you), "
+            f"signed checkpoints checked: {report.checkpoints} ({len(held)} kept by you), "
             f"signatures by {verifier}"
         )
     else:

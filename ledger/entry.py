@@ -154,13 +154,18 @@ class Entry:
 
     def computed_hash(self) -> str:
         """The hash these fields deserve; differs from ``hash`` if anything was altered."""
-        return hashlib.sha256(self.encode()).hexdigest()
+        return entry_hash(self.encode())
 
     def unhashed(self) -> dict[str, Any]:
         """Every field but ``hash``, as the encoding sees them."""
         return {
             field.name: getattr(self, field.name) for field in fields(self) if field.name != "hash"
         }
+
+
+def entry_hash(encoded: bytes) -> str:
+    """The hash of an entry whose canonical bytes are ``encoded``."""
+    return hashlib.sha256(encoded).hexdigest()
 
 
 def canonical(fields: Mapping[str, Any]) -> bytes:

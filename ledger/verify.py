@@ -3,11 +3,11 @@ heads with a replay of the entries."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
-from ledger.entry import GENESIS_HASH, Entry
+from ledger.entry import GENESIS_HASH, Entry, entry_hash
 from ledger.merkle import Frontier, Node, completion, leaf_hash
 from ledger.note import Checkpoint, NoteError, Verifier, open_note
 from ledger.store import Head, Ledger, SignedCheckpoint, Unreadable
@@ -63,7 +63,10 @@ def verify(
     tip = ledger.tip()
     signed = {checkpoint.size: checkpoint for checkpoint in ledger.checkpoints()}
     problems = _signatures(signed.values(), verifier) + _forks(held, signed)
-    tree = _TreeCheck(ledger.tree_nodes, signed, held, problems)
+    claims = [_Claim(c.size, c.root, f"checkpoint {c.size}") for c in signed.values()] + [
+        _Claim(c.size, c.root, f"the checkpoint held for {c.size} entries") for c in held
+    ]
+    tree = _TreeCheck(ledger.tree_nodes, claims, problems, watch=tip.size)
     replay: dict[str, Head] = {}
     expected_seq = 1
     prev_hash = GENESIS_HASH
@@ -93,7 +96,7 @@ def verify(
                 Problem(item.seq, f"entry {item.seq} does not link to the entry before it")
             )
         encoded = item.encode()
-        if hashlib.sha256(encoded).hexdigest() != item.hash:
+        if entry_hash(encoded) != item.hash:
             problems.append(
                 Problem(
                     item.seq, f"entry {item.seq} was altered: its contents do not match its hash"
@@ -118,22 +121,19 @@ def verify(
         problems.append(
             Problem(tip.size, f"entry {tip.size} is not the last entry the ledger recorded")
         )
-    elif tree.root_at(tip.size) not in (None, bytes.fromhex(tip.root)):
+    elif tree.watched_root not in (None, bytes.fromhex(tip.root)):
         problems.append(
             Problem(None, f"the Merkle root recorded for {tip.size} entries is not theirs")
         )
-    for size, what in sorted(
-        [(size, f"checkpoint {size} was signed") for size in signed]
-        + [(c.size, f"the checkpoint held for {c.size} entries was signed") for c in held]
-    ):
-        if size > last:
-            problems.append(
-                Problem(
-                    last + 1,
-                    f"{what}, and the ledger holds {last} entries: its tail was removed",
-                )
+    beyond = min((claim for claim in claims if claim.size > last), default=None)
+    if beyond is not None:
+        problems.append(
+            Problem(
+                last + 1,
+                f"{beyond.label} was signed, and the ledger holds {last} entries: "
+                "its tail was removed",
             )
-            break
+        )
     moved_on = _compare_heads(ledger, replay, last, problems)
     tip_now = ledger.tip()
     if last > tip_now.size:
@@ -153,7 +153,16 @@ def verify(
         for head in moved_on
         if head.last_seq > tip_now.size
     )
-    return Report(count, len(replay), tuple(problems), len(signed) + len(held))
+    checked = len({(claim.size, claim.root) for claim in claims})
+    return Report(count, len(replay), tuple(problems), checked)
+
+
+class _Claim(NamedTuple):
+    """A signed checkpoint's word: the first ``size`` entries have ``root``."""
+
+    size: int
+    root: bytes
+    label: str
 
 
 class _TreeCheck:
@@ -167,25 +176,25 @@ class _TreeCheck:
     def __init__(
         self,
         stored: Callable[[], Iterator[Node]],
-        signed: Mapping[int, SignedCheckpoint],
-        held: Sequence[Checkpoint],
+        claims: Sequence[_Claim],
         problems: list[Problem],
+        *,
+        watch: int,
     ) -> None:
         self._read_stored = stored
         self._stored: Iterator[Node] | None = None
         self._next: Node | None = None
-        self._roots: dict[int, list[tuple[str, bytes]]] = {}
-        for size, stored_checkpoint in signed.items():
-            self._roots.setdefault(size, []).append((f"checkpoint {size}", stored_checkpoint.root))
-        for kept in held:
-            self._roots.setdefault(kept.size, []).append(
-                (f"the checkpoint held for {kept.size} entries", kept.root)
-            )
+        self._claims: dict[int, list[_Claim]] = {}
+        for claim in claims:
+            self._claims.setdefault(claim.size, []).append(claim)
         self._frontier = Frontier()
         self._growing = True
         self._stored_intact = True
         self._problems = problems
-        self._against_checkpoints()
+        self._watch = watch
+        self.watched_root: bytes | None = None
+        """The root of the first ``watch`` entries, once the tree has grown over them."""
+        self._at_size()
 
     def add(self, seq: int, encoded: bytes) -> None:
         """Append the leaf of entry ``seq``, ``encoded``, while the scanned entries run
@@ -194,7 +203,7 @@ class _TreeCheck:
             self._growing = False
             return
         self._frontier, completed = self._frontier.append(leaf_hash(encoded))
-        self._against_checkpoints()
+        self._at_size()
         if not self._stored_intact:
             return
         wrong = next(((lv, i) for lv, i, h in completed if self._stored_node(lv, i) != h), None)
@@ -215,10 +224,6 @@ class _TreeCheck:
             )
         )
 
-    def root_at(self, size: int) -> bytes | None:
-        """The root of the first ``size`` entries, if the tree was grown over them."""
-        return self._frontier.root() if self._growing and self._frontier.size == size else None
-
     def _stored_node(self, level: int, index: int) -> bytes | None:
         if self._stored is None:
             self._stored = self._read_stored()
@@ -230,14 +235,18 @@ class _TreeCheck:
             return None
         return self._next[2]
 
-    def _against_checkpoints(self) -> None:
-        """Whether the entries so far have the root each checkpoint of their number signed."""
-        size = self._frontier.size
-        for what, root in self._roots.get(size, ()):
-            if root != self._frontier.root():
+    def _at_size(self) -> None:
+        """Note the root if it is the watched one, and compare it with each checkpoint
+        signed for this many entries."""
+        size, root = self._frontier.size, self._frontier.root()
+        if size == self._watch:
+            self.watched_root = root
+        for claim in self._claims.get(size, ()):
+            if claim.root != root:
                 self._problems.append(
                     Problem(
-                        size or None, f"{what} signed a root the first {size} entries do not have"
+                        size or None,
+                        f"{claim.label} signed a root the first {size} entries do not have",
                     )
                 )
 

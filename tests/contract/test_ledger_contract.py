@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import warnings
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -700,6 +701,25 @@ class TestVerify:
         report = verify(ledger)
         assert report.ok, report.problems
         assert (report.entries, report.cards, report.first_bad_seq) == (7, 3, None)
+
+    def test_the_tip_read_first_is_checked_though_entries_came_after(self, ledger):
+        """The tip is read before the scan; appends during it do not excuse its root."""
+        ledger.append([draft("a", 1), draft("b", 1)])
+        read_first = ledger.tip()
+
+        class AppendedMeanwhile:
+            def __getattr__(self, name: str) -> object:
+                return getattr(ledger, name)
+
+            def tip(self) -> Tip:
+                return replace(read_first, root="ab" * 32)
+
+            def scan(self):
+                ledger.append([draft("c", 1)])
+                return ledger.scan()
+
+        problems = [p.what for p in verify(AppendedMeanwhile()).problems]
+        assert "the Merkle root recorded for 2 entries is not theirs" in problems
 
 
 class TestReceipts:

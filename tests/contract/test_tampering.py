@@ -495,7 +495,7 @@ class TestKeptCheckpoints:
         kept = [kept_checkpoint(stored, clock, size=size) for size in (0, 1, 7, SIZE)]
         report = held_report(stored, *kept)
         assert report.ok, report.problems
-        assert report.checkpoints == 1 + len(kept)
+        assert report.checkpoints == len(kept)  # the stored one is the kept one of 12
 
     def test_reordered_entries(self, stored, clock):
         early, kept = kept_checkpoint(stored, clock, size=1), kept_checkpoint(stored, clock)
