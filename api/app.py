@@ -28,6 +28,7 @@ from api.problems import (
     too_large,
 )
 from api.routes import batches, cards, ledger, sweeps, workflow
+from ledger.audit import Audit
 from workflow.definition import DEFINITION_VERSION
 from workflow.service import CardService
 
@@ -195,12 +196,14 @@ class BodyLimit:
 def create_app(
     service: CardService,
     keys: Keys,
+    audit: Audit,
     *,
     lifespan: Lifespan | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
-    """The API over ``service``, callers known by ``keys``; ``lifespan`` runs around the
-    server's life (e.g. to close connections); bodies over ``max_body_bytes`` get 413."""
+    """The API over ``service`` and ``audit``, callers known by ``keys``; ``lifespan``
+    runs around the server's life (e.g. to close connections); bodies over
+    ``max_body_bytes`` get 413."""
     app = CardflowAPI(
         title="cardflow",
         version="1",
@@ -210,6 +213,7 @@ def create_app(
     )
     app.state.service = service
     app.state.keys = keys
+    app.state.audit = audit
     for error, handler in EXCEPTION_HANDLERS.items():
         app.add_exception_handler(error, handler)
     for router in (cards.router, batches.router, ledger.router, sweeps.router, workflow.router):
@@ -229,7 +233,7 @@ def app_from_environment() -> FastAPI:
     runtime = open_runtime(database_url())
     every = sweep_every()
     schedule: list[tuple[Callable[[], object], float]] = [
-        (runtime.service.checkpoint_if_due, CHECKPOINT_POLL)
+        (runtime.audit.checkpoint_if_due, CHECKPOINT_POLL)
     ]
     if every is not None:
         schedule.append((runtime.service.sweep, every))
@@ -246,7 +250,7 @@ def app_from_environment() -> FastAPI:
                     await task
             runtime.close()
 
-    return create_app(runtime.service, runtime.keys, lifespan=running)
+    return create_app(runtime.service, runtime.keys, runtime.audit, lifespan=running)
 
 
 async def on_schedule(job: Callable[[], object], every: float) -> None:

@@ -76,7 +76,7 @@ def demo(url: DatabaseUrl = None, verbose: Verbose = False) -> None:
     chosen = database_url(url)
     typer.echo(f"cardflow demo on {_redacted(chosen)}\n")
     with runtime_for_command(chosen) as runtime:
-        shown = run_demo(runtime.service, say=typer.echo)
+        shown = run_demo(runtime.service, runtime.audit, say=typer.echo)
     refused = sum(line.startswith("refused") for tale in shown.told for line in tale.lines)
     typer.echo(
         f"{len(shown.told)} stories told, {refused} refusals shown, {shown.surprises} surprises"
@@ -185,7 +185,7 @@ def verify(url: DatabaseUrl = None) -> None:
     """Recompute every hash; exit 1 and name the first bad entry if anything was altered."""
     configure_logging(level=logging.WARNING)
     with runtime_for_command(database_url(url)) as runtime:
-        report = runtime.service.verify()
+        report = runtime.audit.verify()
     _print_report(report)
     if not report.ok:
         raise typer.Exit(1)
@@ -310,7 +310,8 @@ def audit_export(
     configure_logging(level=logging.WARNING)
     try:
         with runtime_for_command(database_url(url)) as runtime:
-            entries, signed, proofs = runtime.service.proven_history(card_id, refusals=True)
+            entries = runtime.service.history(card_id, refusals=True)
+            signed, proofs = runtime.audit.prove(entries)
     except CardNotFound as missing:
         typer.echo(missing.detail, err=True)
         raise typer.Exit(2) from None
@@ -401,7 +402,7 @@ def audit_checkpoint(url: DatabaseUrl = None) -> None:
     due (or if none was ever signed)."""
     configure_logging(level=logging.WARNING)
     with runtime_for_command(database_url(url)) as runtime:
-        typer.echo(runtime.service.checkpoint().note, nl=False)
+        typer.echo(runtime.audit.checkpoint().note, nl=False)
 
 
 person = typer.Typer(

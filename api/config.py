@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Final
 
 from api.keys import SqlKeys
+from ledger.audit import Audit
 from ledger.checkpoints import DEFAULT_EVERY, DEFAULT_EVERY_ENTRIES, Cadence
 from ledger.note import NoteError, Signer
 from ledger.sql import SqlLedger
@@ -189,6 +190,7 @@ class Runtime:
     """What a process runs on: the use cases and the API keys, over one database."""
 
     service: CardService
+    audit: Audit
     keys: SqlKeys
     ledger: SqlLedger
 
@@ -206,14 +208,9 @@ def open_runtime(url: str, *, make_keys: bool = True) -> Runtime:
     ledger.create_schema()
     keys = SqlKeys(ledger.engine)
     keys.create_schema()
-    service = CardService(
-        ledger,
-        policy=region_policy(),
-        person_key=person,
-        signer=signer,
-        cadence=checkpoint_cadence(),
-    )
-    return Runtime(service, keys, ledger)
+    service = CardService(ledger, policy=region_policy(), person_key=person)
+    audit = Audit(ledger, signer=signer, cadence=checkpoint_cadence())
+    return Runtime(service, audit, keys, ledger)
 
 
 def _log_key_given() -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+from ledger.audit import Audit
 from ledger.verify import Report
 from workflow.errors import WorkflowError
 from workflow.identity import check_character
@@ -375,13 +376,14 @@ class People:
 
 def run_demo(
     service: CardService,
+    audit: Audit,
     *,
     say: Callable[[str], None],
     now: datetime | None = None,
     rng: random.Random | None = None,
 ) -> Demo:
     """Tell every story through ``service``, sweep the deadlines that passed, then verify
-    the whole ledger."""
+    the whole ledger with ``audit``."""
     people = People(service, rng or random.Random())  # noqa: S311 -- made-up ID numbers
     start = (now or datetime.now(UTC)) - timedelta(days=DAYS_AGO)
     told = [
@@ -403,7 +405,7 @@ def run_demo(
         moved = f"{done.from_state} -> {done.to_state}"
         say(f"  {done.event:<{_WIDTH}} via system: card {done.card_id} ({moved})")
     say("")
-    return Demo(told, swept, service.verify())
+    return Demo(told, swept, audit.verify())
 
 
 def _tell(service: CardService, story: Story, name: str, start: datetime, people: People) -> Told:

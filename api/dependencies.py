@@ -1,4 +1,4 @@
-"""What every handler is handed: the service, who is asking, and the request's headers."""
+"""What every handler is handed: the use cases, the audit, who asks, the request's headers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated, Final
 from fastapi import Depends, Header, Request
 
 from api.keys import Keys
+from ledger.audit import Audit
 from ledger.store import MAX_KEY_LENGTH
 from workflow.errors import InvalidRequest
 from workflow.service import Actor, CardService
@@ -19,6 +20,12 @@ def card_service(request: Request) -> CardService:
     """The service ``create_app`` was given: one per app, shared by every request."""
     service: CardService = request.app.state.service
     return service
+
+
+def audit_facade(request: Request) -> Audit:
+    """The proofs, checkpoints and checks ``create_app`` was given, one per app."""
+    audit: Audit = request.app.state.audit
+    return audit
 
 
 class Unauthenticated(Exception):
@@ -81,6 +88,7 @@ def if_match_version(
 
 
 Service = Annotated[CardService, Depends(card_service)]
+Auditing = Annotated[Audit, Depends(audit_facade)]
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 IfMatchVersion = Annotated[int | None, Depends(if_match_version)]
 IdempotencyKey = Annotated[

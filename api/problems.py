@@ -35,6 +35,8 @@ from api.schemas import (
     ValidationIssue,
     ValidationProblem,
 )
+from ledger.errors import NoSigner
+from ledger.merkle import ProofError
 from workflow.errors import (
     CardNotFound,
     ChannelNotAllowed,
@@ -367,6 +369,12 @@ async def _on_refusal(request: Request, error: Exception) -> Response:
     return problem_response(refusal_problem(error, request_id_of(request)))
 
 
+async def _on_unprovable(request: Request, error: Exception) -> Response:
+    assert isinstance(error, ProofError | NoSigner)
+    said = _Said(detail=str(error), request_id=request_id_of(request))
+    return problem_response(Problem(**_head(INVALID_REQUEST), **said))
+
+
 async def _on_invalid(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     return problem_response(validation_problem(error, request_id_of(request)))
@@ -393,6 +401,8 @@ async def _on_http(request: Request, error: Exception) -> Response:
 
 EXCEPTION_HANDLERS: Final[Mapping[type[Exception], HTTPExceptionHandler]] = {
     WorkflowError: _on_refusal,
+    ProofError: _on_unprovable,
+    NoSigner: _on_unprovable,
     Unauthenticated: _on_unauthenticated,
     RequestValidationError: _on_invalid,
     HTTPException: _on_http,

@@ -8,7 +8,8 @@
     ├── SubjectTaken        another card already holds that subject exclusively
     ├── SubjectHeld         a subject to erase is still held exclusively by a card
     ├── ErasureUnnoted      a card of a subject to erase has no entry noting it
-    └── NotHeld             no personal data is held under a subject to erase
+    ├── NotHeld             no personal data is held under a subject to erase
+    └── NoSigner            this ledger was given no key to sign checkpoints with
 """
 
 from __future__ import annotations
@@ -72,3 +73,10 @@ class NotHeld(LedgerError):
 
     def __init__(self) -> None:
         super().__init__("no personal data is held under the subject to erase")
+
+
+class NoSigner(LedgerError):
+    """Checkpoints were asked for, but the ledger was given no key to sign them with."""
+
+    def __init__(self) -> None:
+        super().__init__("this cardflow signs no checkpoints: it was given no key")

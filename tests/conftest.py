@@ -21,6 +21,7 @@ import pytest
 import structlog
 from sqlalchemy import create_engine, text
 
+from ledger.audit import Audit
 from ledger.memory import MemoryLedger
 from ledger.note import Signer
 from ledger.sql import SqlLedger, normalise_url
@@ -135,4 +136,9 @@ def ledger(request, clock) -> Iterator[Ledger]:
 
 @pytest.fixture
 def service(ledger, clock) -> CardService:
-    return CardService(ledger, clock=clock, signer=SIGNER)
+    return CardService(ledger, clock=clock)
+
+
+@pytest.fixture
+def audit(ledger, clock) -> Audit:
+    return Audit(ledger, clock=clock, signer=SIGNER)

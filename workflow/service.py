@@ -1,4 +1,4 @@
-"""The use cases: apply for a card, move it a step, read it, verify the ledger.
+"""The use cases: apply for a card, move it a step, read it, sweep deadlines, erase.
 
 The CLI and the API both call these and nothing else: each use case loads what it
 needs through the ledger's port, asks the rules for a decision and appends the
@@ -18,7 +18,6 @@ from typing import Final
 
 import structlog
 
-from ledger.checkpoints import DEFAULT_CADENCE, Cadence, checkpoint_if_due, sign_checkpoint
 from ledger.entry import ERASURE, REFUSAL, TRANSITION, Draft, Entry, format_timestamp
 from ledger.errors import (
     DuplicateRequest,
@@ -28,11 +27,7 @@ from ledger.errors import (
     SubjectTaken,
     VersionConflict,
 )
-from ledger.merkle import ProofError
-from ledger.note import Checkpoint, Signer, Verifier
-from ledger.proofs import Consistency, Inclusion, prove_consistency, prove_inclusion
-from ledger.store import MAX_KEY_LENGTH, CardQuery, Head, Ledger, Person, SignedCheckpoint
-from ledger.verify import Report, verify
+from ledger.store import MAX_KEY_LENGTH, CardQuery, Head, Ledger, Person
 from workflow.definition import (
     DEFINITION_VERSION,
     FINANCIAL_MOVES,
@@ -398,13 +393,9 @@ class CardService:
         new_id: Callable[[], str] = _new_id,
         policy: Policy = DEFAULT_POLICY,
         person_key: bytes = DEVELOPMENT_PERSON_KEY,
-        signer: Signer | None = None,
-        cadence: Cadence = DEFAULT_CADENCE,
     ) -> None:
         self.ledger = ledger
         self.policy = policy
-        self._signer = signer
-        self._cadence = cadence
         self._person_key = person_key
         self._clock = clock
         self._new_id = new_id
@@ -966,67 +957,6 @@ class CardService:
     def feed(self, *, after: int, limit: int) -> list[Entry]:
         """The ledger in sequence order, for other systems to follow."""
         return self.ledger.entries_after(after, limit)
-
-    def inclusion(self, seq: int, tree_size: int | None = None) -> Inclusion:
-        """Entry ``seq``'s inclusion proof in the ledger's Merkle tree of ``tree_size``
-        entries (now: all of them), or ``InvalidRequest`` saying why there is none."""
-        try:
-            return prove_inclusion(self.ledger, seq, tree_size)
-        except ProofError as none:
-            raise InvalidRequest(str(none)) from None
-
-    def consistency(self, first: int, second: int | None = None) -> Consistency:
-        """The proof that the ledger's tree of ``first`` entries grew into the tree of
-        ``second`` (now: all of them), or ``InvalidRequest`` saying why there is none."""
-        try:
-            return prove_consistency(self.ledger, first, second)
-        except ProofError as none:
-            raise InvalidRequest(str(none)) from None
-
-    def checkpoint(self) -> SignedCheckpoint:
-        """The latest signed checkpoint, signed first if the cadence says one is due
-        (always, when none has been signed yet)."""
-        signed = self.checkpoint_if_due() or self.ledger.latest_checkpoint()
-        assert signed is not None, "a first checkpoint is always due"
-        return signed
-
-    def proven_history(
-        self, card_id: str, *, refusals: bool = False
-    ) -> tuple[list[Entry], SignedCheckpoint, list[Inclusion]]:
-        """The card's history, a signed checkpoint that covers all of it (signed now if
-        the latest does not), and each entry's inclusion proof against that checkpoint."""
-        entries = self.history(card_id, refusals=refusals)
-        signed = self.checkpoint()
-        if signed.size < entries[-1].seq:
-            signed = sign_checkpoint(self.ledger, self._signing(), self._clock())
-        return entries, signed, [self.inclusion(e.seq, signed.size) for e in entries]
-
-    def checkpoint_if_due(self) -> SignedCheckpoint | None:
-        """Sign a checkpoint if the cadence says one is due; the new one, or ``None``."""
-        return checkpoint_if_due(self.ledger, self._signing(), self._cadence, self._clock())
-
-    def verifier(self) -> Verifier:
-        """The public key checkpoints are signed with, as supervisors check them."""
-        return self._signing().verifier()
-
-    def _signing(self) -> Signer:
-        if self._signer is None:
-            raise InvalidRequest("this cardflow signs no checkpoints: it was given no key")
-        return self._signer
-
-    def verify(
-        self,
-        *,
-        progress: Callable[[int], None] | None = None,
-        verifier: Verifier | None = None,
-        held: Sequence[Checkpoint] = (),
-    ) -> Report:
-        """Recompute every hash and the Merkle tree, check every stored checkpoint (its
-        signature with ``verifier``, by default this cardflow's own key) and each of the
-        ``held`` ones, and compare every card with a replay of its entries."""
-        if verifier is None and self._signer is not None:
-            verifier = self._signer.verifier()
-        return verify(self.ledger, progress=progress, verifier=verifier, held=held)
 
     def _head(self, card_id: str) -> Head:
         head = self.ledger.head(card_id)

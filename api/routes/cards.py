@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 
 from api.dependencies import (
+    Auditing,
     CurrentActor,
     IdempotencyKey,
     IfMatchVersion,
@@ -172,6 +173,7 @@ def read_history(
     card_id: str,
     request: Request,
     service: Service,
+    audit: Auditing,
     include_refusals: Annotated[
         bool,
         Query(
@@ -190,9 +192,10 @@ def read_history(
     """The card's ledger entries, oldest first, every field as hashed; with
     `proofs=true`, a signed checkpoint and each entry's Merkle inclusion proof."""
     for_the_log(request, card_id=card_id)
+    entries = service.history(card_id, refusals=include_refusals)
     if not proofs:
-        return HistoryOut.of(card_id, service.history(card_id, refusals=include_refusals))
-    entries, signed, paths = service.proven_history(card_id, refusals=include_refusals)
+        return HistoryOut.of(card_id, entries)
+    signed, paths = audit.prove(entries)
     return HistoryOut.of(card_id, entries, checkpoint=signed, proofs=paths)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
-from api.dependencies import Service, current_actor
+from api.dependencies import Auditing, Service, current_actor
 from api.problems import documented
 from api.schemas import ConsistencyOut, FeedOut, InclusionOut, ValidationProblem, VerifyOut
 
@@ -49,7 +49,7 @@ def feed(
     responses=documented(422),
 )
 def inclusion(
-    service: Service,
+    audit: Auditing,
     seq: Annotated[int, Path(ge=1, le=_LARGEST_SEQ, description="The entry's sequence number.")],
     tree_size: Annotated[
         int | None,
@@ -63,7 +63,7 @@ def inclusion(
     """The RFC 6962 inclusion proof of entry `seq` in the ledger's Merkle tree of
     `tree_size` entries. A size beyond the ledger, or an entry beyond the size, is a 422
     saying so."""
-    return InclusionOut.of(service.inclusion(seq, tree_size))
+    return InclusionOut.of(audit.inclusion(seq, tree_size))
 
 
 @router.get(
@@ -72,7 +72,7 @@ def inclusion(
     responses=documented(422),
 )
 def consistency(
-    service: Service,
+    audit: Auditing,
     first: Annotated[
         int, Query(ge=0, le=_LARGEST_SEQ, description="The size of the earlier tree.")
     ],
@@ -84,7 +84,7 @@ def consistency(
     """The RFC 6962 consistency proof that the ledger's tree of `first` entries is a
     prefix of its tree of `second`. `first` greater than `second`, or a size beyond the
     ledger, is a 422 saying so."""
-    return ConsistencyOut.of(service.consistency(first, second))
+    return ConsistencyOut.of(audit.consistency(first, second))
 
 
 _TEXT: Final[dict[int | str, dict[str, Any]]] = {
@@ -98,12 +98,12 @@ _TEXT: Final[dict[int | str, dict[str, Any]]] = {
     response_class=Response,
     responses=_TEXT,
 )
-def checkpoint(service: Service) -> Response:
+def checkpoint(audit: Auditing) -> Response:
     """The ledger's latest checkpoint as a C2SP signed note (`tlog-checkpoint` in a
     `signed-note`, Ed25519): the log's name, its size and the base64 root of its Merkle
     tree, signed with a key kept outside the database. Check it with the key from
     `/v1/ledger/key`; prove entries and growth against it with the proof routes."""
-    return Response(service.checkpoint().note, media_type="text/plain; charset=utf-8")
+    return Response(audit.checkpoint().note, media_type="text/plain; charset=utf-8")
 
 
 @router.get(
@@ -112,14 +112,14 @@ def checkpoint(service: Service) -> Response:
     response_class=Response,
     responses=_TEXT,
 )
-def key(service: Service) -> Response:
+def key(audit: Auditing) -> Response:
     """The checkpoints' verifier key, `<name>+<key id>+<base64 key>` as the C2SP
     signed-note format writes it."""
-    return Response(f"{service.verifier()}\n", media_type="text/plain; charset=utf-8")
+    return Response(f"{audit.verifier()}\n", media_type="text/plain; charset=utf-8")
 
 
 @router.get("/verify", summary="Verify the ledger")
-def verify(service: Service) -> VerifyOut:
+def verify(audit: Auditing) -> VerifyOut:
     """Recompute every hash and link and compare every card with a replay of its entries.
     The answer is 200 either way: `ok` says whether anything was found wrong."""
-    return VerifyOut.of(service.verify())
+    return VerifyOut.of(audit.verify())

@@ -174,8 +174,8 @@ def keys(clock) -> MemoryKeys:
 
 
 @pytest.fixture
-def app(service, keys):
-    return create_app(service, keys)
+def app(service, keys, audit):
+    return create_app(service, keys, audit)
 
 
 @pytest.fixture

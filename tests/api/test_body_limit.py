@@ -15,10 +15,10 @@ LIMIT = 2_000
 
 
 @pytest.fixture
-def small(service, keys) -> Iterator[TestClient]:
+def small(service, keys, audit) -> Iterator[TestClient]:
     """An admin's client of an app that takes bodies of at most ``LIMIT`` bytes."""
     _, token = keys.create("tests-admin", Role.ADMIN, None)
-    app = create_app(service, keys, max_body_bytes=LIMIT)
+    app = create_app(service, keys, audit, max_body_bytes=LIMIT)
     with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
         yield client
 

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.keys import MemoryKeys
+from ledger.audit import Audit
 from ledger.memory import MemoryLedger
 from ledger.sql import SqlLedger
 from ledger.store import Ledger
@@ -74,7 +75,7 @@ def stoppable(request, clock_in_ledger) -> Iterator[Ledger]:
 def api(stoppable) -> Iterator[tuple[TestClient, dict[str, str]]]:
     keys = MemoryKeys()
     _, token = keys.create("feed-test", Role.ADMIN, None)
-    with TestClient(create_app(CardService(stoppable), keys)) as client:
+    with TestClient(create_app(CardService(stoppable), keys, Audit(stoppable))) as client:
         yield client, {"Authorization": f"Bearer {token}"}
 
 

@@ -66,15 +66,15 @@ class TestFeed:
 class TestVerify:
     """Verification answers 200 with a report, whether or not the ledger is intact."""
 
-    def test_an_intact_ledger_verifies(self, cards, client, service):
+    def test_an_intact_ledger_verifies(self, cards, client, audit):
         cards.in_state(State.ACTIVATED)
         cards.new()
-        service.checkpoint()
+        audit.checkpoint()
         response = client.get("/v1/ledger/verify")
         assert response.status_code == 200
         assert response.json() == {
             "ok": True,
-            "entries": service.ledger.tip().size,
+            "entries": audit.ledger.tip().size,
             "cards": 2,
             "checkpoints": 1,
             "first_bad_seq": None,
@@ -84,7 +84,7 @@ class TestVerify:
     def test_an_empty_ledger_verifies(self, client):
         assert client.get("/v1/ledger/verify").json()["ok"] is True
 
-    def test_a_damaged_ledger_is_reported_not_raised(self, client, service, monkeypatch):
+    def test_a_damaged_ledger_is_reported_not_raised(self, client, audit, monkeypatch):
         damaged = Report(
             entries=3,
             cards=1,
@@ -94,7 +94,7 @@ class TestVerify:
                 Problem(None, "card x has entries but no head"),
             ),
         )
-        monkeypatch.setattr(service, "verify", lambda **_: damaged)
+        monkeypatch.setattr(audit, "verify", lambda **_: damaged)
         response = client.get("/v1/ledger/verify")
         assert response.status_code == 200
         assert response.json() == {

@@ -17,6 +17,7 @@ from schemathesis.specs.openapi import checks as openapi_checks
 
 from api.app import create_app
 from api.keys import MemoryKeys
+from ledger.audit import Audit
 from ledger.memory import MemoryLedger
 from tests.conftest import SIGNER
 from workflow.service import CardService
@@ -31,10 +32,11 @@ CHECKS: Final = [
     openapi_checks.response_headers_conformance,
 ]
 
+_ledger = MemoryLedger()
 _keys = MemoryKeys()
 _, _TOKEN = _keys.create("schemathesis", Role.ADMIN, None)
 schema = schemathesis.openapi.from_asgi(
-    "/openapi.json", create_app(CardService(MemoryLedger(), signer=SIGNER), _keys)
+    "/openapi.json", create_app(CardService(_ledger), _keys, Audit(_ledger, signer=SIGNER))
 )
 
 

@@ -18,6 +18,7 @@ from typing import Final, TypeVar
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from ledger.audit import Audit
 from ledger.entry import ERASURE, REFUSAL, Entry
 from ledger.memory import MemoryLedger
 from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
@@ -375,7 +376,13 @@ def snake_case(name: str) -> str:
 @pytest.fixture
 def service(clock: FakeClock) -> CardService:
     """The use cases over the in-memory ledger: the rules, without a database to wait on."""
-    return CardService(MemoryLedger(clock=clock), clock=clock, signer=SIGNER)
+    return CardService(MemoryLedger(clock=clock), clock=clock)
+
+
+@pytest.fixture
+def audit(service: CardService, clock: FakeClock) -> Audit:
+    """Proofs, checkpoints and the full check, over the service's ledger."""
+    return Audit(service.ledger, clock=clock, signer=SIGNER)
 
 
 ADMINISTRATOR: Final = Actor("admin-zhou", Role.ADMIN)
@@ -515,8 +522,8 @@ def the_sweep_runs(service: CardService, desk: Desk) -> None:
 
 
 @given("a supervisor keeps a signed checkpoint of the ledger")
-def a_kept_checkpoint(service: CardService, desk: Desk) -> None:
-    desk.kept = service.checkpoint()
+def a_kept_checkpoint(audit: Audit, service: CardService, desk: Desk) -> None:
+    desk.kept = audit.checkpoint()
 
 
 @given(words("the holder's personal data is erased because of {reason:Reason}"))
@@ -587,7 +594,7 @@ def replaced_by_a_new_card(service: CardService, desk: Desk, state: State) -> No
 
 
 @then("the two cards' histories name each other")
-def histories_name_each_other(service: CardService, desk: Desk) -> None:
+def histories_name_each_other(audit: Audit, service: CardService, desk: Desk) -> None:
     lost = service.card(desk.card_id)
     assert lost.replaced_by is not None
     reissued = service.history(desk.card_id)[-1]
@@ -596,7 +603,7 @@ def histories_name_each_other(service: CardService, desk: Desk) -> None:
     assert reissued.evidence["replaced_by"] == lost.replaced_by
     assert opened.evidence["replaces"] == desk.card_id
     assert opened.subject == reissued.subject
-    assert service.verify().ok
+    assert audit.verify().ok
 
 
 @then(words("a supervisor looking for cards whose financial function is not active {finds}"))
@@ -635,7 +642,7 @@ def the_record_tells(service: CardService, desk: Desk, datatable: list[list[str]
 
 
 @then("every step is recorded with the clerk who took it and the evidence shown")
-def every_step_recorded(service: CardService, desk: Desk) -> None:
+def every_step_recorded(audit: Audit, service: CardService, desk: Desk) -> None:
     history = service.history(desk.card_id)
     assert [entry.version for entry in history] == list(range(1, len(history) + 1))
     for entry, step in zip(history, desk.accepted, strict=True):
@@ -643,7 +650,7 @@ def every_step_recorded(service: CardService, desk: Desk) -> None:
         assert entry.channel == step.channel
         assert entry.presenter == str(step.presenter)
         assert {key: entry.evidence[key] for key in step.evidence} == dict(step.evidence)
-    assert service.verify().ok
+    assert audit.verify().ok
 
 
 @then("a payment slip for the card production fee is issued")
@@ -827,7 +834,7 @@ def unchanged(service: CardService, desk: Desk) -> None:
 
 
 @then("the refused attempt is noted on the card's record")
-def refused_attempt_noted(service: CardService, desk: Desk) -> None:
+def refused_attempt_noted(audit: Audit, service: CardService, desk: Desk) -> None:
     """One refusal entry, in cardflow's words: who tried what, through which channel, and why.
 
     The caller's evidence is never copied into it.
@@ -846,7 +853,7 @@ def refused_attempt_noted(service: CardService, desk: Desk) -> None:
     assert noted.evidence["refused"] == snake_case(type(error).__name__)
     assert not set(step.evidence) & set(noted.evidence)
     assert service.history(desk.card_id, refusals=True)[-1] == noted
-    assert service.verify().ok
+    assert audit.verify().ok
 
 
 # -- Erasure -------------------------------------------------------------------------------
@@ -893,17 +900,18 @@ def both_end_with_erasure(service: CardService, desk: Desk, reason: ErasureReaso
 
 
 @then("every entry of the card still proves its place in a ledger grown from the kept checkpoint")
-def proofs_still_hold(service: CardService, desk: Desk) -> None:
+def proofs_still_hold(audit: Audit, service: CardService, desk: Desk) -> None:
     kept = desk.kept
     assert kept is not None
-    entries, now, proofs = service.proven_history(desk.card_id, refusals=True)
+    entries = service.history(desk.card_id, refusals=True)
+    now, proofs = audit.prove(entries)
     assert now.size > kept.size
-    grown = service.consistency(kept.size, now.size)
+    grown = audit.consistency(kept.size, now.size)
     verify_consistency(kept.size, now.size, grown.path, kept.root, now.root)
     for entry, proof in zip(entries, proofs, strict=True):
         verify_inclusion(leaf_hash(entry.encode()), entry.seq - 1, now.size, proof.path, now.root)
     held = Checkpoint(SIGNER.name, kept.size, kept.root)
-    report = service.verify(held=[held])
+    report = audit.verify(held=[held])
     assert report.ok, report.problems
 
 

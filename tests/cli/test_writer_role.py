@@ -72,9 +72,9 @@ def test_cardflow_runs_as_the_writer(writer_url):
         card = open_card(service)
         event, channel, evidence = ACTIVATE
         service.transition(card, Step(event, channel, CLERK, evidence=evidence))
-        service.checkpoint()
+        runtime.audit.checkpoint()
         service.sweep()
-        report = service.verify()
+        report = runtime.audit.verify()
         assert report.ok, report.problems
         assert report.checkpoints == 1
     assert cardflow("verify", "--database-url", writer_url).exit_code == 0
@@ -112,7 +112,7 @@ def test_cardflow_runs_as_the_writer(writer_url):
 def test_the_writer_cannot_change_what_was_written(writer_url, statement, refusal):
     with runtime_for_command(writer_url) as runtime:
         open_card(runtime.service)
-        runtime.service.checkpoint()
+        runtime.audit.checkpoint()
     with pytest.raises(DBAPIError, match=refusal):
         as_writer(writer_url, statement)
     assert cardflow("verify", "--database-url", writer_url).exit_code == 0

@@ -1,0 +1,92 @@
+"""What a supervisor asks of the ledger itself: proofs, checkpoints and the full check.
+
+The use cases in ``workflow/`` decide and append; this facade is the other half, the one
+that shows the ledger can be trusted. It holds the signer key, which the use cases never
+need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from ledger.checkpoints import DEFAULT_CADENCE, Cadence, checkpoint_if_due, sign_checkpoint
+from ledger.entry import Entry
+from ledger.errors import NoSigner
+from ledger.note import Checkpoint, Signer, Verifier
+from ledger.proofs import Consistency, Inclusion, prove_consistency, prove_inclusion
+from ledger.store import Ledger, SignedCheckpoint
+from ledger.verify import Report, verify
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Audit:
+    """Proofs, checkpoints and verification over one ledger, signed with one key."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        signer: Signer | None = None,
+        cadence: Cadence = DEFAULT_CADENCE,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.ledger = ledger
+        self._signer = signer
+        self._cadence = cadence
+        self._clock = clock
+
+    def inclusion(self, seq: int, tree_size: int | None = None) -> Inclusion:
+        """Entry ``seq``'s inclusion proof in the tree of ``tree_size`` entries (now: all
+        of them); ``ProofError`` says why there is none."""
+        return prove_inclusion(self.ledger, seq, tree_size)
+
+    def consistency(self, first: int, second: int | None = None) -> Consistency:
+        """The proof that the tree of ``first`` entries grew into the tree of ``second``
+        (now: all of them); ``ProofError`` says why there is none."""
+        return prove_consistency(self.ledger, first, second)
+
+    def checkpoint(self) -> SignedCheckpoint:
+        """The latest signed checkpoint, signed first if the cadence says one is due
+        (always, when none has been signed yet)."""
+        signed = self.checkpoint_if_due() or self.ledger.latest_checkpoint()
+        assert signed is not None, "a first checkpoint is always due"
+        return signed
+
+    def checkpoint_if_due(self) -> SignedCheckpoint | None:
+        """Sign a checkpoint if the cadence says one is due; the new one, or ``None``."""
+        return checkpoint_if_due(self.ledger, self._signing(), self._cadence, self._clock())
+
+    def prove(self, entries: Sequence[Entry]) -> tuple[SignedCheckpoint, list[Inclusion]]:
+        """A signed checkpoint that covers every one of ``entries`` (signed now if the
+        latest does not), and each entry's inclusion proof against it."""
+        signed = self.checkpoint()
+        if entries and signed.size < max(entry.seq for entry in entries):
+            signed = sign_checkpoint(self.ledger, self._signing(), self._clock())
+        return signed, [self.inclusion(entry.seq, signed.size) for entry in entries]
+
+    def verifier(self) -> Verifier:
+        """The public key checkpoints are signed with, as supervisors check them."""
+        return self._signing().verifier()
+
+    def verify(
+        self,
+        *,
+        progress: Callable[[int], None] | None = None,
+        verifier: Verifier | None = None,
+        held: Sequence[Checkpoint] = (),
+    ) -> Report:
+        """Recompute every hash and the Merkle tree, check every stored checkpoint (its
+        signature with ``verifier``, by default this ledger's own key) and each of the
+        ``held`` ones, and compare every card with a replay of its entries."""
+        if verifier is None and self._signer is not None:
+            verifier = self._signer.verifier()
+        return verify(self.ledger, progress=progress, verifier=verifier, held=held)
+
+    def _signing(self) -> Signer:
+        if self._signer is None:
+            raise NoSigner()
+        return self._signer
