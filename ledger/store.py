@@ -1,4 +1,8 @@
-"""The ledger's port: append entries, read them back; never update, never delete."""
+"""The ledger's port: append entries, read them back; never update, never delete.
+
+The use cases in ``workflow/`` speak to the ledger through this module alone: what they
+write (``Draft``), what they read (``Entry``, ``Head``), and what the ledger refuses.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,42 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final, Protocol
 
-from ledger.entry import Draft, Entry
-from ledger.errors import ErasureUnnoted, SubjectHeld, SubjectTaken
+from ledger.entry import ERASURE, REFUSAL, TRANSITION, Draft, Entry
+from ledger.errors import (
+    DuplicateRequest,
+    ErasureUnnoted,
+    LedgerError,
+    NotHeld,
+    SubjectHeld,
+    SubjectTaken,
+    VersionConflict,
+)
 from ledger.merkle import EMPTY_ROOT, Frontier, Node, leaf_hash
+
+__all__ = [
+    "ERASURE",
+    "MAX_KEY_LENGTH",
+    "REFUSAL",
+    "TRANSITION",
+    "CardQuery",
+    "Draft",
+    "DuplicateRequest",
+    "Entry",
+    "ErasureUnnoted",
+    "Head",
+    "Ledger",
+    "LedgerError",
+    "Move",
+    "NotHeld",
+    "Person",
+    "Receipt",
+    "SignedCheckpoint",
+    "SubjectHeld",
+    "SubjectTaken",
+    "Tip",
+    "Unreadable",
+    "VersionConflict",
+]
 
 
 @dataclass(frozen=True, slots=True)
