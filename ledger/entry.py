@@ -156,6 +156,11 @@ class Entry:
         """The hash these fields deserve; differs from ``hash`` if anything was altered."""
         return entry_hash(self.encode())
 
+    def document(self) -> dict[str, Any]:
+        """Every field, ``hash`` included, as JSON values written the encoding's way:
+        what the API and the command line show of an entry."""
+        return {**canonical_fields(self.unhashed()), "hash": self.hash}
+
     def unhashed(self) -> dict[str, Any]:
         """Every field but ``hash``, as the encoding sees them."""
         return {
@@ -168,12 +173,17 @@ def entry_hash(encoded: bytes) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
-def canonical(fields: Mapping[str, Any]) -> bytes:
-    """Encode entry fields as ``cardflow.entry/1`` bytes."""
+def canonical_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Entry fields as the JSON values ``cardflow.entry/1`` writes them."""
     document = {name: _plain(value) for name, value in fields.items()}
     if "evidence" in fields:
         document["evidence"] = _evidence(fields["evidence"])
-    document["format"] = ENCODING
+    return document
+
+
+def canonical(fields: Mapping[str, Any]) -> bytes:
+    """Encode entry fields as ``cardflow.entry/1`` bytes."""
+    document = {**canonical_fields(fields), "format": ENCODING}
     return json.dumps(
         document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")
