@@ -5,10 +5,13 @@
     LedgerError
     ├── VersionConflict     the card's version moved: another writer got there first
     ├── DuplicateRequest    a live receipt already holds that actor's idempotency key
+    ├── KeyRepeated         one append gives one actor's idempotency key to two drafts
     ├── SubjectTaken        another card already holds that subject exclusively
     ├── SubjectHeld         a subject to erase is still held exclusively by a card
     ├── ErasureUnnoted      a card of a subject to erase has no entry noting it
     ├── NotHeld             no personal data is held under a subject to erase
+    ├── ErasedAndWritten    one append both writes and erases a person's data
+    ├── SchemaMismatch      the database was made by a cardflow of another schema version
     └── NoSigner            this ledger was given no key to sign checkpoints with
 """
 
@@ -80,3 +83,25 @@ class NoSigner(LedgerError):
 
     def __init__(self) -> None:
         super().__init__("this cardflow signs no checkpoints: it was given no key")
+
+
+class KeyRepeated(LedgerError):
+    """One append gives the same actor's idempotency key to two drafts: a caller's
+    mistake, since only one of them could ever be answered for by the key."""
+
+    def __init__(self, actor: str, key: str) -> None:
+        super().__init__(f"{actor} gave idempotency key {key!r} to two drafts of one append")
+        self.actor = actor
+        self.key = key
+
+
+class ErasedAndWritten(LedgerError):
+    """One append both writes a person's data and erases it: which one it meant to
+    leave cannot be told, so it does neither."""
+
+    def __init__(self) -> None:
+        super().__init__("one append both writes and erases the same person's data")
+
+
+class SchemaMismatch(LedgerError):
+    """The database was made by a cardflow with another schema version."""

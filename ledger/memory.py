@@ -1,4 +1,4 @@
-"""The in-memory ledger: the same guarantees as the SQL one, for fast tests and fakes."""
+"""The in-memory ledger: the same planner as the SQL one, for fast tests and fakes."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
+from ledger.append import Plan, Request, Snapshot, needs, plan
 from ledger.entry import GENESIS_HASH, Draft, Entry
-from ledger.errors import DuplicateRequest, NotHeld, VersionConflict
 from ledger.merkle import Frontier, Node, completion
 from ledger.store import (
     RECEIPT_WINDOW,
@@ -18,9 +18,6 @@ from ledger.store import (
     SignedCheckpoint,
     Tip,
     Unreadable,
-    check_erasure,
-    grow,
-    hold,
 )
 
 
@@ -35,7 +32,7 @@ class MemoryLedger:
         self, *, clock: Callable[[], datetime] = _now, receipt_window: timedelta = RECEIPT_WINDOW
     ) -> None:
         self._clock = clock
-        self._receipt_window = receipt_window
+        self._window = receipt_window
         self._lock = threading.Lock()
         self._entries: list[Entry] = []
         self._by_card: dict[str, list[Entry]] = {}
@@ -54,53 +51,59 @@ class MemoryLedger:
         persons: Sequence[Person] = (),
         erase: Sequence[str] = (),
     ) -> list[Entry]:
+        request = Request(drafts, persons, erase)
+        if not request:
+            return []
         with self._lock:
-            heads = dict(self._heads)
-            holders = dict(self._holders)
-            prev = self._entries[-1].hash if self._entries else GENESIS_HASH
-            seq = len(self._entries)
-            recorded_at = self._clock()
-            receipts: dict[tuple[str, str], Receipt] = {}
-            sealed: list[Entry] = []
-            for draft in drafts:
-                if draft.idempotency_key is not None:
-                    held = self._live_receipt(draft.actor, draft.idempotency_key) or (
-                        receipts.get((draft.actor, draft.idempotency_key))
-                    )
-                    if held is not None:
-                        raise DuplicateRequest(held)
-                current = heads.get(draft.card_id)
-                actual = current.version if current else 0
-                if draft.expected_version() != actual or draft.version < 1:
-                    raise VersionConflict(
-                        draft.card_id, expected=draft.expected_version(), actual=actual
-                    )
-                seq += 1
-                entry = Entry.seal(draft, seq=seq, recorded_at=recorded_at, prev_hash=prev)
-                if draft.idempotency_key is not None:
-                    receipts[draft.actor, draft.idempotency_key] = Receipt.of(draft, entry)
-                if entry.moves:
-                    heads[entry.card_id] = (
-                        Head.opened(entry) if current is None else current.moved(entry)
-                    )
-                    hold(holders, entry)
-                sealed.append(entry)
-                prev = entry.hash
-            check_erasure(erase, sealed, self._cards_of)
-            if not all(ref in self._persons for ref in erase):
-                raise NotHeld()
-            self._frontier, completed = grow(self._frontier, sealed)
-            self._tree.update(((level, index), digest) for level, index, digest in completed)
-            self._entries.extend(sealed)
-            for entry in sealed:
-                self._by_card.setdefault(entry.card_id, []).append(entry)
-            self._heads = heads
-            self._holders = holders
-            self._receipts.update(receipts)
-            self._persons.update((person.ref, person) for person in persons)
-            for ref in erase:
-                self._persons.pop(ref, None)
-            return sealed
+            written = plan(self._snapshot([request]), request, receipt_window=self._window)
+            self._write(written)
+        return list(written.entries)
+
+    def _snapshot(self, requests: Sequence[Request]) -> Snapshot:
+        """What ``requests`` need, read from the dicts (the lock held)."""
+        wanted = needs(requests)
+        now = self._clock()
+        cutoff = now - self._window
+        heads = {card: self._heads[card] for card in wanted.cards if card in self._heads}
+        for subject in wanted.subjects:
+            holder = self._holders.get(subject)
+            if holder is not None:
+                heads[holder] = self._heads[holder]
+        for subject in wanted.erased:
+            heads.update((head.card_id, head) for head in self._cards_of(subject))
+        receipts = {
+            key: receipt
+            for key in wanted.keys
+            if (receipt := self._receipts.get(key)) is not None and receipt.recorded_at >= cutoff
+        }
+        return Snapshot(
+            tip=self._tip(),
+            frontier=self._frontier,
+            now=now,
+            heads=heads,
+            persons=frozenset(ref for ref in wanted.erased if ref in self._persons),
+            receipts=receipts,
+        )
+
+    def _write(self, written: Plan) -> None:
+        self._entries.extend(written.entries)
+        for entry in written.entries:
+            self._by_card.setdefault(entry.card_id, []).append(entry)
+        for head in (*written.moved, *written.opened):
+            if self._holders.get(head.subject) == head.card_id and not head.exclusive:
+                del self._holders[head.subject]
+            if head.exclusive:
+                self._holders[head.subject] = head.card_id
+            self._heads[head.card_id] = head
+        self._tree.update(((level, index), digest) for level, index, digest in written.nodes)
+        self._frontier = written.frontier
+        if written.purge_before is not None:
+            cutoff = written.purge_before
+            self._receipts = {k: r for k, r in self._receipts.items() if r.recorded_at >= cutoff}
+        self._receipts.update(((r.actor, r.key), r) for r in written.receipts)
+        self._persons.update((person.ref, person) for person in written.persons)
+        for ref in written.erased:
+            del self._persons[ref]
 
     def clear_journal(self) -> bool:
         return True
@@ -147,9 +150,11 @@ class MemoryLedger:
 
     def tip(self) -> Tip:
         with self._lock:
-            entries = self._entries
-            last = entries[-1].hash if entries else GENESIS_HASH
-            return Tip(len(entries), last, self._frontier.root().hex())
+            return self._tip()
+
+    def _tip(self) -> Tip:
+        last = self._entries[-1].hash if self._entries else GENESIS_HASH
+        return Tip(len(self._entries), last, self._frontier.root().hex())
 
     def tree_node(self, level: int, index: int) -> bytes | None:
         return self._tree.get((level, index))
@@ -178,6 +183,6 @@ class MemoryLedger:
 
     def _live_receipt(self, actor: str, key: str) -> Receipt | None:
         held = self._receipts.get((actor, key))
-        if held is None or held.recorded_at < self._clock() - self._receipt_window:
+        if held is None or held.recorded_at < self._clock() - self._window:
             return None
         return held

@@ -6,7 +6,7 @@ write (``Draft``), what they read (``Entry``, ``Head``), and what the ledger ref
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final, Protocol
@@ -21,7 +21,7 @@ from ledger.errors import (
     SubjectTaken,
     VersionConflict,
 )
-from ledger.merkle import EMPTY_ROOT, Frontier, Node, leaf_hash
+from ledger.merkle import EMPTY_ROOT, Node
 
 __all__ = [
     "ERASURE",
@@ -94,33 +94,6 @@ class Head:
             entry.due_at,
             entry.exclusive,
         )
-
-
-def hold(holders: dict[str, str], entry: Entry) -> None:
-    """Update ``holders`` (subject -> the card holding it exclusively) for the moving
-    ``entry``, or raise ``SubjectTaken`` if another card holds its subject."""
-    holder = holders.get(entry.subject)
-    if entry.exclusive:
-        if holder is not None and holder != entry.card_id:
-            raise SubjectTaken(entry.card_id, holder=holder)
-        holders[entry.subject] = entry.card_id
-    elif holder == entry.card_id:
-        del holders[entry.subject]
-
-
-def check_erasure(
-    erase: Sequence[str], sealed: Sequence[Entry], cards_of: Callable[[str], Iterable[Head]]
-) -> None:
-    """Raise ``SubjectHeld`` if a card holds a subject to erase exclusively, or
-    ``ErasureUnnoted`` if one of the subject's cards has no entry in ``sealed``: an
-    erasure is noted on every card of its subject, or not made."""
-    noted = {entry.card_id for entry in sealed}
-    for subject in erase:
-        for head in cards_of(subject):
-            if head.exclusive:
-                raise SubjectHeld(holder=head.card_id)
-            if head.card_id not in noted:
-                raise ErasureUnnoted(head.card_id)
 
 
 Move = tuple[str, str]
@@ -244,16 +217,6 @@ class SignedCheckpoint:
     root: bytes
     note: str
     signed_at: datetime
-
-
-def grow(frontier: Frontier, entries: Sequence[Entry]) -> tuple[Frontier, list[Node]]:
-    """The tree's frontier with ``entries`` appended as leaves, in order, and every
-    perfect subtree they complete (each entry's leaf among them)."""
-    completed: list[Node] = []
-    for entry in entries:
-        frontier, nodes = frontier.append(leaf_hash(entry.encode()))
-        completed += nodes
-    return frontier, completed
 
 
 class Ledger(Protocol):

@@ -13,6 +13,7 @@ from ledger.entry import ERASURE, GENESIS_HASH, REFUSAL, TRANSITION, Draft, Entr
 from ledger.errors import (
     DuplicateRequest,
     ErasureUnnoted,
+    KeyRepeated,
     LedgerError,
     NotHeld,
     SubjectHeld,
@@ -741,9 +742,11 @@ class TestReceipts:
         assert snapshot(ledger) == before
 
     def test_one_key_twice_in_one_append(self, ledger):
-        with pytest.raises(LedgerError):
+        with pytest.raises(KeyRepeated) as repeated:
             ledger.append([draft("a", 1, idempotency_key="k"), draft("b", 1, idempotency_key="k")])
+        assert (repeated.value.actor, repeated.value.key) == ("clerk-1", "k")
         assert ledger.tip().size == 0
+        assert ledger.receipt("clerk-1", "k") is None
 
     def test_keys_belong_to_their_actor(self, ledger):
         ledger.append([draft("a", 1, idempotency_key="k")])

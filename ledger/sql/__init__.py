@@ -1,0 +1,29 @@
+"""The SQLAlchemy ledger: SQLite in a file by default, PostgreSQL by URL, the same code."""
+
+from __future__ import annotations
+
+from ledger.errors import SchemaMismatch
+from ledger.sql.adapter import SqlLedger
+from ledger.sql.schema import (
+    SCHEMA_VERSION,
+    WRITER_PRIVILEGES,
+    UtcDateTime,
+    entries_table,
+    metadata,
+    normalise_url,
+    schema_transaction,
+    writer_grants,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "WRITER_PRIVILEGES",
+    "SchemaMismatch",
+    "SqlLedger",
+    "UtcDateTime",
+    "entries_table",
+    "metadata",
+    "normalise_url",
+    "schema_transaction",
+    "writer_grants",
+]

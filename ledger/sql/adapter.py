@@ -1,0 +1,317 @@
+"""The SQLAlchemy ledger: SQLite in a file by default, PostgreSQL by URL, the same code.
+
+An append is a load, a plan and a write (``ledger.append`` decides; this adapter only
+reads what a plan needs and writes what it says), in one transaction. Writers serialise
+on the single ``ledger_tip`` row -- ``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR
+UPDATE`` on PostgreSQL -- so sequence numbers are gapless, the chain never forks, and
+entries become visible in sequence order: a follower of ``entries_after`` can never see
+seq N+1 before seq N has committed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import ColumnElement, Exists, and_, exists, or_, select
+from sqlalchemy.exc import DBAPIError
+
+from ledger.append import Request, plan
+from ledger.entry import GENESIS_HASH, TRANSITION, Draft, Entry
+from ledger.errors import LedgerError
+from ledger.merkle import EMPTY_ROOT, Node
+from ledger.sql.codec import (
+    checkpoint_of,
+    entry_of,
+    hash_bytes,
+    head_of,
+    raw_columns,
+)
+from ledger.sql.engine import BUSY_TIMEOUT, make_engine
+from ledger.sql.schema import (
+    SCHEMA_VERSION,
+    checkpoints_table,
+    entries_table,
+    heads_table,
+    metadata,
+    normalise_url,
+    permission_denied,
+    persons_table,
+    schema_complete,
+    schema_transaction,
+    tip_table,
+    tree_table,
+    triggers,
+)
+from ledger.sql.writes import cards_of, insert_ignoring, live_receipts, load_snapshot, write_plan
+from ledger.store import (
+    RECEIPT_WINDOW,
+    CardQuery,
+    Head,
+    Move,
+    Person,
+    Receipt,
+    SignedCheckpoint,
+    Tip,
+    Unreadable,
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SqlLedger:
+    """A ledger in a relational database, reached through SQLAlchemy Core."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Callable[[], datetime] = _now,
+        receipt_window: timedelta = RECEIPT_WINDOW,
+    ) -> None:
+        self.url = normalise_url(url)
+        self._clock = clock
+        self._receipt_window = receipt_window
+        self.engine = make_engine(self.url)
+        self._writer = self.engine.execution_options(cardflow_write=True)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def create_schema(self) -> None:
+        """Create what is missing -- tables, indexes, the append-only triggers (re-made
+        at each start), the tip -- safely from several processes at once.
+
+        A role that may not (the writer role, see ``writer_grants``) opens a schema only
+        if every table, the tip and every append-only trigger are there and in force.
+        """
+        try:
+            with schema_transaction(self.engine) as conn:
+                metadata.create_all(conn, checkfirst=True)
+                for table in metadata.sorted_tables:  # indexes added to existing tables
+                    for index in table.indexes:
+                        index.create(conn, checkfirst=True)
+                for statement in triggers(self.dialect):
+                    conn.exec_driver_sql(statement)
+                first = {
+                    "id": 1,
+                    "size": 0,
+                    "hash": GENESIS_HASH,
+                    "schema_version": SCHEMA_VERSION,
+                    "root": EMPTY_ROOT.hex(),
+                    "frontier": "[]",
+                }
+                conn.execute(insert_ignoring(conn.dialect.name, tip_table, first, "id"))
+        except DBAPIError as refused:
+            if not permission_denied(refused):
+                raise
+        with self.engine.connect() as conn:
+            if not schema_complete(conn):
+                raise LedgerError(
+                    "the database's cardflow schema is missing, or its append-only triggers "
+                    "are, and this role may not create them: run cardflow once as the "
+                    "database's owner"
+                )
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def append(
+        self,
+        drafts: Sequence[Draft],
+        *,
+        persons: Sequence[Person] = (),
+        erase: Sequence[str] = (),
+    ) -> list[Entry]:
+        request = Request(drafts, persons, erase)
+        if not request:
+            return []
+        with self._writer.begin() as conn:
+            snapshot = load_snapshot(conn, [request], self._clock(), self._receipt_window)
+            written = plan(snapshot, request, receipt_window=self._receipt_window)
+            write_plan(conn, written)
+        return list(written.entries)
+
+    def clear_journal(self, *, wait: float = BUSY_TIMEOUT) -> bool:
+        """On SQLite, copy the write-ahead log into the file and empty it, so that the
+        pages it still held from before an erasure go with it; ``False`` if readers kept
+        it busy for ``wait`` seconds. Elsewhere there is nothing cardflow can clear."""
+        if self.dialect != "sqlite":
+            return True
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+            try:
+                busy, _, _ = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+            finally:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+        return not busy
+
+    def cards_of(self, subject: str) -> list[Head]:
+        with self.engine.connect() as conn:
+            return cards_of(conn, subject)
+
+    def head(self, card_id: str) -> Head | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(heads_table).where(heads_table.c.card_id == card_id)).first()
+        return None if row is None else head_of(row)
+
+    def entries_for(self, card_id: str) -> list[Entry]:
+        query = (
+            select(entries_table)
+            .where(entries_table.c.card_id == card_id)
+            .order_by(entries_table.c.seq)
+        )
+        with self.engine.connect() as conn:
+            return [entry_of(row._mapping) for row in conn.execute(query)]
+
+    def entries_after(self, seq: int, limit: int) -> list[Entry]:
+        query = (
+            select(entries_table)
+            .where(entries_table.c.seq > seq)
+            .order_by(entries_table.c.seq)
+            .limit(max(limit, 0))
+        )
+        with self.engine.connect() as conn:
+            return [entry_of(row._mapping) for row in conn.execute(query)]
+
+    def scan(self) -> Iterator[Entry | Unreadable]:
+        query = select(*raw_columns(self.dialect)).order_by(entries_table.c.seq)
+        with (
+            self.engine.connect() as conn,
+            conn.execution_options(yield_per=1000).execute(query) as rows,
+        ):
+            for row in rows:
+                try:
+                    yield entry_of(row._mapping)
+                except (ValueError, TypeError, KeyError) as damage:
+                    yield Unreadable(int(row.seq), str(damage))
+
+    def heads(self) -> Iterator[Head]:
+        query = select(heads_table).order_by(heads_table.c.card_id)
+        with (
+            self.engine.connect() as conn,
+            conn.execution_options(yield_per=1000).execute(query) as rows,
+        ):
+            for row in rows:
+                yield head_of(row)
+
+    def search(self, query: CardQuery) -> list[Head]:
+        heads, entries = heads_table.c, entries_table.c
+
+        def moved(*conditions: ColumnElement[bool]) -> Exists:
+            return exists().where(
+                entries.card_id == heads.card_id, entries.kind == TRANSITION, *conditions
+            )
+
+        def among(moves: frozenset[Move]) -> ColumnElement[bool]:
+            return or_(*(and_(entries.event == e, entries.channel == c) for e, c in moves))
+
+        wanted: list[ColumnElement[bool]] = [heads.opened_seq > query.after]
+        if query.states:
+            wanted.append(heads.state.in_(sorted(query.states)))
+        if query.regions:
+            wanted.append(heads.region.in_(sorted(query.regions)))
+        if query.channels:
+            wanted.append(moved(entries.channel.in_(sorted(query.channels))))
+        if query.having:
+            wanted.append(moved(among(query.having)))
+        if query.lacking:
+            wanted.append(~moved(among(query.lacking)))
+        for column, start, end in (
+            (heads.opened_at, query.opened_from, query.opened_before),
+            (heads.updated_at, query.updated_from, query.updated_before),
+        ):
+            if start is not None:
+                wanted.append(column >= start)
+            if end is not None:
+                wanted.append(column < end)
+        statement = (
+            select(heads_table).where(*wanted).order_by(heads.opened_seq).limit(max(query.limit, 0))
+        )
+        with self.engine.connect() as conn:
+            return [head_of(row) for row in conn.execute(statement)]
+
+    def due(self, by: datetime, limit: int) -> list[Head]:
+        heads = heads_table.c
+        statement = (
+            select(heads_table)
+            .where(heads.due_at.is_not(None), heads.due_at <= by)
+            .order_by(heads.due_at, heads.card_id)
+            .limit(max(limit, 0))
+        )
+        with self.engine.connect() as conn:
+            return [head_of(row) for row in conn.execute(statement)]
+
+    def holder(self, subject: str) -> Head | None:
+        statement = select(heads_table).where(
+            heads_table.c.subject == subject, heads_table.c.exclusive
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(statement).first()
+        return None if row is None else head_of(row)
+
+    def tip(self) -> Tip:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(tip_table.c.size, tip_table.c.hash, tip_table.c.root)).one()
+        return Tip(row.size, row.hash, row.root)
+
+    def keep_checkpoint(self, checkpoint: SignedCheckpoint) -> SignedCheckpoint:
+        row = {
+            "size": checkpoint.size,
+            "root": checkpoint.root.hex(),
+            "note": checkpoint.note,
+            "signed_at": checkpoint.signed_at,
+        }
+        with self._writer.begin() as conn:
+            conn.execute(insert_ignoring(conn.dialect.name, checkpoints_table, row, "size"))
+            kept = conn.execute(
+                select(checkpoints_table).where(checkpoints_table.c.size == checkpoint.size)
+            ).one()
+        return checkpoint_of(kept)
+
+    def checkpoints(self) -> list[SignedCheckpoint]:
+        query = select(checkpoints_table).order_by(checkpoints_table.c.size)
+        with self.engine.connect() as conn:
+            return [checkpoint_of(row) for row in conn.execute(query)]
+
+    def latest_checkpoint(self) -> SignedCheckpoint | None:
+        query = select(checkpoints_table).order_by(checkpoints_table.c.size.desc()).limit(1)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else checkpoint_of(row)
+
+    def tree_node(self, level: int, index: int) -> bytes | None:
+        query = select(tree_table.c.hash).where(
+            tree_table.c.level == level, tree_table.c.idx == index
+        )
+        with self.engine.connect() as conn:
+            found = conn.execute(query).scalar_one_or_none()
+        return None if found is None else hash_bytes(found)
+
+    def tree_nodes(self) -> Iterator[Node]:
+        nodes = tree_table.c
+        query = select(nodes.level, nodes.idx, nodes.hash).order_by(
+            (nodes.idx + 1).op("<<")(nodes.level), nodes.level
+        )
+        with (
+            self.engine.connect() as conn,
+            conn.execution_options(yield_per=1000).execute(query) as rows,
+        ):
+            for row in rows:
+                yield int(row.level), int(row.idx), hash_bytes(row.hash)
+
+    def receipt(self, actor: str, key: str) -> Receipt | None:
+        cutoff = self._clock() - self._receipt_window
+        with self.engine.connect() as conn:
+            return live_receipts(conn, {(actor, key)}, cutoff).get((actor, key))
+
+    def person(self, ref: str) -> Person | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(persons_table).where(persons_table.c.ref == ref)).first()
+        if row is None:
+            return None
+        return Person(row.ref, row.id_number, row.name, json.loads(row.details))

@@ -1,0 +1,65 @@
+"""Engines for the ledger: SQLite with WAL and writers that say BEGIN IMMEDIATE, or
+PostgreSQL, parameters always hidden from error messages."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine, make_url
+
+# Engines hide bound parameters from error messages: an apply's parameters carry a
+# person's name and ID number, which must never reach a log line.
+
+BUSY_TIMEOUT: Final = 30.0
+"""Seconds a SQLite connection waits for a lock before it gives up."""
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"timeout": BUSY_TIMEOUT, "check_same_thread": False},
+        hide_parameters=True,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling would defer BEGIN; take it over so that
+        # writers can say BEGIN IMMEDIATE and readers keep WAL's non-blocking reads.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        _into_wal(cursor)
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # Freed space is zeroed, so erased personal data leaves no bytes in the file.
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("cardflow_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def _into_wal(cursor: Any) -> None:
+    """Switch the file to WAL. The switch takes an exclusive lock and, unlike other
+    statements, answers "locked" at once instead of waiting, so a new file opened by
+    several processes together needs a few tries; once in WAL, a file stays so."""
+    for _attempt in range(100):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as busy:
+            if "locked" not in str(busy):
+                raise
+            time.sleep(0.05)
+    cursor.execute("PRAGMA journal_mode=WAL")

@@ -1,0 +1,188 @@
+"""An append's two halves on SQL: read the snapshot a plan needs, write the plan it made.
+
+Both run in the writer's transaction, after the tip row is locked, so nothing read here
+can change before the commit. Nothing here decides: ``ledger.append`` does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any, Final, TypeVar
+
+from sqlalchemy import Table, bindparam, delete, insert, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from ledger.append import Plan, Request, Snapshot, needs
+from ledger.sql.codec import entry_row, frontier_of, head_of, person_row
+from ledger.sql.schema import (
+    entries_table,
+    heads_table,
+    persons_table,
+    receipts_table,
+    tip_table,
+    tree_table,
+)
+from ledger.store import Head, Receipt, Tip
+
+_CHUNK: Final = 500
+"""Values bound in one IN list: well under every database's limit on parameters."""
+
+_T = TypeVar("_T")
+
+_LOCK_TIP: Final = (
+    select(tip_table.c.size, tip_table.c.hash, tip_table.c.root, tip_table.c.frontier)
+    .where(tip_table.c.id == 1)
+    .with_for_update()
+)
+_MOVE_HEAD: Final = (
+    update(heads_table)
+    .where(heads_table.c.card_id == bindparam("moved_card"))
+    .values(
+        {
+            column: bindparam(column)
+            for column in heads_table.c.keys()  # noqa: SIM118
+            if column not in ("card_id", "opened_seq", "opened_at")
+        }
+    )
+)
+
+
+def load_snapshot(
+    conn: Connection, requests: Sequence[Request], now: datetime, window: timedelta
+) -> Snapshot:
+    """Lock the tip and read what ``requests`` need: the heads they touch, the holders of
+    their subjects, every card of a subject to erase, live receipts, persons held."""
+    tip = conn.execute(_LOCK_TIP).one()
+    wanted = needs(requests)
+    heads: dict[str, Head] = {}
+    criteria = [
+        *(heads_table.c.card_id.in_(chunk) for chunk in _chunks(wanted.cards)),
+        *(
+            heads_table.c.subject.in_(chunk) & heads_table.c.exclusive
+            for chunk in _chunks(wanted.subjects)
+        ),
+        *(heads_table.c.subject.in_(chunk) for chunk in _chunks(wanted.erased)),
+    ]
+    for group in _chunks(criteria, 8):
+        statement = select(heads_table).where(or_(*group))
+        heads.update((row.card_id, head_of(row)) for row in conn.execute(statement))
+    persons: set[str] = set()
+    for chunk in _chunks(wanted.erased):
+        statement = select(persons_table.c.ref).where(persons_table.c.ref.in_(chunk))
+        persons.update(conn.execute(statement).scalars())
+    return Snapshot(
+        tip=Tip(tip.size, tip.hash, tip.root),
+        frontier=frontier_of(tip.size, tip.frontier),
+        now=now,
+        heads=heads,
+        persons=frozenset(persons),
+        receipts=live_receipts(conn, wanted.keys, now - window),
+    )
+
+
+def live_receipts(
+    conn: Connection, keys: Iterable[tuple[str, str]], cutoff: datetime
+) -> dict[tuple[str, str], Receipt]:
+    """The newest receipt of each (actor, key) recorded at or after ``cutoff``."""
+    found: dict[tuple[str, str], Receipt] = {}
+    receipts = receipts_table.c
+    for chunk in _chunks(keys):
+        statement = (
+            select(receipts_table)
+            .where(tuple_(receipts.actor, receipts.key).in_(chunk), receipts.recorded_at >= cutoff)
+            .order_by(receipts.seq)
+        )
+        found.update(
+            ((row.actor, row.key), Receipt(**row._mapping)) for row in conn.execute(statement)
+        )
+    return found
+
+
+def write_plan(conn: Connection, written: Plan) -> None:
+    """Write what ``written`` says, in the order that keeps every constraint true."""
+    dialect = conn.dialect.name
+    if written.purge_before is not None:
+        conn.execute(
+            delete(receipts_table).where(receipts_table.c.recorded_at < written.purge_before)
+        )
+    if written.persons:
+        _keep_persons(conn, dialect, written)
+    for chunk in _chunks(written.erased):
+        conn.execute(delete(persons_table).where(persons_table.c.ref.in_(chunk)))
+    if not written.entries:
+        return
+    conn.execute(insert(entries_table), [entry_row(entry) for entry in written.entries])
+    if written.moved:
+        conn.execute(_MOVE_HEAD, [_head_values(head) for head in written.moved])
+    if written.opened:
+        conn.execute(insert(heads_table), [asdict(head) for head in written.opened])
+    if written.receipts:
+        conn.execute(insert(receipts_table), [asdict(receipt) for receipt in written.receipts])
+    conn.execute(
+        insert(tree_table),
+        [
+            {"level": level, "idx": index, "hash": digest.hex()}
+            for level, index, digest in written.nodes
+        ],
+    )
+    conn.execute(
+        update(tip_table)
+        .where(tip_table.c.id == 1)
+        .values(
+            size=written.tip.size,
+            hash=written.tip.hash,
+            root=written.tip.root,
+            frontier=json.dumps([root.hex() for root in written.frontier.roots]),
+        )
+    )
+
+
+def cards_of(conn: Connection, subject: str) -> list[Head]:
+    """The head of every card ``subject`` was ever the holder of, oldest first."""
+    query = (
+        select(heads_table)
+        .where(heads_table.c.subject == subject)
+        .order_by(heads_table.c.opened_seq)
+    )
+    return [head_of(row) for row in conn.execute(query)]
+
+
+def insert_ignoring(dialect: str, table: Table, row: dict[str, Any], key: str) -> Any:
+    """An INSERT of ``row`` that does nothing if a row with its ``key`` exists."""
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    return make(table).values(**row).on_conflict_do_nothing(index_elements=[key])
+
+
+def _keep_persons(conn: Connection, dialect: str, written: Plan) -> None:
+    """Write each person's data, replacing what was held under the same reference."""
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = make(persons_table)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["ref"],
+            set_={
+                "id_number": statement.excluded.id_number,
+                "name": statement.excluded.name,
+                "details": statement.excluded.details,
+            },
+        ),
+        [person_row(person, written.recorded_at) for person in written.persons],
+    )
+
+
+def _head_values(head: Head) -> dict[str, Any]:
+    values = asdict(head)
+    values["moved_card"] = values.pop("card_id")
+    del values["opened_seq"], values["opened_at"]
+    return values
+
+
+def _chunks(items: Iterable[_T], size: int = _CHUNK) -> Iterator[list[_T]]:
+    batch = list(items)
+    for start in range(0, len(batch), size):
+        yield batch[start : start + size]
