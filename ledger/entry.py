@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -84,61 +84,72 @@ class Draft:
         return self.version - 1 if self.moves else self.version
 
 
+MAX_KEY_LENGTH: Final = 255
+"""The longest idempotency key the ledger keeps."""
+
+
+def _kept(width: int | None = None, doc: str = "") -> Any:
+    """An entry field: ``width`` is the most characters a text field holds (``None``:
+    no bound, or not text), ``doc`` what it means to a reader of the API."""
+    return field(metadata={"width": width, "doc": doc})
+
+
+SEALED: Final = frozenset({"seq", "recorded_at", "prev_hash", "hash"})
+"""The fields the ledger adds when it seals a draft; every other field is the draft's."""
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """A written ledger entry: immutable, hashed, linked to the one before it."""
+    """A written ledger entry: immutable, hashed, linked to the one before it.
 
-    seq: int
-    card_id: str
-    version: int
-    kind: str
-    event: str
-    from_state: str | None
-    to_state: str
-    channel: str
-    actor: str
-    role: str
-    presenter: str
-    subject: str
-    occurred_at: datetime
-    recorded_at: datetime
-    evidence: Mapping[str, EvidenceValue]
-    definition_version: str
-    region: str
-    policy: str
-    due_at: datetime | None
-    exclusive: bool
-    idempotency_key: str | None
-    batch_id: str | None
-    prev_hash: str
-    hash: str
+    These fields are the one definition of an entry: the encoding, the draft it is
+    sealed from, its table's columns, its codec and the API's model are derived from
+    them (``dataclasses.fields``), and tests fail if any of those drift.
+    """
+
+    seq: int = _kept()
+    card_id: str = _kept(64)
+    version: int = _kept()
+    kind: str = _kept(32)
+    event: str = _kept(32)
+    from_state: str | None = _kept(32)
+    to_state: str = _kept(32)
+    channel: str = _kept(32)
+    actor: str = _kept(128)
+    role: str = _kept(32)
+    presenter: str = _kept(16)
+    subject: str = _kept(64)
+    occurred_at: datetime = _kept()
+    recorded_at: datetime = _kept()
+    evidence: Mapping[str, EvidenceValue] = _kept()
+    definition_version: str = _kept(64)
+    region: str = _kept(64, "The region the card is kept under, whose policy decided.")
+    policy: str = _kept(
+        128, "The label of the region policy the step was decided under: region/version+digest."
+    )
+    due_at: datetime | None = _kept(
+        doc="When the card's next deadline falls after this step (collection, financial "
+        "activation, or the lapse of a temporary loss report); null: none runs."
+    )
+    exclusive: bool = _kept(
+        doc="Whether, after this step, this is the one live card of its person."
+    )
+    idempotency_key: str | None = _kept(MAX_KEY_LENGTH)
+    batch_id: str | None = _kept(64, "The batch that wrote the entry, if one did.")
+    prev_hash: str = _kept(64)
+    hash: str = _kept(64)
 
     @classmethod
     def seal(cls, draft: Draft, *, seq: int, recorded_at: datetime, prev_hash: str) -> Entry:
         """Place ``draft`` at ``seq`` after ``prev_hash`` and compute its hash."""
+        drafted = {name: getattr(draft, name) for name in DRAFTED}
         unsealed = cls(
+            **drafted,
             seq=seq,
-            card_id=draft.card_id,
-            version=draft.version,
-            kind=draft.kind,
-            event=draft.event,
-            from_state=draft.from_state,
-            to_state=draft.to_state,
-            channel=draft.channel,
-            actor=draft.actor,
-            role=draft.role,
-            presenter=draft.presenter,
-            subject=draft.subject,
-            occurred_at=utc(draft.occurred_at),
             recorded_at=utc(recorded_at),
-            evidence=dict(draft.evidence),
-            definition_version=draft.definition_version,
-            region=draft.region,
-            policy=draft.policy,
+            occurred_at=utc(draft.occurred_at),
             due_at=None if draft.due_at is None else utc(draft.due_at),
-            exclusive=draft.exclusive,
-            idempotency_key=draft.idempotency_key,
-            batch_id=draft.batch_id,
+            evidence=dict(draft.evidence),
             prev_hash=prev_hash,
             hash="",
         )
@@ -222,3 +233,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {key: _plain(item) for key, item in value.items()}
     raise TypeError(f"{type(value).__name__} has no canonical encoding")
+
+
+DRAFTED: Final = tuple(
+    f.name for f in fields(Entry) if f.name not in SEALED | {"occurred_at", "due_at", "evidence"}
+)
+"""The draft's fields an entry copies as they are (times and evidence are normalised)."""

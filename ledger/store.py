@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final, Protocol
 
-from ledger.entry import ERASURE, REFUSAL, TRANSITION, Draft, Entry
+from ledger.entry import ERASURE, MAX_KEY_LENGTH, REFUSAL, TRANSITION, Draft, Entry
 from ledger.errors import (
     DuplicateRequest,
     ErasureUnnoted,
@@ -182,9 +182,6 @@ class Receipt:
             recorded_at=entry.recorded_at,
         )
 
-
-MAX_KEY_LENGTH: Final = 255
-"""The longest idempotency key the ledger keeps."""
 
 RECEIPT_WINDOW: Final = timedelta(days=1)
 """How long a receipt answers retries, unless an adapter is given another window."""

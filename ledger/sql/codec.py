@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import fields
 from datetime import datetime
-from typing import Any
+from typing import Any, Final, get_args, get_type_hints
 
 from sqlalchemy import Text
 
@@ -59,37 +61,36 @@ def raw_columns(dialect: str) -> list[Any]:
 
 
 def entry_of(row: Any) -> Entry:
-    evidence = json.loads(row["evidence"])
+    """The entry a stored row holds; ``ValueError``, ``TypeError`` or ``KeyError`` for a
+    row that is not one (which ``verify`` reports as damage)."""
+    return Entry(**{name: read(row[name]) for name, read in _READERS.items()})
+
+
+def _evidence(stored: Any) -> dict[str, str | bool]:
+    evidence = json.loads(stored)
     if not isinstance(evidence, dict) or not all(
         isinstance(value, str | bool) for value in evidence.values()
     ):
         raise TypeError("evidence is not an object of strings and booleans")
-    return Entry(
-        seq=int(row["seq"]),
-        card_id=str(row["card_id"]),
-        version=int(row["version"]),
-        kind=str(row["kind"]),
-        event=str(row["event"]),
-        from_state=None if row["from_state"] is None else str(row["from_state"]),
-        to_state=str(row["to_state"]),
-        channel=str(row["channel"]),
-        actor=str(row["actor"]),
-        role=str(row["role"]),
-        presenter=str(row["presenter"]),
-        subject=str(row["subject"]),
-        occurred_at=stored_moment(row["occurred_at"]),
-        recorded_at=stored_moment(row["recorded_at"]),
-        evidence=evidence,
-        definition_version=str(row["definition_version"]),
-        region=str(row["region"]),
-        policy=str(row["policy"]),
-        due_at=None if row["due_at"] is None else stored_moment(row["due_at"]),
-        exclusive=stored_flag(row["exclusive"]),
-        idempotency_key=None if row["idempotency_key"] is None else str(row["idempotency_key"]),
-        batch_id=None if row["batch_id"] is None else str(row["batch_id"]),
-        prev_hash=str(row["prev_hash"]),
-        hash=str(row["hash"]),
-    )
+    return evidence
+
+
+def _reader(hint: Any) -> Callable[[Any], Any]:
+    """How a column typed by ``hint`` is read back, strictly."""
+    args = get_args(hint)
+    if type(None) in args:
+        (kind,) = (arg for arg in args if arg is not type(None))
+        inner = _reader(kind)
+        return lambda value: None if value is None else inner(value)
+    if hint is datetime:
+        return stored_moment
+    if hint is bool:
+        return stored_flag
+    if hint is int:
+        return int
+    if hint is str:
+        return str
+    return _evidence
 
 
 def head_of(row: Any) -> Head:
@@ -122,3 +123,6 @@ def stored_moment(value: Any) -> datetime:
     if isinstance(value, datetime):
         return as_utc(value)
     return as_utc(datetime.fromisoformat(str(value)))
+
+
+_READERS: Final = {kept.name: _reader(get_type_hints(Entry)[kept.name]) for kept in fields(Entry)}

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final, get_args, get_type_hints
 
 from sqlalchemy import (
     BigInteger,
@@ -34,6 +35,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 
+from ledger.entry import Entry
 from ledger.errors import LedgerError, SchemaMismatch
 from ledger.store import MAX_KEY_LENGTH
 
@@ -60,35 +62,45 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 metadata = MetaData()
 
+
+def entry_columns() -> list[Column[Any]]:
+    """The entries' columns, one per field of ``Entry``, typed from its hints: text of
+    its width, times in UTC, the evidence as JSON text, ``None`` where it may be."""
+    hints = get_type_hints(Entry)
+    columns: list[Column[Any]] = []
+    for kept in fields(Entry):
+        hint = hints[kept.name]
+        optional = type(None) in get_args(hint)
+        kind = next((arg for arg in get_args(hint) if arg is not type(None)), hint)
+        column_type: Any
+        if kept.name == "seq":
+            column_type = BigInteger().with_variant(Integer, "sqlite")
+        elif kind is datetime:
+            column_type = UtcDateTime
+        elif kind is bool:
+            column_type = Boolean
+        elif kind is int:
+            column_type = Integer
+        elif kind is str and kept.metadata["width"] is not None:
+            column_type = String(kept.metadata["width"])
+        else:
+            column_type = Text
+        columns.append(
+            Column(
+                kept.name,
+                column_type,
+                nullable=optional,
+                primary_key=kept.name == "seq",
+                autoincrement=False,
+            )
+        )
+    return columns
+
+
 entries_table = Table(
     "ledger_entries",
     metadata,
-    Column(
-        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
-    ),
-    Column("card_id", String(64), nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("kind", String(32), nullable=False),
-    Column("event", String(32), nullable=False),
-    Column("from_state", String(32)),
-    Column("to_state", String(32), nullable=False),
-    Column("channel", String(32), nullable=False),
-    Column("actor", String(128), nullable=False),
-    Column("role", String(32), nullable=False),
-    Column("presenter", String(16), nullable=False),
-    Column("subject", String(64), nullable=False),
-    Column("occurred_at", UtcDateTime, nullable=False),
-    Column("recorded_at", UtcDateTime, nullable=False),
-    Column("evidence", Text, nullable=False),
-    Column("definition_version", String(64), nullable=False),
-    Column("region", String(64), nullable=False),
-    Column("policy", String(128), nullable=False),
-    Column("due_at", UtcDateTime),
-    Column("exclusive", Boolean, nullable=False),
-    Column("idempotency_key", String(MAX_KEY_LENGTH)),
-    Column("batch_id", String(64)),
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
+    *entry_columns(),
     Index(
         "ledger_entries_card_version",
         "card_id",

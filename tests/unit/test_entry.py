@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from ledger.entry import (
     ENCODING,
     GENESIS_HASH,
+    SEALED,
     TRANSITION,
     Draft,
     Entry,
@@ -28,6 +29,8 @@ from ledger.entry import (
     format_timestamp,
     utc,
 )
+from ledger.sql.codec import entry_of, entry_row
+from ledger.sql.schema import entries_table
 
 BEIJING = timezone(timedelta(hours=8))
 
@@ -364,3 +367,22 @@ class TestHash:
         assert OPENING.moves
         assert OPENING.expected_version() == 0
         assert replace(OPENING, kind="refusal").expected_version() == 1
+
+
+class TestOneDefinition:
+    """An entry's fields are defined once; the draft, the table and the codec follow."""
+
+    def test_a_draft_is_an_entry_before_the_ledger_seals_it(self):
+        drafted = [f.name for f in fields(Entry) if f.name not in SEALED]
+        assert [f.name for f in fields(Draft) if f.name != "fingerprint"] == drafted
+
+    def test_the_table_has_a_column_per_field_in_order(self):
+        assert list(entries_table.c.keys()) == [f.name for f in fields(Entry)]
+
+    def test_every_width_is_kept_by_its_column(self):
+        for kept in fields(Entry):
+            width = kept.metadata["width"]
+            assert getattr(entries_table.c[kept.name].type, "length", None) == width, kept.name
+
+    def test_a_row_reads_back_as_the_entry_written(self):
+        assert entry_of(entry_row(review())) == review()
