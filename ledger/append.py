@@ -24,6 +24,7 @@ from ledger.errors import (
     KeyRepeated,
     LedgerError,
     NotHeld,
+    SubjectChanged,
     SubjectHeld,
     SubjectTaken,
     VersionConflict,
@@ -244,6 +245,8 @@ class _Trial:
         actual = current.version if current else 0
         if draft.expected_version() != actual or draft.version < 1:
             raise VersionConflict(draft.card_id, expected=draft.expected_version(), actual=actual)
+        if current is not None and draft.subject != current.subject:
+            raise SubjectChanged(draft.card_id)
         entry = Entry.seal(
             draft, seq=self.tip.size + 1, recorded_at=self.book.now, prev_hash=self.tip.hash
         )

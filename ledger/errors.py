@@ -7,6 +7,7 @@
     ├── DuplicateRequest    a live receipt already holds that actor's idempotency key
     ├── KeyRepeated         one append gives one actor's idempotency key to two drafts
     ├── SubjectTaken        another card already holds that subject exclusively
+    ├── SubjectChanged      a draft names another subject than its card's: a card's holder is fixed
     ├── SubjectHeld         a subject to erase is still held exclusively by a card
     ├── ErasureUnnoted      a card of a subject to erase has no entry noting it
     ├── NotHeld             no personal data is held under a subject to erase
@@ -105,3 +106,12 @@ class ErasedAndWritten(LedgerError):
 
 class SchemaMismatch(LedgerError):
     """The database was made by a cardflow with another schema version."""
+
+
+class SubjectChanged(LedgerError):
+    """A draft names another subject than the card it is for: a card's holder is the
+    person it was opened for, for good."""
+
+    def __init__(self, card_id: str) -> None:
+        super().__init__(f"card {card_id} belongs to another subject than the draft names")
+        self.card_id = card_id

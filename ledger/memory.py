@@ -6,8 +6,9 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
-from ledger.append import Plan, Request, Snapshot, needs, plan
+from ledger.append import Plan, Request, Snapshot, needs, plan, plan_many
 from ledger.entry import GENESIS_HASH, Draft, Entry
+from ledger.errors import LedgerError
 from ledger.merkle import Frontier, Node, completion
 from ledger.store import (
     RECEIPT_WINDOW,
@@ -58,6 +59,16 @@ class MemoryLedger:
             written = plan(self._snapshot([request]), request, receipt_window=self._window)
             self._write(written)
         return list(written.entries)
+
+    def append_many(self, requests: Sequence[Request]) -> list[list[Entry] | LedgerError]:
+        """Append each of ``requests`` under one lock, each failing on its own: what each
+        wrote, or why it wrote nothing."""
+        with self._lock:
+            written, outcomes = plan_many(
+                self._snapshot(requests), requests, receipt_window=self._window
+            )
+            self._write(written)
+        return [list(o) if isinstance(o, tuple) else o for o in outcomes]
 
     def _snapshot(self, requests: Sequence[Request]) -> Snapshot:
         """What ``requests`` need, read from the dicts (the lock held)."""

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, Exists, and_, exists, or_, select
 from sqlalchemy.exc import DBAPIError
 
-from ledger.append import Request, plan
+from ledger.append import Request, plan, plan_many
 from ledger.entry import GENESIS_HASH, TRANSITION, Draft, Entry
 from ledger.errors import LedgerError
 from ledger.merkle import EMPTY_ROOT, Node
@@ -135,6 +135,15 @@ class SqlLedger:
             written = plan(snapshot, request, receipt_window=self._receipt_window)
             write_plan(conn, written)
         return list(written.entries)
+
+    def append_many(self, requests: Sequence[Request]) -> list[list[Entry] | LedgerError]:
+        """Append each of ``requests`` in one transaction, each failing on its own: what
+        each wrote, or why it wrote nothing. One lock, one tree update, one commit."""
+        with self._writer.begin() as conn:
+            snapshot = load_snapshot(conn, requests, self._clock(), self._receipt_window)
+            written, outcomes = plan_many(snapshot, requests, receipt_window=self._receipt_window)
+            write_plan(conn, written)
+        return [list(o) if isinstance(o, tuple) else o for o in outcomes]
 
     def clear_journal(self, *, wait: float = BUSY_TIMEOUT) -> bool:
         """On SQLite, copy the write-ahead log into the file and empty it, so that the

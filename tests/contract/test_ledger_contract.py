@@ -16,6 +16,7 @@ from ledger.errors import (
     KeyRepeated,
     LedgerError,
     NotHeld,
+    SubjectChanged,
     SubjectHeld,
     SubjectTaken,
     VersionConflict,
@@ -562,6 +563,14 @@ class TestVersionConflict:
         assert ledger.person("p-b") is None
         (next_entry,) = ledger.append([draft("b", 1)])
         assert next_entry.seq == 2
+
+    def test_a_card_keeps_the_subject_it_was_opened_for(self, ledger):
+        ledger.append([draft("a", 1)])
+        before = snapshot(ledger)
+        with pytest.raises(SubjectChanged) as refused:
+            ledger.append([draft("a", 2, subject="person-b")])
+        assert refused.value.card_id == "a"
+        assert snapshot(ledger) == before
 
     def test_one_version_twice_in_one_append(self, ledger):
         before = snapshot(ledger)

@@ -11,6 +11,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ledger.append import Request
 from ledger.entry import REFUSAL, TRANSITION, Entry
 from ledger.errors import LedgerError
 from ledger.memory import MemoryLedger
@@ -19,6 +20,8 @@ from ledger.store import Ledger, Person
 from tests.conftest import FakeClock
 from tests.contract.helpers import draft
 
+START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+WINDOW = timedelta(days=1)
 CARDS = ("a", "b", "c")
 SUBJECTS = ("s-1", "s-2")
 ACTORS = ("clerk-1", "clerk-2")
@@ -54,21 +57,36 @@ appends = st.builds(
 )
 
 
+def request(call: Append) -> Request:
+    return Request(
+        [draft(**fields) for fields in call.drafts],  # type: ignore[arg-type]
+        [Person(ref, f"id-{ref}", f"name {ref}", {}) for ref in call.persons],
+        list(call.erase),
+    )
+
+
+def told(outcome: list[Entry] | LedgerError) -> object:
+    """An outcome as compared: the entries, or the error's kind and words."""
+    if isinstance(outcome, LedgerError):
+        return (type(outcome).__name__, str(outcome))
+    return outcome
+
+
 def replay(ledger: Ledger, clock: FakeClock, calls: list[Append]) -> list[object]:
-    """What each call gave (its entries, or its error's kind and words), then the state."""
+    """What each call gave, one append at a time, then the state."""
     said: list[object] = []
     for call in calls:
         clock.advance(seconds=call.later.total_seconds())
+        asked = request(call)
         try:
-            entries: list[Entry] | tuple[str, str] = ledger.append(
-                [draft(**fields) for fields in call.drafts],  # type: ignore[arg-type]
-                persons=[Person(ref, f"id-{ref}", f"name {ref}", {}) for ref in call.persons],
-                erase=list(call.erase),
-            )
+            said.append(ledger.append(asked.drafts, persons=asked.persons, erase=asked.erase))
         except LedgerError as refused:
-            entries = (type(refused).__name__, str(refused))
-        said.append(entries)
-    said.append(ledger.tip())
+            said.append(told(refused))
+    return said + state(ledger)
+
+
+def state(ledger: Ledger) -> list[object]:
+    said: list[object] = [ledger.tip()]
     said.append(list(ledger.heads()))
     said.append(list(ledger.scan()))
     said.append(list(ledger.tree_nodes()))
@@ -76,6 +94,12 @@ def replay(ledger: Ledger, clock: FakeClock, calls: list[Append]) -> list[object
     said.append([ledger.receipt(actor, key) for actor in ACTORS for key in ("k-1", "k-2")])
     said.append([ledger.holder(subject) for subject in SUBJECTS])
     return said
+
+
+def sqlite_ledger(scratch: str, clock: FakeClock, name: str) -> SqlLedger:
+    ledger = SqlLedger(f"sqlite:///{Path(scratch) / name}", clock=clock, receipt_window=WINDOW)
+    ledger.create_schema()
+    return ledger
 
 
 class TestOnePlanner:
@@ -89,16 +113,43 @@ class TestOnePlanner:
     )
     @given(calls=st.lists(appends, min_size=2, max_size=12))
     def test_the_same_appends_give_the_same_ledger(self, calls: list[Append]) -> None:
-        start = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-        window = timedelta(days=1)
-        memory_clock, sql_clock = FakeClock(start), FakeClock(start)
-        memory = MemoryLedger(clock=memory_clock, receipt_window=window)
+        memory_clock, sql_clock = FakeClock(START), FakeClock(START)
+        memory = MemoryLedger(clock=memory_clock, receipt_window=WINDOW)
         with tempfile.TemporaryDirectory() as scratch:
-            sql = SqlLedger(
-                f"sqlite:///{Path(scratch) / 'planner.db'}", clock=sql_clock, receipt_window=window
-            )
-            sql.create_schema()
+            sql = sqlite_ledger(scratch, sql_clock, "planner.db")
             try:
                 assert replay(sql, sql_clock, calls) == replay(memory, memory_clock, calls)
+            finally:
+                sql.dispose()
+
+    @settings(
+        max_examples=40,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(calls=st.lists(appends, min_size=2, max_size=12))
+    def test_many_at_once_are_each_as_if_alone(self, calls: list[Append]) -> None:
+        """``append_many`` (the group-commit seam) gives each request the outcome it
+        would have had appended alone, in order, at the same moment."""
+        clock = FakeClock(START)
+        requests = [request(call) for call in calls]
+        alone = MemoryLedger(clock=clock, receipt_window=WINDOW)
+        one_by_one: list[object] = []
+        for asked in requests:
+            try:
+                one_by_one.append(
+                    alone.append(asked.drafts, persons=asked.persons, erase=asked.erase)
+                )
+            except LedgerError as refused:
+                one_by_one.append(told(refused))
+        together = MemoryLedger(clock=clock, receipt_window=WINDOW)
+        with tempfile.TemporaryDirectory() as scratch:
+            sql = sqlite_ledger(scratch, clock, "many.db")
+            try:
+                on_sql = [told(outcome) for outcome in sql.append_many(requests)]
+                in_memory = [told(outcome) for outcome in together.append_many(requests)]
+                assert on_sql == in_memory == one_by_one
+                assert state(sql) == state(together) == state(alone)
             finally:
                 sql.dispose()
