@@ -31,7 +31,6 @@ from api.config import sweep_every as config_sweep_every
 from api.demo import run_demo
 from api.keys import WRITER_PRIVILEGES as KEYS_WRITER_PRIVILEGES
 from api.keys import ApiKey, SqlKeys, UnknownKey
-from api.livedocs import build_site
 from api.logs import configure_logging
 from api.schemas import EntryOut, SweepOut
 from ledger.bundle import BundleError, check_bundle, make_bundle
@@ -42,6 +41,7 @@ from ledger.sql import WRITER_PRIVILEGES as LEDGER_WRITER_PRIVILEGES
 from ledger.sql import SqlLedger, normalise_url, writer_grants
 from ledger.verify import Report
 from ledger.verify import verify as verify_ledger
+from livedocs import build_site
 from workflow.diagram import readme_section, with_generated_section
 from workflow.errors import CardNotFound, StillHolder, WorkflowError
 from workflow.service import MAX_SWEEP, Actor

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Final, TypeVar
+from typing import Final
 
 import pytest
 from pytest_bdd import given, parsers, then, when
@@ -24,6 +24,8 @@ from ledger.memory import MemoryLedger
 from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from ledger.note import Checkpoint
 from ledger.store import Head, SignedCheckpoint, Tip
+from livedocs import grammar
+from livedocs.grammar import EVENT_WORDS
 from tests.conftest import SIGNER, FakeClock
 from workflow.definition import AGENT_EVIDENCE, EVIDENCE, Kind
 from workflow.errors import (
@@ -75,66 +77,19 @@ def pytest_bdd_apply_tag(tag: str, function: Callable[..., object]) -> bool | No
     return True
 
 
-# -- words -------------------------------------------------------------------------------
+# -- words: the vocabularies and the wording the docs read are livedocs.grammar's ----------
 
-EVENT_WORDS: Final[Mapping[str, Event]] = {said: event for event, said in SAID.items()}
-"""How a supervisor says that an event happened to a card."""
-
-STATE_WORDS: Final[Mapping[str, State]] = {str(state).replace("_", " "): state for state in State}
-
-CHECK_WORDS: Final[Mapping[str, str]] = {
-    "check character": "check_character",
-    "birth date": "birth_date",
-    "region": "region",
-    "length": "length",
-}
-
-T = TypeVar("T")
-
-
-def _alternatives(words: Sequence[str]) -> str:
-    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
-
-
-def _vocabulary(names: Mapping[str, T]) -> Callable[[str], T]:
-    """A ``parse`` type that matches only ``names``, so a step's words cannot run together."""
-
-    def convert(text: str) -> T:
-        return names[text]
-
-    setattr(convert, "pattern", _alternatives(list(names)))  # noqa: B010 -- parse reads it
-    return convert
-
-
-WINDOW_WORDS: Final[Mapping[str, Window]] = {
-    str(window).replace("_", " "): window for window in Window
-}
 _POLICY_FIELDS: Final[Mapping[Window, str]] = {
     Window.ACTIVATION: "activation_days",
     Window.COLLECTION: "collection_days",
     Window.TEMPORARY_LOSS: "temporary_loss_days",
 }
 
-ERASURE_WORDS: Final[Mapping[str, ErasureReason]] = {
-    "the person's request": ErasureReason.REQUEST,
-    "the person's death": ErasureReason.DEATH,
-    "moving away": ErasureReason.MOVED_AWAY,
-    "the end of the retention period": ErasureReason.RETENTION_ENDED,
-}
-
-TYPES: Final = {
-    "Reason": _vocabulary(ERASURE_WORDS),
-    "Event": _vocabulary(EVENT_WORDS),
-    "Window": _vocabulary(WINDOW_WORDS),
-    "State": _vocabulary(STATE_WORDS),
-    "Channel": _vocabulary({str(channel): channel for channel in Channel}),
-    "Check": _vocabulary(CHECK_WORDS),
-}
-
 
 def words(pattern: str) -> parsers.parse:
-    """``parsers.parse`` that knows cardflow's events, states, channels and checks."""
-    return parsers.parse(pattern, extra_types=TYPES)
+    """``parsers.parse`` that knows cardflow's events, states, channels and checks, the
+    vocabularies of ``livedocs.grammar``, which the living docs read the steps with."""
+    return parsers.parse(pattern, extra_types=dict(grammar.TYPES))
 
 
 def events_from(text: str) -> set[Event]:
@@ -449,60 +404,41 @@ def a_policy_without_pin_change(clock: FakeClock) -> CardService:
 # -- When ----------------------------------------------------------------------------------
 
 
-@when(words("the applicant applies through the {channel:Channel} channel with {evidence}"))
+@when(words(grammar.APPLIES))
 def the_applicant_applies(
     service: CardService, desk: Desk, channel: Channel, evidence: str
 ) -> None:
     attempt(service, desk, Event.APPLY, channel, evidence, opening=True)
 
 
-@when(
-    words(
-        "an agent applies for the applicant through the {channel:Channel} channel with {evidence}"
-    )
-)
+@when(words(grammar.AGENT_APPLIES))
 def an_agent_applies(service: CardService, desk: Desk, channel: Channel, evidence: str) -> None:
     attempt(service, desk, Event.APPLY, channel, evidence, Presenter.AGENT, opening=True)
 
 
-@given(words("the card is {event:Event} through the {channel:Channel} channel with {evidence}"))
-@when(words("the card is {event:Event} through the {channel:Channel} channel with {evidence}"))
+@given(words(grammar.CARD_IS))
+@when(words(grammar.CARD_IS))
 def the_card_is(
     service: CardService, desk: Desk, event: Event, channel: Channel, evidence: str
 ) -> None:
     attempt(service, desk, event, channel, evidence)
 
 
-@when(
-    words(
-        "the card is {event:Event} by an agent"
-        " through the {channel:Channel} channel with {evidence}"
-    )
-)
+@when(words(grammar.CARD_IS_BY_AN_AGENT))
 def the_card_is_by_an_agent(
     service: CardService, desk: Desk, event: Event, channel: Channel, evidence: str
 ) -> None:
     attempt(service, desk, event, channel, evidence, Presenter.AGENT)
 
 
-@when(
-    words(
-        "the card is {event:Event} by a supervisor"
-        " through the {channel:Channel} channel with {evidence}"
-    )
-)
+@when(words(grammar.CARD_IS_BY_A_SUPERVISOR))
 def the_card_is_by_a_supervisor(
     service: CardService, desk: Desk, event: Event, channel: Channel, evidence: str
 ) -> None:
     attempt(service, desk, event, channel, evidence, actor=SUPERVISOR)
 
 
-@when(
-    words(
-        "the card is {event:Event} by the {holder:Channel} clerk"
-        " through the {channel:Channel} channel with {evidence}"
-    )
-)
+@when(words(grammar.CARD_IS_BY_A_CLERK))
 def the_card_is_by_another_clerk(
     service: CardService,
     desk: Desk,
@@ -680,7 +616,7 @@ def applied_with(service: CardService, desk: Desk, evidence: str) -> None:
 # -- Then: refused -------------------------------------------------------------------------
 
 
-@then(words("it is refused because the card is {state:State}"))
+@then(words(grammar.REFUSED_STATE))
 def refused_because_state(desk: Desk, state: State) -> None:
     error = refusal(desk)
     assert isinstance(error, TransitionNotAllowed), error
@@ -708,7 +644,7 @@ def nothing_more(service: CardService, desk: Desk) -> None:
         assert "allowed now: none" in desk.refusal.detail
 
 
-@then("it is refused because that channel never carries that step")
+@then(grammar.REFUSED_CHANNEL)
 def refused_because_channel(desk: Desk) -> None:
     error = refusal(desk)
     assert isinstance(error, ChannelNotAllowed), error
@@ -718,7 +654,7 @@ def refused_because_channel(desk: Desk) -> None:
     assert channel not in error.allowed
 
 
-@then(words("it is refused because no agent may stand in through the {channel:Channel} channel"))
+@then(words(grammar.REFUSED_AGENT))
 def refused_because_agent(desk: Desk, channel: Channel) -> None:
     error = refusal(desk)
     assert isinstance(error, ChannelNotAllowed), error
@@ -726,7 +662,7 @@ def refused_because_agent(desk: Desk, channel: Channel) -> None:
     assert f"an agent cannot act for the insured person through {channel}" in error.detail
 
 
-@then("it is refused because a supervisor only reads")
+@then(grammar.REFUSED_SUPERVISOR)
 def refused_because_supervisor(desk: Desk) -> None:
     error = refusal(desk)
     assert isinstance(error, NotPermitted), error
@@ -734,7 +670,7 @@ def refused_because_supervisor(desk: Desk) -> None:
     assert "the supervisor role only reads" in error.detail
 
 
-@then(words("it is refused because the clerk may not act through the {channel:Channel} channel"))
+@then(words(grammar.REFUSED_NOT_THEIR_CHANNEL))
 def refused_because_not_their_channel(desk: Desk, channel: Channel) -> None:
     error = refusal(desk)
     assert isinstance(error, NotPermitted), error
@@ -743,7 +679,7 @@ def refused_because_not_their_channel(desk: Desk, channel: Channel) -> None:
     assert f"it may not act through {channel}" in error.detail
 
 
-@then(words('it is refused because "{says}" is missing'))
+@then(words(grammar.REFUSED_MISSING))
 def refused_because_missing(desk: Desk, says: str) -> None:
     error = refusal(desk)
     assert isinstance(error, InvalidEvidence), error
@@ -751,7 +687,7 @@ def refused_because_missing(desk: Desk, says: str) -> None:
     assert f"missing: {says}" in error.detail
 
 
-@then(words('it is refused because "{says}" is not in the right form'))
+@then(words(grammar.REFUSED_MALFORMED))
 def refused_because_malformed(desk: Desk, says: str) -> None:
     error = refusal(desk)
     assert isinstance(error, InvalidEvidence), error
@@ -760,7 +696,7 @@ def refused_because_malformed(desk: Desk, says: str) -> None:
     assert f"malformed: {says}" in error.detail
 
 
-@then("it is refused for want of:")
+@then(grammar.REFUSED_WANTING)
 def refused_for_want_of(desk: Desk, datatable: list[list[str]]) -> None:
     error = refusal(desk)
     assert isinstance(error, InvalidEvidence), error
@@ -770,7 +706,7 @@ def refused_for_want_of(desk: Desk, datatable: list[list[str]]) -> None:
         assert says in error.detail
 
 
-@then(words("it is refused because the citizen ID fails its {check:Check} check"))
+@then(words(grammar.REFUSED_IDENTITY))
 def refused_because_identity(desk: Desk, check: str) -> None:
     error = refusal(desk)
     assert isinstance(error, InvalidIdentity), error
@@ -786,23 +722,23 @@ def _condition(desk: Desk, condition: Condition) -> ConditionNotMet:
     return error
 
 
-@then(words("it is refused because the {window:Window} has not run out"))
+@then(words(grammar.REFUSED_WINDOW_OPEN))
 def refused_because_window_open(service: CardService, desk: Desk, window: Window) -> None:
     error = _condition(desk, Condition.DEADLINE_NOT_REACHED)
     assert f"its {window} ({service.policy.days(window)} days" in error.detail
 
 
-@then("it is refused because no deadline runs for the card")
+@then(grammar.REFUSED_NO_DEADLINE)
 def refused_because_no_deadline(desk: Desk) -> None:
     _condition(desk, Condition.DEADLINE_NOT_RUNNING)
 
 
-@then("it is refused because its financial function is already active")
+@then(grammar.REFUSED_FINANCIAL_ACTIVE)
 def refused_because_financial(desk: Desk) -> None:
     _condition(desk, Condition.FINANCIAL_FUNCTION_ACTIVE)
 
 
-@then("it is refused because the applicant already holds that card")
+@then(grammar.REFUSED_HOLDS_CARD)
 def refused_because_holds(service: CardService, desk: Desk) -> None:
     error = _condition(desk, Condition.ONE_LIVE_CARD)
     assert isinstance(error, PersonHoldsCard)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pytest_bdd import scenarios
 
-from api.livedocs import refusals_untold, scenarios_of, tried
+from livedocs import refusals_untold, scenarios_of, tried
 from tests.bdd.conftest import evidence_from
 from workflow.definition import RULES
 from workflow.states import Channel, Event

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from api.livedocs import (
+from livedocs import (
     Outcome,
     SiteSummary,
     build_site,
