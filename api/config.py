@@ -11,11 +11,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
+from sqlalchemy.engine import Engine, make_url
+
+from api.keys import WRITER_PRIVILEGES as KEYS_WRITER_PRIVILEGES
 from api.keys import SqlKeys
+from ledger import grants
 from ledger.audit import Audit
 from ledger.checkpoints import DEFAULT_EVERY, DEFAULT_EVERY_ENTRIES, Cadence
 from ledger.note import NoteError, Signer
-from ledger.sql import SqlLedger
+from ledger.sql import SqlLedger, normalise_url
 from ledger.store import RECEIPT_WINDOW
 from workflow.policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
 from workflow.service import CardService
@@ -42,9 +46,18 @@ class ConfigurationError(ValueError):
     """A setting in the environment that cardflow cannot use."""
 
 
+class NoDatabase(ConfigurationError):
+    """There is no database where the URL points, and this command makes none."""
+
+
 def database_url(explicit: str | None = None) -> str:
     """The URL given, else ``$CARDFLOW_DATABASE_URL``, else ``cardflow.db`` here."""
     return explicit or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+
+
+def redacted(url: str) -> str:
+    """The database URL fit to print: its password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def receipt_window() -> timedelta:
@@ -228,3 +241,41 @@ def runtime_for_command(url: str, *, make_keys: bool = True) -> Iterator[Runtime
         yield runtime
     finally:
         runtime.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Inspection:
+    """An existing ledger opened to be checked: its audit, which signs nothing, and how
+    many entries it held when opened (what a progress bar counts up to)."""
+
+    audit: Audit
+    entries: int
+
+
+@contextmanager
+def inspection_for_command(url: str) -> Iterator[Inspection]:
+    """The ledger at ``url`` opened to read for one command's lifetime: nothing is
+    created, not even a file, and no key is read or made (an auditor's machine holds
+    none); ``NoDatabase`` if there is no SQLite file there."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        raise NoDatabase(f"there is no database at {parsed.database}")
+    ledger = SqlLedger(url)
+    try:
+        yield Inspection(Audit(ledger), ledger.tip().size)
+    finally:
+        ledger.dispose()
+
+
+def make_writer(url: str, role: str, *, dry_run: bool = False) -> list[str]:
+    """Give ``role`` what cardflow needs on the database at ``url`` and no more (the
+    ledger's tables and the API keys'), creating the schema first if it is missing; with
+    ``dry_run``, only the statements, nothing created or run. See ``grants.grant_writer``
+    for the refusals."""
+    return grants.grant_writer(
+        url, role, KEYS_WRITER_PRIVILEGES, run=not dry_run, prepare=(_keys_schema,)
+    )
+
+
+def _keys_schema(engine: Engine) -> None:
+    SqlKeys(engine).create_schema()

@@ -1024,6 +1024,11 @@ class CardService:
             fingerprint=fingerprint if step.idempotency_key else None,
         )
 
+    def live_card_of(self, id_number: str) -> Card | None:
+        """The live card the person with this ID number holds, if any."""
+        head = self.ledger.holder(self._subject(id_number, None))
+        return None if head is None else Card.from_head(head)
+
 
 def _accepted(entry: Entry) -> Card:
     log.info(

@@ -11,7 +11,7 @@ from typing import Any
 from click.testing import Result
 from typer.testing import CliRunner
 
-from api.cli import app
+from cli.main import app
 
 _RUNNER = CliRunner()
 
@@ -23,7 +23,7 @@ def cardflow(*args: str, given: str | None = None) -> Result:
 
 def command(*args: str) -> list[str]:
     """The argv that runs ``cardflow ARGS`` with this Python."""
-    return [sys.executable, "-m", "api", *args]
+    return [sys.executable, "-m", "cli", *args]
 
 
 def cardflow_process(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from cli.main import app
 from ledger.bundle import BundleError, check_bundle
 from ledger.note import Signer
 from ledger.sql import SqlLedger

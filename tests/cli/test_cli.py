@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from api.cli import app
 from api.config import person_key, receipt_window, runtime_for_command
+from cli.main import app
 from ledger.note import Checkpoint, Signer, Verifier, open_note
 from ledger.sql import SqlLedger
 from ledger.store import RECEIPT_WINDOW
@@ -173,7 +173,7 @@ class TestServe:
         port = free_port()
         env = {**os.environ, "CARDFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}"}
         server = subprocess.Popen(
-            [sys.executable, "-m", "api", "serve", "--port", str(port)],
+            [sys.executable, "-m", "cli", "serve", "--port", str(port)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -200,7 +200,7 @@ class TestServe:
         card_id = overdue_card(url)
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "api", "serve", "--port", str(port), "--sweep-every", "0.2"],
+            [sys.executable, "-m", "cli", "serve", "--port", str(port), "--sweep-every", "0.2"],
             env={**os.environ, "CARDFLOW_DATABASE_URL": url},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

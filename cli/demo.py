@@ -369,7 +369,7 @@ class People:
             number = first17 + check_character(first17)
             if number in self._given:
                 continue
-            if self._service.ledger.holder(self._service.person_ref(number)) is None:
+            if self._service.live_card_of(number) is None:
                 self._given.add(number)
                 return number
 

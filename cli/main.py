@@ -1,0 +1,112 @@
+"""The ``cardflow`` command: the demo, the server, a card's history, the ledger check.
+
+Every command is a client of the use cases and the wiring in ``api.config``; the
+commands live by area (``cards``, ``audit``, ``admin``, ``docs``) and are named here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Annotated
+
+import typer
+
+from api.config import (
+    DATABASE_URL_ENV,
+    SWEEP_EVERY_ENV,
+    ConfigurationError,
+    database_url,
+    redacted,
+    runtime_for_command,
+)
+from api.config import sweep_every as config_sweep_every
+from api.logs import configure_logging
+from cli import admin, audit, cards, docs
+from cli.demo import run_demo
+from cli.options import DatabaseUrl, Verbose
+from cli.output import print_report
+from ledger.errors import LedgerError
+from ledger.grants import refusals_told
+
+app = typer.Typer(
+    name="cardflow",
+    help="Run social security cards through their lifecycle, with a verifiable audit ledger.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.command()
+def demo(url: DatabaseUrl = None, verbose: Verbose = False) -> None:
+    """Run a realistic set of cards through every channel, refusals included, and verify."""
+    configure_logging(level=logging.INFO if verbose else logging.WARNING)
+    chosen = database_url(url)
+    typer.echo(f"cardflow demo on {redacted(chosen)}\n")
+    with runtime_for_command(chosen) as runtime:
+        shown = run_demo(runtime.service, runtime.audit, say=typer.echo)
+    refused = sum(line.startswith("refused") for tale in shown.told for line in tale.lines)
+    typer.echo(
+        f"{len(shown.told)} stories told, {refused} refusals shown, {shown.surprises} surprises"
+    )
+    typer.echo(f"channels used: {', '.join(sorted(shown.channels_shown()))}")
+    print_report(shown.report)
+    if shown.surprises or not shown.report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    url: DatabaseUrl = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    sweep_every: Annotated[
+        float | None,
+        typer.Option(
+            "--sweep-every",
+            envvar=SWEEP_EVERY_ENV,
+            help="Sweep the deadlines every SECONDS while serving (as `cardflow sweep`).",
+            metavar="SECONDS",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    configure_logging()
+    os.environ[DATABASE_URL_ENV] = database_url(url)
+    if sweep_every is not None:
+        os.environ[SWEEP_EVERY_ENV] = str(sweep_every)
+    config_sweep_every()  # refuse a bad interval now, not in every worker
+    with runtime_for_command(os.environ[DATABASE_URL_ENV]):
+        pass  # the schema is created once here, before any worker starts
+    uvicorn.run(
+        "api.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+    )
+
+
+app.command()(cards.history)
+app.command()(cards.sweep)
+app.command()(audit.verify)
+app.command("grant-writer")(admin.grant_writer)
+app.command()(cards.describe)
+app.command()(docs.docs)
+app.add_typer(admin.keys, name="keys")
+app.add_typer(audit.audit, name="audit")
+app.add_typer(admin.person, name="person")
+
+
+def main() -> None:
+    try:
+        with refusals_told():
+            app()
+    except (ConfigurationError, LedgerError) as wrong:
+        typer.echo(f"cardflow: {wrong}", err=True)
+        raise SystemExit(2) from None

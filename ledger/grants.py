@@ -1,0 +1,86 @@
+"""The ledger's owner makes a PostgreSQL role cardflow's writer, and no more; the
+database's refusals are told in its own words, so no caller digs in driver errors.
+
+Errors::
+
+    LedgerError
+    ├── NoRoles            the database has no roles to grant to (SQLite)
+    └── DatabaseRefused    the database refused a statement, in its own first line
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
+
+from ledger.errors import LedgerError
+from ledger.sql import WRITER_PRIVILEGES, SqlLedger, normalise_url, writer_grants
+
+
+class NoRoles(LedgerError):
+    """SQLite has no roles to grant to: the file's permissions are its access control."""
+
+    def __init__(self) -> None:
+        super().__init__("SQLite has no roles: the file's permissions are its access control")
+
+
+class DatabaseRefused(LedgerError):
+    """The database refused a statement; ``said`` is its own first line about it,
+    without the statement or its data (which may hold personal data)."""
+
+    def __init__(self, said: str) -> None:
+        super().__init__(f"the database refused: {said}")
+        self.said = said
+
+
+def database_said(error: DBAPIError) -> str:
+    """The database's own first line about ``error``, without the statement or its data."""
+    return (str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0]
+
+
+@contextmanager
+def refusals_told() -> Iterator[None]:
+    """Turn a refusal from the database into ``DatabaseRefused``: callers print it
+    without knowing which driver, or which library, said no."""
+    try:
+        yield
+    except DBAPIError as refused:
+        raise DatabaseRefused(database_said(refused)) from refused
+
+
+def grant_writer(
+    url: str,
+    role: str,
+    beside: Mapping[str, Sequence[str]],
+    *,
+    run: bool = True,
+    prepare: Sequence[Callable[[Engine], None]] = (),
+) -> list[str]:
+    """The statements that leave ``role`` what cardflow's writer needs on the database at
+    ``url``: the ledger's privileges and ``beside``'s (tables kept next to the ledger).
+    With ``run``, the ledger's schema and each of ``prepare``'s are created first, then
+    the statements run as the connected owner; without, nothing is created or run.
+
+    ``NoRoles`` on SQLite; ``LedgerError`` if ``role`` owns the ledger or is connected;
+    ``DatabaseRefused`` if the database says no (an unknown role, say).
+    """
+    if make_url(normalise_url(url)).get_backend_name() != "postgresql":
+        raise NoRoles()
+    ledger = SqlLedger(url)
+    try:
+        with refusals_told():
+            if run:
+                ledger.create_schema()
+                for make in prepare:
+                    make(ledger.engine)
+            with ledger.engine.begin() as conn:
+                statements = writer_grants(conn, role, {**WRITER_PRIVILEGES, **beside})
+                for statement in statements if run else ():
+                    conn.execute(text(statement))
+    finally:
+        ledger.dispose()
+    return statements
