@@ -11,9 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import make_url
 
-from api.keys import WRITER_PRIVILEGES as KEYS_WRITER_PRIVILEGES
 from api.keys import SqlKeys
 from ledger import grants
 from ledger.audit import Audit
@@ -220,7 +219,6 @@ def open_runtime(url: str, *, make_keys: bool = True) -> Runtime:
     ledger = SqlLedger(url, receipt_window=receipt_window())
     ledger.create_schema()
     keys = SqlKeys(ledger.engine)
-    keys.create_schema()
     service = CardService(ledger, policy=region_policy(), person_key=person)
     audit = Audit(ledger, signer=signer, cadence=checkpoint_cadence())
     return Runtime(service, audit, keys, ledger)
@@ -272,10 +270,4 @@ def make_writer(url: str, role: str, *, dry_run: bool = False) -> list[str]:
     ledger's tables and the API keys'), creating the schema first if it is missing; with
     ``dry_run``, only the statements, nothing created or run. See ``grants.grant_writer``
     for the refusals."""
-    return grants.grant_writer(
-        url, role, KEYS_WRITER_PRIVILEGES, run=not dry_run, prepare=(_keys_schema,)
-    )
-
-
-def _keys_schema(engine: Engine) -> None:
-    SqlKeys(engine).create_schema()
+    return grants.grant_writer(url, role, run=not dry_run)

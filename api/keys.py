@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
-from sqlalchemy import Column, MetaData, Row, String, Table, Text, inspect, select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.engine import Engine
 
-from ledger.sql import UtcDateTime, schema_transaction
+from ledger.sql import keys_table
 from workflow.service import Actor
 from workflow.states import Channel, Role
 
@@ -130,37 +130,13 @@ class MemoryKeys:
         return key
 
 
-WRITER_PRIVILEGES: Final = {"api_keys": ("SELECT",)}
-"""The writer role reads the keys; the database's owner makes and revokes them."""
-
-metadata = MetaData()
-keys_table = Table(
-    "api_keys",
-    metadata,
-    Column("key_id", String(32), primary_key=True),
-    Column("name", String(200), nullable=False),
-    Column("role", String(32), nullable=False),
-    Column("channels", Text),
-    Column("secret_sha256", String(64), nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("revoked_at", UtcDateTime),
-)
-
-
 class SqlKeys:
-    """Keys in the ledger's database, beside (never inside) the ledger."""
+    """Keys in the ledger's database, beside (never inside) the ledger: their table is
+    the ledger schema's, made by ``SqlLedger.create_schema`` with the rest."""
 
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = _now) -> None:
         self._engine = engine
         self._clock = clock
-
-    def create_schema(self) -> None:
-        """Create the keys' table if missing (the writer role finds it there)."""
-        with self._engine.connect() as conn:
-            if inspect(conn).has_table(keys_table.name):
-                return
-        with schema_transaction(self._engine) as conn:
-            metadata.create_all(conn, checkfirst=True)
 
     def create(
         self, name: str, role: Role, channels: Iterable[Channel] | None = None

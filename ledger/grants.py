@@ -10,11 +10,11 @@ Errors::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from ledger.errors import LedgerError
@@ -52,18 +52,11 @@ def refusals_told() -> Iterator[None]:
         raise DatabaseRefused(database_said(refused)) from refused
 
 
-def grant_writer(
-    url: str,
-    role: str,
-    beside: Mapping[str, Sequence[str]],
-    *,
-    run: bool = True,
-    prepare: Sequence[Callable[[Engine], None]] = (),
-) -> list[str]:
+def grant_writer(url: str, role: str, *, run: bool = True) -> list[str]:
     """The statements that leave ``role`` what cardflow's writer needs on the database at
-    ``url``: the ledger's privileges and ``beside``'s (tables kept next to the ledger).
-    With ``run``, the ledger's schema and each of ``prepare``'s are created first, then
-    the statements run as the connected owner; without, nothing is created or run.
+    ``url`` (``WRITER_PRIVILEGES``). With ``run``, the schema is created first if it is
+    missing, then the statements run as the connected owner; without, nothing is
+    created or run.
 
     ``NoRoles`` on SQLite; ``LedgerError`` if ``role`` owns the ledger or is connected;
     ``DatabaseRefused`` if the database says no (an unknown role, say).
@@ -75,10 +68,8 @@ def grant_writer(
         with refusals_told():
             if run:
                 ledger.create_schema()
-                for make in prepare:
-                    make(ledger.engine)
             with ledger.engine.begin() as conn:
-                statements = writer_grants(conn, role, {**WRITER_PRIVILEGES, **beside})
+                statements = writer_grants(conn, role, WRITER_PRIVILEGES)
                 for statement in statements if run else ():
                     conn.execute(text(statement))
     finally:

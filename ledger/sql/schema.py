@@ -201,6 +201,19 @@ persons_table = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
+keys_table = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("channels", Text),
+    Column("secret_sha256", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+)
+"""The API keys: who may call, never a usable token (``api.keys`` makes and reads them)."""
+
 _APPEND_ONLY: Final = ("ledger_entries", "ledger_tree", "ledger_checkpoints")
 
 _SQLITE_TRIGGERS: Final = tuple(
@@ -281,10 +294,12 @@ WRITER_PRIVILEGES: Final = {
     "ledger_heads": ("SELECT", "INSERT", "UPDATE"),
     "ledger_receipts": ("SELECT", "INSERT", "DELETE"),
     "persons": ("SELECT", "INSERT", "UPDATE", "DELETE"),
+    "api_keys": ("SELECT",),
 }
 """What cardflow's writer role may do to each table, and nothing more: the ledger's own
 tables take INSERT and SELECT only; the tip, the heads, the receipts and the persons
-are state kept beside them, which appends move and erasure removes."""
+are state kept beside them, which appends move and erasure removes; the API keys are
+read, and only the database's owner makes and revokes them."""
 
 
 def writer_grants(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 
 from api.keys import MemoryKeys, SqlKeys, UnknownKey
+from ledger.sql import SqlLedger
 from workflow.states import Channel, Role
 
 
@@ -16,11 +16,10 @@ def keys(request, clock):
     if request.param == "memory":
         yield MemoryKeys(clock=clock)
         return
-    engine = create_engine(request.getfixturevalue(f"{request.param}_url"))
-    store = SqlKeys(engine, clock=clock)
-    store.create_schema()
-    yield store
-    engine.dispose()
+    ledger = SqlLedger(request.getfixturevalue(f"{request.param}_url"))
+    ledger.create_schema()
+    yield SqlKeys(ledger.engine, clock=clock)
+    ledger.dispose()
 
 
 class TestKeys:
@@ -65,11 +64,10 @@ class TestStorage:
 
     def test_only_a_hash_of_the_secret(self, tmp_path: Path, clock):
         path = tmp_path / "keys.db"
-        engine = create_engine(f"sqlite:///{path}")
-        store = SqlKeys(engine, clock=clock)
-        store.create_schema()
-        _, token = store.create("counter", Role.CLERK)
-        engine.dispose()
+        ledger = SqlLedger(f"sqlite:///{path}")
+        ledger.create_schema()
+        _, token = SqlKeys(ledger.engine, clock=clock).create("counter", Role.CLERK)
+        ledger.dispose()
         secret = token.rsplit("_", 1)[1]
         stored = b"".join(p.read_bytes() for p in tmp_path.iterdir())
         assert secret.encode() not in stored
