@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
+from api.errors import ConfigurationError as ConfigurationError
 from api.keys import SqlKeys
 from ledger.audit import Audit
 from ledger.checkpoints import DEFAULT_EVERY, DEFAULT_EVERY_ENTRIES, Cadence
@@ -36,10 +37,6 @@ DEFAULT_LOG_NAME: Final = "cardflow/ledger"
 CHECKPOINT_ENTRIES_ENV: Final = "CARDFLOW_CHECKPOINT_ENTRIES"
 CHECKPOINT_SECONDS_ENV: Final = "CARDFLOW_CHECKPOINT_SECONDS"
 _LONGEST_SWEEP_INTERVAL: Final = 24 * 60 * 60
-
-
-class ConfigurationError(ValueError):
-    """A setting in the environment that cardflow cannot use."""
 
 
 def database_url(explicit: str | None = None) -> str:

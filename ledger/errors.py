@@ -1,15 +1,25 @@
-"""What the ledger can refuse.
+"""What the ledger can refuse, and what it finds wrong with itself or with what it is shown.
 
 ::
 
-    LedgerError
-    ├── VersionConflict     the card's version moved: another writer got there first
-    ├── DuplicateRequest    a live receipt already holds that actor's idempotency key
-    ├── SubjectTaken        another card already holds that subject exclusively
-    ├── SubjectHeld         a subject to erase is still held exclusively by a card
-    ├── ErasureUnnoted      a card of a subject to erase has no entry noting it
-    ├── NotHeld             no personal data is held under a subject to erase
-    └── NoSigner            this ledger was given no key to sign checkpoints with
+    LedgerError                 (raised as itself: a store cardflow cannot use as it is)
+    ├── VersionConflict         the card's version moved: another writer got there first
+    ├── DuplicateRequest        a live receipt already holds that actor's idempotency key
+    ├── SubjectTaken            another card already holds that subject exclusively
+    ├── SubjectHeld             a subject to erase is still held exclusively by a card
+    ├── ErasureUnnoted          a card of a subject to erase has no entry noting it
+    ├── NotHeld                 no personal data is held under a subject to erase
+    ├── NoSigner                this ledger was given no key to sign checkpoints with
+    ├── SchemaMismatch          the database was made by a cardflow of another schema
+    ├── ProofError              a proof that does not prove what it claims, or none can be made
+    │   └── NodeMissing         the stored tree lacks a node a proof needs
+    ├── CheckpointRefused       the stored tree disagrees with the tip or a signed checkpoint
+    ├── NoteError (ValueError)  a key, note or checkpoint malformed, or its signature false
+    └── BundleError             an audit bundle malformed, or not proving what it claims
+
+``NoteError`` is a ``ValueError`` too: the command line parses keys and notes among
+other text and catches ``ValueError`` for all of them. The HTTP status of each, and
+which never reach HTTP, live in ``api/problems/``, not here.
 """
 
 from __future__ import annotations
@@ -21,7 +31,7 @@ if TYPE_CHECKING:
 
 
 class LedgerError(Exception):
-    """Root of the ledger's refusals."""
+    """Root of the ledger's errors."""
 
 
 class VersionConflict(LedgerError):
@@ -80,3 +90,27 @@ class NoSigner(LedgerError):
 
     def __init__(self) -> None:
         super().__init__("this cardflow signs no checkpoints: it was given no key")
+
+
+class SchemaMismatch(LedgerError):
+    """The database was made by a cardflow with another schema version."""
+
+
+class ProofError(LedgerError):
+    """A proof that does not prove what it claims, or a request no proof can answer."""
+
+
+class NodeMissing(ProofError):
+    """The stored tree lacks a node a proof needs: the tree was damaged, not the request."""
+
+
+class CheckpointRefused(LedgerError):
+    """The stored tree does not agree with the tip or with an earlier checkpoint."""
+
+
+class NoteError(LedgerError, ValueError):
+    """A key, note or checkpoint that is malformed, or whose signature does not hold."""
+
+
+class BundleError(LedgerError):
+    """A bundle that is malformed, or that does not prove what it claims."""

@@ -57,7 +57,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 
 from ledger.entry import GENESIS_HASH, TRANSITION, Draft, Entry
-from ledger.errors import DuplicateRequest, LedgerError, NotHeld, VersionConflict
+from ledger.errors import DuplicateRequest, LedgerError, NotHeld, SchemaMismatch, VersionConflict
 from ledger.merkle import EMPTY_ROOT, Frontier, Node
 from ledger.store import (
     MAX_KEY_LENGTH,
@@ -346,10 +346,6 @@ def writer_grants(
             for table, allowed in privileges.items()
         ),
     ]
-
-
-class SchemaMismatch(LedgerError):
-    """The database was made by a cardflow with another schema version."""
 
 
 @contextmanager

@@ -1,0 +1,28 @@
+"""What the HTTP edge itself can refuse, apart from the rules and the ledger.
+
+::
+
+    ApiError
+    ├── ConfigurationError      a setting in the environment that cardflow cannot use
+    └── Unauthenticated         no credentials, or credentials that name no live key
+
+The HTTP status of each, and which never reach HTTP, live in ``api/problems/``.
+"""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """Root of the errors ``api/`` raises itself."""
+
+
+class ConfigurationError(ApiError):
+    """A setting in the environment that cardflow cannot use."""
+
+
+class Unauthenticated(ApiError):
+    """No credentials, or credentials that name no live key: answered with 401."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
