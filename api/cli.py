@@ -31,9 +31,10 @@ from api.config import sweep_every as config_sweep_every
 from api.demo import run_demo
 from api.keys import WRITER_PRIVILEGES as KEYS_WRITER_PRIVILEGES
 from api.keys import ApiKey, SqlKeys, UnknownKey
+from api.ledger.schemas import EntryOut
 from api.livedocs import build_site
 from api.logs import configure_logging
-from api.schemas import EntryOut, SweepOut
+from api.sweeps.schemas import SweepOut
 from ledger.bundle import BundleError, check_bundle, make_bundle
 from ledger.entry import ERASURE, Entry, format_timestamp
 from ledger.errors import LedgerError
