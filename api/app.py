@@ -1,4 +1,4 @@
-"""The HTTP API, wired in one place: routers, problem handlers and the request context."""
+"""The HTTP API, wired in one place: the features' routers, problem handlers, request context."""
 
 from __future__ import annotations
 
@@ -17,8 +17,11 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.batches.routes import router as batches
+from api.cards.routes import router as cards
 from api.config import database_url, open_runtime, sweep_every
 from api.keys import Keys
+from api.ledger.routes import router as ledger
 from api.logs import configure_logging
 from api.problems import (
     EXCEPTION_HANDLERS,
@@ -27,7 +30,8 @@ from api.problems import (
     problem_types_markdown,
     too_large,
 )
-from api.routes import batches, cards, ledger, sweeps, workflow
+from api.sweeps.routes import router as sweeps
+from api.workflow.routes import router as workflow
 from ledger.audit import Audit
 from workflow.definition import DEFINITION_VERSION
 from workflow.service import CardService
@@ -70,7 +74,8 @@ The rules served by `/v1/workflow` are definition version `{DEFINITION_VERSION}`
 ## Problems
 
 Every error is `{PROBLEM_JSON}` (RFC 9457) with a stable `type`, a `title`, the
-`status`, a `detail` for people and the `request_id`. A 5xx is always a bug.
+`status`, a `detail` for people and the `request_id`. A 500 is always a bug; a 503
+(`integrity-failure`) means the stored ledger was found disagreeing with itself.
 
 {problem_types_markdown()}"""
 
@@ -216,7 +221,7 @@ def create_app(
     app.state.audit = audit
     for error, handler in EXCEPTION_HANDLERS.items():
         app.add_exception_handler(error, handler)
-    for router in (cards.router, batches.router, ledger.router, sweeps.router, workflow.router):
+    for router in (cards, batches, ledger, sweeps, workflow):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestContext)

@@ -13,6 +13,8 @@ from typing import Final
 
 from sqlalchemy.engine import make_url
 
+from api.errors import ConfigurationError as ConfigurationError
+from api.errors import NoDatabase as NoDatabase
 from api.keys import SqlKeys
 from ledger import grants
 from ledger.audit import Audit
@@ -39,14 +41,6 @@ DEFAULT_LOG_NAME: Final = "cardflow/ledger"
 CHECKPOINT_ENTRIES_ENV: Final = "CARDFLOW_CHECKPOINT_ENTRIES"
 CHECKPOINT_SECONDS_ENV: Final = "CARDFLOW_CHECKPOINT_SECONDS"
 _LONGEST_SWEEP_INTERVAL: Final = 24 * 60 * 60
-
-
-class ConfigurationError(ValueError):
-    """A setting in the environment that cardflow cannot use."""
-
-
-class NoDatabase(ConfigurationError):
-    """There is no database where the URL points, and this command makes none."""
 
 
 def database_url(explicit: str | None = None) -> str:

@@ -7,6 +7,7 @@ from typing import Annotated, Final
 
 from fastapi import Depends, Header, Request
 
+from api.errors import Unauthenticated as Unauthenticated
 from api.keys import Keys
 from ledger.audit import Audit
 from ledger.store import MAX_KEY_LENGTH
@@ -26,14 +27,6 @@ def audit_facade(request: Request) -> Audit:
     """The proofs, checkpoints and checks ``create_app`` was given, one per app."""
     audit: Audit = request.app.state.audit
     return audit
-
-
-class Unauthenticated(Exception):
-    """No credentials, or credentials that name no live key: answered with 401."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
 
 
 def current_actor(

@@ -18,6 +18,7 @@ from typing import Any, Final, Protocol
 from sqlalchemy import Row, select, update
 from sqlalchemy.engine import Engine
 
+from api.errors import UnknownKey as UnknownKey
 from ledger.sql import keys_table
 from workflow.service import Actor
 from workflow.states import Channel, Role
@@ -40,10 +41,6 @@ class ApiKey:
     def actor(self) -> Actor:
         """The principal recorded on every entry this key writes."""
         return Actor(f"{self.name}#{self.key_id}", self.role, self.channels)
-
-
-class UnknownKey(LookupError):
-    """No key has that id."""
 
 
 class Keys(Protocol):

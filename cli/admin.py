@@ -14,8 +14,7 @@ from api.keys import ApiKey, UnknownKey
 from api.logs import configure_logging
 from cli.options import DatabaseUrl
 from ledger.entry import format_timestamp
-from ledger.errors import LedgerError
-from ledger.grants import DatabaseRefused, NoRoles
+from ledger.errors import DatabaseRefused, LedgerError, NoRoles
 from workflow.errors import StillHolder, WorkflowError
 from workflow.service import Actor
 from workflow.states import Channel, ErasureReason, Role

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ledger.entry import Entry
+from ledger.errors import BundleError as BundleError
 from ledger.merkle import ProofError, leaf_hash, verify_inclusion
 from ledger.note import Checkpoint, NoteError, Verifier, open_note
 from ledger.proofs import Inclusion
@@ -22,10 +23,6 @@ from ledger.store import SignedCheckpoint
 
 FORMAT: Final = "cardflow.audit-bundle/1"
 TRANSITION: Final = "transition"
-
-
-class BundleError(ValueError):
-    """A bundle that is malformed, or that does not prove what it claims."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from ledger.errors import LedgerError
+from ledger.errors import CheckpointRefused as CheckpointRefused
 from ledger.merkle import ProofError
 from ledger.note import Checkpoint, Signer
 from ledger.proofs import node_source, root_at
@@ -21,10 +21,6 @@ from ledger.store import Ledger, SignedCheckpoint
 
 DEFAULT_EVERY_ENTRIES: Final = 1000
 DEFAULT_EVERY: Final = timedelta(seconds=60)
-
-
-class CheckpointRefused(LedgerError):
-    """The stored tree does not agree with the tip or with an earlier checkpoint."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,19 +1,30 @@
-"""What the ledger can refuse.
+"""What the ledger can refuse, and what it finds wrong with itself or with what it is shown.
 
 ::
 
-    LedgerError
-    ├── VersionConflict     the card's version moved: another writer got there first
-    ├── DuplicateRequest    a live receipt already holds that actor's idempotency key
-    ├── KeyRepeated         one append gives one actor's idempotency key to two drafts
-    ├── SubjectTaken        another card already holds that subject exclusively
-    ├── SubjectChanged      a draft names another subject than its card's: a card's holder is fixed
-    ├── SubjectHeld         a subject to erase is still held exclusively by a card
-    ├── ErasureUnnoted      a card of a subject to erase has no entry noting it
-    ├── NotHeld             no personal data is held under a subject to erase
-    ├── ErasedAndWritten    one append both writes and erases a person's data
-    ├── SchemaMismatch      the database was made by a cardflow of another schema version
-    └── NoSigner            this ledger was given no key to sign checkpoints with
+    LedgerError                 (raised as itself: a store cardflow cannot use as it is)
+    ├── VersionConflict         the card's version moved: another writer got there first
+    ├── DuplicateRequest        a live receipt already holds that actor's idempotency key
+    ├── KeyRepeated             one append gives one actor's idempotency key to two drafts
+    ├── SubjectTaken            another card already holds that subject exclusively
+    ├── SubjectChanged          a draft names another subject than its card was opened for
+    ├── SubjectHeld             a subject to erase is still held exclusively by a card
+    ├── ErasureUnnoted          a card of a subject to erase has no entry noting it
+    ├── NotHeld                 no personal data is held under a subject to erase
+    ├── ErasedAndWritten        one append both writes and erases a person's data
+    ├── NoSigner                this ledger was given no key to sign checkpoints with
+    ├── SchemaMismatch          the database was made by a cardflow of another schema
+    ├── ProofError              a proof that does not prove what it claims, or none can be made
+    │   └── NodeMissing         the stored tree lacks a node a proof needs
+    ├── CheckpointRefused       the stored tree disagrees with the tip or a signed checkpoint
+    ├── NoteError (ValueError)  a key, note or checkpoint malformed, or its signature false
+    ├── BundleError             an audit bundle malformed, or not proving what it claims
+    ├── NoRoles                 the database has no roles to grant a writer's privileges to
+    └── DatabaseRefused         the database refused a statement, told in its own first line
+
+``NoteError`` is a ``ValueError`` too: the command line parses keys and notes among
+other text and catches ``ValueError`` for all of them. The HTTP status of each, and
+which never reach HTTP, live in ``api/problems/``, not here.
 """
 
 from __future__ import annotations
@@ -25,7 +36,7 @@ if TYPE_CHECKING:
 
 
 class LedgerError(Exception):
-    """Root of the ledger's refusals."""
+    """Root of the ledger's errors."""
 
 
 class VersionConflict(LedgerError):
@@ -115,3 +126,39 @@ class SubjectChanged(LedgerError):
     def __init__(self, card_id: str) -> None:
         super().__init__(f"card {card_id} belongs to another subject than the draft names")
         self.card_id = card_id
+
+
+class ProofError(LedgerError):
+    """A proof that does not prove what it claims, or a request no proof can answer."""
+
+
+class NodeMissing(ProofError):
+    """The stored tree lacks a node a proof needs: the tree was damaged, not the request."""
+
+
+class CheckpointRefused(LedgerError):
+    """The stored tree does not agree with the tip or with an earlier checkpoint."""
+
+
+class NoteError(LedgerError, ValueError):
+    """A key, note or checkpoint that is malformed, or whose signature does not hold."""
+
+
+class BundleError(LedgerError):
+    """A bundle that is malformed, or that does not prove what it claims."""
+
+
+class NoRoles(LedgerError):
+    """SQLite has no roles to grant to: the file's permissions are its access control."""
+
+    def __init__(self) -> None:
+        super().__init__("SQLite has no roles: the file's permissions are its access control")
+
+
+class DatabaseRefused(LedgerError):
+    """The database refused a statement; ``said`` is its own first line about it,
+    without the statement or its data (which may hold personal data)."""
+
+    def __init__(self, said: str) -> None:
+        super().__init__(f"the database refused: {said}")
+        self.said = said

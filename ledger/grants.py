@@ -1,12 +1,6 @@
 """The ledger's owner makes a PostgreSQL role cardflow's writer, and no more; the
-database's refusals are told in its own words, so no caller digs in driver errors.
-
-Errors::
-
-    LedgerError
-    ├── NoRoles            the database has no roles to grant to (SQLite)
-    └── DatabaseRefused    the database refused a statement, in its own first line
-"""
+database's refusals are told in its own words (``DatabaseRefused``), so no caller digs
+in driver errors."""
 
 from __future__ import annotations
 
@@ -17,24 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from ledger.errors import LedgerError
+from ledger.errors import DatabaseRefused, NoRoles
 from ledger.sql import WRITER_PRIVILEGES, SqlLedger, normalise_url, writer_grants
-
-
-class NoRoles(LedgerError):
-    """SQLite has no roles to grant to: the file's permissions are its access control."""
-
-    def __init__(self) -> None:
-        super().__init__("SQLite has no roles: the file's permissions are its access control")
-
-
-class DatabaseRefused(LedgerError):
-    """The database refused a statement; ``said`` is its own first line about it,
-    without the statement or its data (which may hold personal data)."""
-
-    def __init__(self, said: str) -> None:
-        super().__init__(f"the database refused: {said}")
-        self.said = said
 
 
 def database_said(error: DBAPIError) -> str:

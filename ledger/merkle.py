@@ -25,6 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from ledger.errors import ProofError as ProofError
+
 HASH_SIZE: Final = 32
 EMPTY_ROOT: Final = hashlib.sha256(b"").digest()
 
@@ -32,10 +34,6 @@ Node = tuple[int, int, bytes]
 """A perfect subtree: its level, its index at that level, and its hash."""
 NodeSource = Callable[[int, int], bytes]
 """The stored hash of the perfect subtree at (level, index)."""
-
-
-class ProofError(ValueError):
-    """A proof that does not prove what it claims, or a request no proof can answer."""
 
 
 def completion(level: int, index: int) -> tuple[int, int]:

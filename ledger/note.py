@@ -31,14 +31,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from ledger.errors import NoteError as NoteError
+
 ED25519: Final = 0x01
 """The signature type byte of an Ed25519 key."""
 _DASH: Final = "\u2014 "
 _MAX_SIGNATURES: Final = 100
-
-
-class NoteError(ValueError):
-    """A key, note or checkpoint that is malformed, or whose signature does not hold."""
 
 
 def key_id(name: str, public: bytes) -> bytes:

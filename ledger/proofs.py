@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ledger.errors import NodeMissing
 from ledger.merkle import (
     EMPTY_ROOT,
     NodeSource,
@@ -84,12 +85,12 @@ def _size(ledger: Ledger, asked: int | None) -> int:
 
 
 def node_source(ledger: Ledger) -> NodeSource:
-    """The ledger's stored tree nodes, a missing one a ``ProofError``."""
+    """The ledger's stored tree nodes, a missing one ``NodeMissing`` (a ``ProofError``)."""
 
     def get(level: int, index: int) -> bytes:
         found = ledger.tree_node(level, index)
         if found is None:
-            raise ProofError(f"the ledger's tree lacks its node at level {level}, index {index}")
+            raise NodeMissing(f"the ledger's tree lacks its node at level {level}, index {index}")
         return found
 
     return get

@@ -3,6 +3,7 @@
 ::
 
     WorkflowError
+    ├── PolicyError             a region policy cardflow cannot use (read at start-up)
     ├── CardNotFound            no card has that id
     ├── PersonNotFound          no card was ever held by that person
     ├── InvalidRequest          the request itself is malformed
@@ -19,7 +20,8 @@
         ├── StillHolder           a person to erase still holds a live card
         └── StaleVersion          the card moved on since the caller last read it
 
-The HTTP status of each lives in ``api/problems.py``, not here.
+Every one but ``PolicyError`` is a refusal of a request. The HTTP status of each, and
+which never reach HTTP, live in ``api/problems/``, not here.
 """
 
 from __future__ import annotations
@@ -44,11 +46,15 @@ class Condition(StrEnum):
 
 
 class WorkflowError(Exception):
-    """Root of every refusal cardflow's rules can give."""
+    """Root of every refusal cardflow's rules can give, and of a policy they cannot use."""
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+
+class PolicyError(WorkflowError):
+    """A policy cardflow cannot use; the message says which value and why."""
 
 
 class CardNotFound(WorkflowError):

@@ -37,6 +37,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
 
+from workflow.errors import PolicyError as PolicyError
+
 _NAME: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 _MAX_DAYS: Final = 3660
 
@@ -50,10 +52,6 @@ class Window(StrEnum):
     """From production to collection."""
     TEMPORARY_LOSS = "temporary_loss_validity"
     """From a temporary loss report to its lapse, unless it is made formal."""
-
-
-class PolicyError(ValueError):
-    """A policy cardflow cannot use; the message says which value and why."""
 
 
 @dataclass(frozen=True, slots=True)

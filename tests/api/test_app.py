@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
+import pkgutil
 import re
 import uuid
 
@@ -12,10 +14,11 @@ import structlog
 from pydantic import BaseModel
 from structlog.testing import capture_logs
 
-from api import schemas
+import api
 from api.app import app_from_environment
 from api.config import runtime_for_command
 from api.problems import PROBLEM_BASE, PROBLEM_TYPES
+from api.shared import RequestBody
 from tests.api.conftest import (
     APPLICATION,
     BAD_CHECK_ID_NUMBER,
@@ -158,12 +161,20 @@ class TestPrivacy:
 
 
 def schema_models() -> list[type[BaseModel]]:
+    """Every public model any module of ``api/`` defines."""
+    modules = [
+        importlib.import_module(found.name)
+        for found in pkgutil.walk_packages(api.__path__, "api.")
+        if not found.name.endswith("__main__")
+    ]
     return [
         model
-        for _, model in inspect.getmembers(schemas, inspect.isclass)
+        for module in modules
+        for _, model in inspect.getmembers(module, inspect.isclass)
         if issubclass(model, BaseModel)
-        and model.__module__ == schemas.__name__
+        and model.__module__ == module.__name__
         and not model.__name__.startswith("_")
+        and model is not RequestBody  # the base every request body shares, never one itself
     ]
 
 

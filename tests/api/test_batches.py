@@ -7,8 +7,15 @@ from typing import Any
 
 import pytest
 
+from api.batches.schemas import (
+    MOVING_EVENTS,
+    OPENING_EVENTS,
+    ApplicationBatchIn,
+    ProductionBatchIn,
+)
 from ledger.verify import verify
 from tests.api.conftest import APPLICATION, MEMORY_ONLY, Cards, problem
+from workflow.definition import batch_rules
 from workflow.identity import check_character
 from workflow.service import MAX_BATCH
 from workflow.states import Channel, Role, State
@@ -209,3 +216,20 @@ class TestTheWholeBatchRefused:
     def test_anonymous_batches_are_refused(self, anonymous):
         response = anonymous.post("/v1/batches", json=applications([application(1)]))
         problem(response, 401, "unauthenticated")
+
+
+class TestTheTableDecides:
+    """The batch bodies take the events the definition lets a channel send in batch."""
+
+    def test_every_batch_rule_has_a_body(self):
+        sent = {rule.event for rule in batch_rules()}
+        assert set(OPENING_EVENTS) | set(MOVING_EVENTS) == sent
+        assert not set(OPENING_EVENTS) & set(MOVING_EVENTS)
+
+    def test_the_examples_are_the_batch_rules(self):
+        shown = [
+            (example["event"], example["channel"])
+            for model in (ApplicationBatchIn, ProductionBatchIn)
+            for example in model.model_json_schema()["examples"]
+        ]
+        assert shown == [(rule.event, rule.channel) for rule in batch_rules()]

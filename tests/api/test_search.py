@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import fields
 from datetime import timedelta
 
 import pytest
 
+from api.cards.search import CRITERIA
 from tests.api.conftest import MEMORY_ONLY, Cards, problem
+from workflow.service import Search, SearchPage
 from workflow.states import Channel, Role, State
 
 
@@ -124,3 +127,29 @@ class TestRefused:
 
     def test_anonymous_callers_do_not_list_cards(self, anonymous):
         problem(anonymous.get("/v1/cards"), 401, "unauthenticated")
+
+
+class TestCriteria:
+    """The route takes exactly the fields of ``Search``, one query parameter each."""
+
+    def test_every_field_of_search_has_its_parameter(self):
+        assert list(CRITERIA) == [field.name for field in fields(Search)]
+
+    @MEMORY_ONLY
+    def test_the_openapi_parameters_are_the_criteria(self, client):
+        operation = client.get("/openapi.json").json()["paths"]["/v1/cards"]["get"]
+        queried = [p["name"] for p in operation["parameters"] if p["in"] == "query"]
+        assert queried == [criterion.name for criterion in CRITERIA.values()]
+        assert all(p["description"] for p in operation["parameters"])
+
+    @MEMORY_ONLY
+    def test_no_criterion_means_the_search_s_defaults(self, service, supervisor, monkeypatch):
+        asked: list[Search] = []
+
+        def search(actor, wanted: Search) -> SearchPage:
+            asked.append(wanted)
+            return SearchPage(found=[], after=None)
+
+        monkeypatch.setattr(service, "search", search)
+        assert supervisor.get("/v1/cards").status_code == 200
+        assert asked == [Search()]

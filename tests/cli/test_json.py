@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.config import Runtime, runtime_for_command
-from api.schemas import EntryOut, SweepOut
+from api.ledger.schemas import EntryOut
+from api.sweeps.schemas import SweepOut
 from cli.output import sweep_json
 from tests.cli.helpers import cardflow
 from tests.cli.test_cli import first_card, overdue_card

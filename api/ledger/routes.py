@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from api.dependencies import Auditing, Service, current_actor
+from api.ledger.schemas import ConsistencyOut, FeedOut, InclusionOut, VerifyOut
 from api.problems import documented
-from api.schemas import ConsistencyOut, FeedOut, InclusionOut, ValidationProblem, VerifyOut
+from api.problems.models import ValidationProblem
 
 FEED_LIMIT: Final = 100
 FEED_LIMIT_MAX: Final = 1000
@@ -46,7 +47,7 @@ def feed(
 @router.get(
     "/entries/{seq}/proof",
     summary="Prove an entry is in the ledger",
-    responses=documented(422),
+    responses=documented(422, 503),
 )
 def inclusion(
     audit: Auditing,
@@ -69,7 +70,7 @@ def inclusion(
 @router.get(
     "/consistency",
     summary="Prove the ledger only grew",
-    responses=documented(422),
+    responses=documented(422, 503),
 )
 def consistency(
     audit: Auditing,
@@ -96,7 +97,7 @@ _TEXT: Final[dict[int | str, dict[str, Any]]] = {
     "/checkpoint",
     summary="The latest signed checkpoint",
     response_class=Response,
-    responses=_TEXT,
+    responses={**_TEXT, **documented(503)},
 )
 def checkpoint(audit: Auditing) -> Response:
     """The ledger's latest checkpoint as a C2SP signed note (`tlog-checkpoint` in a

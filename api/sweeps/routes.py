@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 
 from api.dependencies import CurrentActor, Service
 from api.problems import documented
-from api.schemas import SweepOut, ValidationProblem
+from api.problems.models import ValidationProblem
+from api.sweeps.schemas import SweepOut
 from workflow.service import MAX_SWEEP
 from workflow.states import Channel
 

@@ -1,26 +1,26 @@
-"""The one place refusals become HTTP: RFC 9457 ``application/problem+json`` bodies.
+"""The one place errors become HTTP: every error class cardflow defines, and its answer.
 
-The domain's errors carry no status codes (``workflow/errors.py`` draws their tree);
-this module decides the status, the stable ``type`` URI and the extension members
-of each, and answers FastAPI's and Starlette's own errors in the same shape.
+The domain's errors carry no status codes (each package's ``errors.py`` draws its tree).
+``SERVED`` gives each class that can reach a request its problem type; ``NOT_SERVED``
+names every other class and why it never reaches one. A class in neither is caught by a
+test. FastAPI's and Starlette's own errors are answered in the same shape.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Final, TypedDict
 
+import structlog
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.types import HTTPExceptionHandler
 
-from api.dependencies import Unauthenticated
-from api.schemas import (
-    AllowedEventOut,
+from api.errors import ApiError, ConfigurationError, NoDatabase, Unauthenticated, UnknownKey
+from api.problems.models import (
     ChannelProblem,
     ConditionProblem,
     ConflictProblem,
@@ -35,8 +35,52 @@ from api.schemas import (
     ValidationIssue,
     ValidationProblem,
 )
-from ledger.errors import NoSigner
-from ledger.merkle import ProofError
+from api.problems.types import (
+    CARD_NOT_FOUND,
+    CHANNEL_NOT_ALLOWED,
+    CONDITION_NOT_MET,
+    CONFLICT,
+    INTEGRITY_FAILURE,
+    INTERNAL_ERROR,
+    INVALID_EVIDENCE,
+    INVALID_IDENTITY,
+    INVALID_REQUEST,
+    KEY_REUSED,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    NOT_PERMITTED,
+    PAYLOAD_TOO_LARGE,
+    PROBLEM_JSON,
+    STALE_VERSION,
+    TRANSITION_NOT_ALLOWED,
+    UNAUTHENTICATED,
+    UNKNOWN_NAME,
+    VALIDATION_ERROR,
+    ProblemType,
+    head,
+)
+from api.shared import AllowedEventOut
+from ledger.errors import (
+    BundleError,
+    CheckpointRefused,
+    DatabaseRefused,
+    DuplicateRequest,
+    ErasedAndWritten,
+    ErasureUnnoted,
+    KeyRepeated,
+    LedgerError,
+    NodeMissing,
+    NoRoles,
+    NoSigner,
+    NoteError,
+    NotHeld,
+    ProofError,
+    SchemaMismatch,
+    SubjectChanged,
+    SubjectHeld,
+    SubjectTaken,
+    VersionConflict,
+)
 from workflow.errors import (
     CardNotFound,
     ChannelNotAllowed,
@@ -44,168 +88,89 @@ from workflow.errors import (
     Conflict,
     InvalidEvidence,
     InvalidIdentity,
+    InvalidRequest,
     KeyReused,
     NotPermitted,
     PersonHoldsCard,
+    PersonNotFound,
+    PolicyError,
     StaleVersion,
+    StillHolder,
     TransitionNotAllowed,
     UnknownName,
     WorkflowError,
 )
 
-PROBLEM_JSON: Final = "application/problem+json"
-PROBLEM_BASE: Final = "https://cardflow.dev/problems/"
+log = structlog.get_logger()
+
+ROOTS: Final[tuple[type[Exception], ...]] = (WorkflowError, LedgerError, ApiError)
+"""The root of each package's errors: every class under them is in one table below."""
+
+SERVED: Final[Mapping[type[Exception], ProblemType]] = {
+    # workflow/errors.py: the rules refuse a request
+    WorkflowError: INVALID_REQUEST,
+    CardNotFound: CARD_NOT_FOUND,
+    InvalidRequest: INVALID_REQUEST,
+    UnknownName: UNKNOWN_NAME,
+    InvalidIdentity: INVALID_IDENTITY,
+    KeyReused: KEY_REUSED,
+    InvalidEvidence: INVALID_EVIDENCE,
+    ChannelNotAllowed: CHANNEL_NOT_ALLOWED,
+    NotPermitted: NOT_PERMITTED,
+    Conflict: CONFLICT,
+    TransitionNotAllowed: TRANSITION_NOT_ALLOWED,
+    ConditionNotMet: CONDITION_NOT_MET,
+    PersonHoldsCard: CONDITION_NOT_MET,
+    StaleVersion: STALE_VERSION,
+    # ledger/errors.py: no proof answers what was asked, or no key signs
+    ProofError: INVALID_REQUEST,
+    NoSigner: INVALID_REQUEST,
+    # ledger/errors.py: the stored ledger disagrees with itself
+    NodeMissing: INTEGRITY_FAILURE,
+    CheckpointRefused: INTEGRITY_FAILURE,
+    # api/errors.py
+    Unauthenticated: UNAUTHENTICATED,
+}
+"""The problem type each error that can reach a request is answered with."""
+
+NOT_SERVED: Final[Mapping[type[Exception], str]] = {
+    PolicyError: "the region policy is read at start-up; cardflow does not start on one it "
+    "cannot use",
+    PersonNotFound: "only `cardflow person erase` looks a person up",
+    StillHolder: "only `cardflow person erase` raises it",
+    LedgerError: "raised as itself only opening a store cardflow cannot use as it is (the "
+    "schema missing, a writer role owning tables), at start-up or by a command",
+    VersionConflict: "the use cases answer it as `StaleVersion`, or retry",
+    DuplicateRequest: "the use cases answer it with the first request's result",
+    SubjectTaken: "the use cases answer it as `PersonHoldsCard`",
+    SubjectHeld: "only `cardflow person erase` raises it",
+    ErasureUnnoted: "only `cardflow person erase` raises it",
+    NotHeld: "only `cardflow person erase` raises it",
+    ErasedAndWritten: "only `cardflow person erase` erases, and it writes no person",
+    KeyRepeated: "the use cases give each draft of an append its own key (`<key>/<i>`)",
+    SubjectChanged: "the use cases draft every step for the subject the card's head names",
+    NoRoles: "only `cardflow grant-writer` grants",
+    DatabaseRefused: "only the commands tell the database's refusals in its own words",
+    NoDatabase: "only `cardflow audit fsck` opens a database without making one",
+    UnknownKey: "keys are revoked by `cardflow keys revoke` only",
+    SchemaMismatch: "raised opening the database, at start-up or by a command",
+    NoteError: "keys and notes are parsed at start-up and by commands; the API only signs",
+    BundleError: "bundles are checked by `cardflow audit verify-bundle` only",
+    ApiError: "a root, raised only as one of its kinds",
+    ConfigurationError: "the environment is read at start-up and by commands",
+}
+"""Every other error class, and why it never reaches a request: one that does anyway is a
+bug, answered like any other (500, logged with its traceback)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ProblemType:
-    """A kind of problem: a URI that never changes, its status, and when it is given."""
-
-    slug: str
-    status: int
-    title: str
-    when: str
-
-    @property
-    def uri(self) -> str:
-        return PROBLEM_BASE + self.slug
-
-
-UNAUTHENTICATED: Final = ProblemType(
-    "unauthenticated",
-    401,
-    "Unauthenticated",
-    "No `Authorization: Bearer cf_…` header, or a key that is unknown or revoked.",
-)
-NOT_PERMITTED: Final = ProblemType(
-    "not-permitted",
-    403,
-    "Not permitted",
-    "The key's role only reads (supervisors), or the channel is not one the key may act "
-    "through; `permitted_channels` lists those it may.",
-)
-CARD_NOT_FOUND: Final = ProblemType(
-    "card-not-found", 404, "Card not found", "No card has the id in the path."
-)
-TRANSITION_NOT_ALLOWED: Final = ProblemType(
-    "transition-not-allowed",
-    409,
-    "Transition not allowed now",
-    "The event is not allowed in the card's current state; `state` and `allowed_events` "
-    "say what is.",
-)
-CONDITION_NOT_MET: Final = ProblemType(
-    "condition-not-met",
-    409,
-    "Condition not met",
-    "The card's state allows the event, but a condition of the step fails: `condition` "
-    "names it (a deadline not yet passed, a financial function already active, a person "
-    "who already holds a live card, with `holder` naming that card).",
-)
-STALE_VERSION: Final = ProblemType(
-    "stale-version",
-    409,
-    "Stale version",
-    "The card moved past `expected_version` (or `If-Match`); read it again, then decide.",
-)
-CONFLICT: Final = ProblemType(
-    "conflict", 409, "Conflict", "The card is not where the request assumes it is."
-)
-INVALID_EVIDENCE: Final = ProblemType(
-    "invalid-evidence",
-    422,
-    "Evidence missing or malformed",
-    "`missing`, `unknown` and `malformed` name every gap in the evidence, in a clerk's words.",
-)
-CHANNEL_NOT_ALLOWED: Final = ProblemType(
-    "channel-not-allowed",
-    422,
-    "Channel not allowed",
-    "The channel never carries the event, or an agent may not act through it; "
-    "`allowed_channels` lists the channels that may.",
-)
-UNKNOWN_NAME: Final = ProblemType(
-    "unknown-name",
-    422,
-    "Unknown name",
-    "A name cardflow does not know; `valid` lists those it does.",
-)
-INVALID_IDENTITY: Final = ProblemType(
-    "invalid-identity",
-    422,
-    "Invalid identity number",
-    "The ID number fails a GB 11643-1999 check; `check` names which. The number is never repeated.",
-)
-KEY_REUSED: Final = ProblemType(
-    "idempotency-key-reused",
-    422,
-    "Idempotency key reused",
-    "The `Idempotency-Key` already stands for a different request from this key's holder; "
-    "a retry must repeat the request exactly, a new request needs a new key.",
-)
-INVALID_REQUEST: Final = ProblemType(
-    "invalid-request",
-    422,
-    "Invalid request",
-    "The request fits the schema but cannot stand as it is, e.g. `occurred_at` in the future "
-    "or `If-Match` disagreeing with `expected_version`.",
-)
-VALIDATION_ERROR: Final = ProblemType(
-    "validation-error",
-    422,
-    "Request does not fit the contract",
-    "Malformed JSON, a wrong type, an unknown field, or an unknown event, channel or "
-    "presenter; `errors` lists each with its location and the values allowed.",
-)
-PAYLOAD_TOO_LARGE: Final = ProblemType(
-    "payload-too-large",
-    413,
-    "Request body too large",
-    "The body is larger than the server takes (8 MiB unless configured otherwise); send a "
-    "large batch in parts.",
-)
-NOT_FOUND: Final = ProblemType("not-found", 404, "Not found", "No route has that path.")
-METHOD_NOT_ALLOWED: Final = ProblemType(
-    "method-not-allowed",
-    405,
-    "Method not allowed",
-    "The route does not take that method; the `Allow` header lists those it does.",
-)
-INTERNAL_ERROR: Final = ProblemType(
-    "internal-error",
-    500,
-    "Internal error",
-    "A bug in cardflow, logged with its traceback; quote `request_id` when reporting it.",
-)
-
-PROBLEM_TYPES: Final[tuple[ProblemType, ...]] = (
-    UNAUTHENTICATED,
-    NOT_PERMITTED,
-    CARD_NOT_FOUND,
-    TRANSITION_NOT_ALLOWED,
-    CONDITION_NOT_MET,
-    STALE_VERSION,
-    CONFLICT,
-    INVALID_EVIDENCE,
-    CHANNEL_NOT_ALLOWED,
-    UNKNOWN_NAME,
-    INVALID_IDENTITY,
-    KEY_REUSED,
-    INVALID_REQUEST,
-    VALIDATION_ERROR,
-    PAYLOAD_TOO_LARGE,
-    NOT_FOUND,
-    METHOD_NOT_ALLOWED,
-    INTERNAL_ERROR,
-)
-"""Every ``type`` cardflow answers with; any other HTTP error is ``about:blank``."""
-
-
-def problem_types_markdown() -> str:
-    """The table of problem types, for the API's description."""
-    rows = ["| status | type | when |", "| --- | --- | --- |"]
-    rows += [f"| {kind.status} | `{kind.uri}` | {kind.when} |" for kind in PROBLEM_TYPES]
-    return "\n".join(rows) + "\n"
+def problem_type(error: Exception) -> ProblemType | None:
+    """The problem type ``error`` is answered with; ``None`` for one never served."""
+    for kind in type(error).__mro__:
+        if kind in SERVED:
+            return SERVED[kind]
+        if kind in NOT_SERVED:
+            return None
+    return None
 
 
 def problem_response(problem: Problem, *, headers: Mapping[str, str] | None = None) -> Response:
@@ -219,15 +184,16 @@ def problem_response(problem: Problem, *, headers: Mapping[str, str] | None = No
 
 
 def refusal_problem(error: WorkflowError, request_id: str) -> Problem:
-    """The problem a refusal by cardflow's rules becomes."""
-    common = _Said(detail=error.detail, request_id=request_id)
+    """The problem a refusal by cardflow's rules becomes; one never served is re-raised."""
+    kind = problem_type(error)
+    if kind is None:
+        raise error
+    said = _Said(detail=error.detail, request_id=request_id)
     match error:
-        case CardNotFound():
-            return Problem(**_head(CARD_NOT_FOUND), **common)
         case InvalidEvidence():
             return EvidenceProblem(
-                **_head(INVALID_EVIDENCE),
-                **common,
+                **head(kind),
+                **said,
                 event=error.event,
                 channel=error.channel,
                 missing=list(error.missing),
@@ -236,29 +202,27 @@ def refusal_problem(error: WorkflowError, request_id: str) -> Problem:
             )
         case NotPermitted():
             return PermissionProblem(
-                **_head(NOT_PERMITTED),
-                **common,
+                **head(kind),
+                **said,
                 channel=error.channel,
                 permitted_channels=list(error.permitted),
             )
-        case KeyReused():
-            return Problem(**_head(KEY_REUSED), **common)
         case UnknownName():
-            return UnknownNameProblem(**_head(UNKNOWN_NAME), **common, valid=list(error.valid))
+            return UnknownNameProblem(**head(kind), **said, valid=list(error.valid))
         case InvalidIdentity():
-            return IdentityProblem(**_head(INVALID_IDENTITY), **common, check=error.check)
+            return IdentityProblem(**head(kind), **said, check=error.check)
         case ChannelNotAllowed():
             return ChannelProblem(
-                **_head(CHANNEL_NOT_ALLOWED),
-                **common,
+                **head(kind),
+                **said,
                 event=error.event,
                 channel=error.channel,
                 allowed_channels=list(error.allowed),
             )
         case TransitionNotAllowed():
             return TransitionProblem(
-                **_head(TRANSITION_NOT_ALLOWED),
-                **common,
+                **head(kind),
+                **said,
                 card_id=error.card_id,
                 state=error.state,
                 event=error.event,
@@ -267,8 +231,8 @@ def refusal_problem(error: WorkflowError, request_id: str) -> Problem:
             )
         case ConditionNotMet():
             return ConditionProblem(
-                **_head(CONDITION_NOT_MET),
-                **common,
+                **head(kind),
+                **said,
                 card_id=error.card_id,
                 state=error.state,
                 event=error.event,
@@ -278,18 +242,16 @@ def refusal_problem(error: WorkflowError, request_id: str) -> Problem:
             )
         case StaleVersion():
             return StaleProblem(
-                **_head(STALE_VERSION),
-                **common,
+                **head(kind),
+                **said,
                 card_id=error.card_id,
                 expected_version=error.expected,
                 current_version=error.actual,
                 state=error.state,
                 allowed_events=AllowedEventOut.listing(error.state, error.allowed),
             )
-        case Conflict():
-            return Problem(**_head(CONFLICT), **common)
         case _:
-            return Problem(**_head(INVALID_REQUEST), **common)
+            return Problem(**head(kind), **said)
 
 
 def validation_problem(error: RequestValidationError, request_id: str) -> ValidationProblem:
@@ -303,7 +265,7 @@ def validation_problem(error: RequestValidationError, request_id: str) -> Valida
         for item in error.errors()
     ]
     return ValidationProblem(
-        **_head(VALIDATION_ERROR),
+        **head(VALIDATION_ERROR),
         detail="; ".join(f"{_where(issue.loc)}: {issue.msg}" for issue in issues),
         request_id=request_id,
         errors=issues,
@@ -314,7 +276,7 @@ def unreadable_body(request_id: str) -> ValidationProblem:
     """The problem a body that cannot be decoded as JSON text becomes."""
     issue = ValidationIssue(loc=["body"], msg="the body is not JSON text", type="json_invalid")
     return ValidationProblem(
-        **_head(VALIDATION_ERROR),
+        **head(VALIDATION_ERROR),
         detail="body: the body is not JSON text",
         request_id=request_id,
         errors=[issue],
@@ -334,14 +296,14 @@ def http_problem(error: HTTPException, request: Request, request_id: str) -> Pro
             detail=detail,
             request_id=request_id,
         )
-    return Problem(**_head(kind), detail=detail, request_id=request_id)
+    return Problem(**head(kind), detail=detail, request_id=request_id)
 
 
 def too_large(request_id: str, limit: int) -> Response:
     """The answer to a body over ``limit`` bytes, before any of it is read."""
     return problem_response(
         Problem(
-            **_head(PAYLOAD_TOO_LARGE),
+            **head(PAYLOAD_TOO_LARGE),
             detail=f"the body is larger than {limit:,} bytes",
             request_id=request_id,
         )
@@ -352,7 +314,7 @@ def internal_error(request_id: str) -> Response:
     """The answer to a bug: nothing of the failure leaks, the request id finds the log line."""
     return problem_response(
         Problem(
-            **_head(INTERNAL_ERROR),
+            **head(INTERNAL_ERROR),
             detail=f"cardflow failed to handle this request; quote request id {request_id}",
             request_id=request_id,
         )
@@ -369,23 +331,40 @@ async def _on_refusal(request: Request, error: Exception) -> Response:
     return problem_response(refusal_problem(error, request_id_of(request)))
 
 
-async def _on_unprovable(request: Request, error: Exception) -> Response:
-    assert isinstance(error, ProofError | NoSigner)
-    said = _Said(detail=str(error), request_id=request_id_of(request))
-    return problem_response(Problem(**_head(INVALID_REQUEST), **said))
+async def _on_ledger(request: Request, error: Exception) -> Response:
+    assert isinstance(error, LedgerError)
+    kind = problem_type(error)
+    if kind is None:
+        raise error
+    request_id = request_id_of(request)
+    detail = str(error)
+    if kind is INTEGRITY_FAILURE:
+        # What disagreed is a count, a size or a node's place: never personal data.
+        log.critical(
+            "ledger integrity failure",
+            request_id=request_id,
+            method=request.method,
+            path=request.url.path,
+            error=type(error).__name__,
+            what=detail,
+        )
+        detail = f"{detail}; quote request id {request_id}"
+    return problem_response(Problem(**head(kind), detail=detail, request_id=request_id))
+
+
+async def _on_api(request: Request, error: Exception) -> Response:
+    assert isinstance(error, ApiError)
+    if not isinstance(error, Unauthenticated):
+        raise error
+    return problem_response(
+        Problem(**head(UNAUTHENTICATED), detail=error.detail, request_id=request_id_of(request)),
+        headers={"WWW-Authenticate": 'Bearer realm="cardflow"'},
+    )
 
 
 async def _on_invalid(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     return problem_response(validation_problem(error, request_id_of(request)))
-
-
-async def _on_unauthenticated(request: Request, error: Exception) -> Response:
-    assert isinstance(error, Unauthenticated)
-    return problem_response(
-        Problem(**_head(UNAUTHENTICATED), detail=error.detail, request_id=request_id_of(request)),
-        headers={"WWW-Authenticate": 'Bearer realm="cardflow"'},
-    )
 
 
 async def _on_http(request: Request, error: Exception) -> Response:
@@ -401,28 +380,17 @@ async def _on_http(request: Request, error: Exception) -> Response:
 
 EXCEPTION_HANDLERS: Final[Mapping[type[Exception], HTTPExceptionHandler]] = {
     WorkflowError: _on_refusal,
-    ProofError: _on_unprovable,
-    NoSigner: _on_unprovable,
-    Unauthenticated: _on_unauthenticated,
+    LedgerError: _on_ledger,
+    ApiError: _on_api,
     RequestValidationError: _on_invalid,
     HTTPException: _on_http,
 }
 """What ``create_app`` registers; an exception not covered here is a bug (500)."""
 
 
-class _Head(TypedDict):
-    type: str
-    title: str
-    status: int
-
-
 class _Said(TypedDict):
     detail: str
     request_id: str
-
-
-def _head(kind: ProblemType) -> _Head:
-    return _Head(type=kind.uri, title=kind.title, status=kind.status)
 
 
 def _where(loc: list[str | int]) -> str:
@@ -457,6 +425,10 @@ _DOCUMENTED: Final[Mapping[int, tuple[object, str]]] = {
         "description.",
     ),
     500: (Problem, f"A bug in cardflow (`{INTERNAL_ERROR.uri}`)."),
+    503: (
+        Problem,
+        f"The stored ledger failed an integrity check (`{INTEGRITY_FAILURE.uri}`).",
+    ),
 }
 
 

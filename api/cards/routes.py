@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import base64
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import AwareDatetime
 
+from api.cards.schemas import (
+    ApplicationIn,
+    CardOut,
+    FoundOut,
+    HistoryOut,
+    SearchOut,
+    TransitionIn,
+)
+from api.cards.search import SearchCriteria, cursor
 from api.dependencies import (
     Auditing,
     CurrentActor,
@@ -18,10 +25,8 @@ from api.dependencies import (
     for_the_log,
 )
 from api.problems import documented
-from api.schemas import ApplicationIn, CardOut, FoundOut, HistoryOut, SearchOut, TransitionIn
 from workflow.errors import InvalidRequest
-from workflow.service import MAX_PAGE, Search
-from workflow.states import Channel, Event, State
+from workflow.states import Event
 
 router = APIRouter(
     prefix="/v1/cards",
@@ -29,8 +34,6 @@ router = APIRouter(
     dependencies=[Depends(current_actor)],
     responses=documented(401, 500),
 )
-
-_CURSOR_PREFIX: Final = "opened:"
 
 _ETAG: Final[dict[str, Any]] = {
     "description": 'The card\'s version, quoted (`"3"`): send it back as `If-Match`.',
@@ -78,52 +81,14 @@ def apply(
     summary="Search cards",
     responses=documented(403, 422),
 )
-def search_cards(
-    service: Service,
-    actor: CurrentActor,
-    state: Annotated[list[State], Query(description="Cards in any of these states.")] = [],  # noqa: B006
-    channel: Annotated[
-        list[Channel], Query(description="Cards moved through any of these channels.")
-    ] = [],  # noqa: B006
-    region: Annotated[
-        list[str], Query(max_length=64, description="Cards kept under any of these regions.")
-    ] = [],  # noqa: B006
-    financial: Annotated[
-        Literal["active", "inactive"] | None,
-        Query(description="Cards whose financial (bank) function is active, or is not."),
-    ] = None,
-    opened_from: Annotated[AwareDatetime | None, Query(description="Opened at or after.")] = None,
-    opened_before: Annotated[AwareDatetime | None, Query(description="Opened before.")] = None,
-    updated_from: Annotated[
-        AwareDatetime | None, Query(description="Last moved at or after.")
-    ] = None,
-    updated_before: Annotated[AwareDatetime | None, Query(description="Last moved before.")] = None,
-    cursor: Annotated[
-        str | None, Query(max_length=64, description="`next_cursor` of the previous page.")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Cards per page.")] = 50,
-) -> SearchOut:
+def search_cards(service: Service, actor: CurrentActor, criteria: SearchCriteria) -> SearchOut:
     """Supervisors' search (supervisor and admin keys): cards by state, channel, region,
     financial function and dates, oldest opened first. Pages are stable: a card opened
     while you page appears on a later page, never twice and never out of order."""
-    page = service.search(
-        actor,
-        Search(
-            states=frozenset(state),
-            channels=frozenset(channel),
-            regions=frozenset(region),
-            financial=None if financial is None else financial == "active",
-            opened_from=opened_from,
-            opened_before=opened_before,
-            updated_from=updated_from,
-            updated_before=updated_before,
-            after=0 if cursor is None else _position(cursor),
-            limit=limit,
-        ),
-    )
+    page = service.search(actor, criteria)
     return SearchOut(
         cards=[FoundOut.found(found) for found in page.found],
-        next_cursor=None if page.after is None else _cursor(page.after),
+        next_cursor=None if page.after is None else cursor(page.after),
     )
 
 
@@ -168,7 +133,7 @@ def move_card(
     return CardOut.of(card)
 
 
-@router.get("/{card_id}/history", summary="Read a card's history", responses=documented(404))
+@router.get("/{card_id}/history", summary="Read a card's history", responses=documented(404, 503))
 def read_history(
     card_id: str,
     request: Request,
@@ -197,21 +162,6 @@ def read_history(
         return HistoryOut.of(card_id, entries)
     signed, paths = audit.prove(entries)
     return HistoryOut.of(card_id, entries, checkpoint=signed, proofs=paths)
-
-
-def _cursor(position: int) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{position}".encode()).decode()
-
-
-def _position(cursor: str) -> int:
-    try:
-        said = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
-    except (ValueError, UnicodeError):
-        said = ""
-    number = said.removeprefix(_CURSOR_PREFIX)
-    if not said.startswith(_CURSOR_PREFIX) or not number.isdigit() or len(number) > 18:
-        raise InvalidRequest("the cursor is not one cardflow gave: pass next_cursor as it came")
-    return int(number)
 
 
 def _etag(version: int) -> str:

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from api.dependencies import Service
 from api.problems import documented
-from api.schemas import WorkflowOut
+from api.workflow.schemas import WorkflowOut
 
 router = APIRouter(prefix="/v1/workflow", tags=["workflow"], responses=documented(500))
 

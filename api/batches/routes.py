@@ -6,9 +6,9 @@ from typing import Final
 
 from fastapi import APIRouter, Depends, Request
 
+from api.batches.schemas import BatchIn, BatchOut
 from api.dependencies import CurrentActor, IdempotencyKey, Service, current_actor, for_the_log
 from api.problems import documented, refusal_problem, request_id_of
-from api.schemas import BatchIn, BatchOut
 from workflow.service import MAX_BATCH
 
 router = APIRouter(

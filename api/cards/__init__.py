@@ -1,0 +1,3 @@
+"""Cards over HTTP: apply, read, move one step, read the history, search."""
+
+from __future__ import annotations

@@ -1,0 +1,243 @@
+"""``/v1/ledger``'s bodies: entries as hashed, the feed, proofs and the full check."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.examples import CARD_ID, HASH, SUBJECT, destination, evidence, samples
+from api.shared import Timestamp
+from ledger.entry import Entry
+from ledger.proofs import Consistency, Inclusion
+from ledger.verify import Report
+from workflow.definition import DEFINITION_VERSION, RULES_BY_PAIR
+from workflow.policy import DEFAULT_POLICY
+from workflow.states import Channel, Event, State
+
+_REVIEW: Final = RULES_BY_PAIR[Event.REVIEW, Channel.CARD_CENTER]
+
+ENTRY_EXAMPLE: Final[dict[str, Any]] = {
+    "seq": 42,
+    "card_id": CARD_ID,
+    "version": 2,
+    "kind": "transition",
+    "event": str(_REVIEW.event),
+    "from_state": str(State.APPLIED),
+    "to_state": str(destination(_REVIEW.event, State.APPLIED)),
+    "channel": str(_REVIEW.channel),
+    "actor": "api",
+    "role": "clerk",
+    "presenter": "self",
+    "subject": SUBJECT,
+    "occurred_at": "2026-03-02T01:30:00.000000Z",
+    "recorded_at": "2026-03-02T01:30:00.123456Z",
+    "evidence": {**evidence(_REVIEW.event, _REVIEW.channel), **samples(_REVIEW.issues)},
+    "definition_version": DEFINITION_VERSION,
+    "region": "default",
+    "policy": DEFAULT_POLICY.label,
+    "due_at": None,
+    "exclusive": True,
+    "idempotency_key": None,
+    "batch_id": None,
+    "prev_hash": "1c7e" * 16,
+    "hash": HASH,
+}
+
+
+class EntryOut(BaseModel):
+    """One ledger entry, every field as hashed (``subject`` is an opaque person reference)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ENTRY_EXAMPLE]})
+
+    seq: int
+    card_id: str
+    version: int
+    kind: str
+    event: str
+    from_state: str | None
+    to_state: str
+    channel: str
+    actor: str
+    role: str
+    presenter: str
+    subject: str
+    occurred_at: Timestamp
+    recorded_at: Timestamp
+    evidence: dict[str, bool | str]
+    definition_version: str
+    region: str = Field(description="The region the card is kept under, whose policy decided.")
+    policy: str = Field(
+        description="The label of the region policy the step was decided under: "
+        "region/version+digest."
+    )
+    due_at: Timestamp | None = Field(
+        description="When the card's next deadline falls after this step (collection, "
+        "financial activation, or the lapse of a temporary loss report); null: none runs."
+    )
+    exclusive: bool = Field(
+        description="Whether, after this step, this is the one live card of its person."
+    )
+    idempotency_key: str | None
+    batch_id: str | None = Field(description="The batch that wrote the entry, if one did.")
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def of(cls, entry: Entry) -> EntryOut:
+        return cls(**entry.unhashed(), hash=entry.hash)
+
+
+class FeedOut(BaseModel):
+    """A page of the ledger in sequence order; ask again with ``after=next_after``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"entries": [], "next_after": 42}]})
+
+    entries: list[EntryOut]
+    next_after: int = Field(
+        description="The last sequence number returned, or ``after`` when none was."
+    )
+
+    @classmethod
+    def of(cls, entries: Sequence[Entry], *, after: int) -> FeedOut:
+        return cls(
+            entries=[EntryOut.of(entry) for entry in entries],
+            next_after=entries[-1].seq if entries else after,
+        )
+
+
+class VerifyProblemOut(BaseModel):
+    """One thing the check found wrong, at the entry where it shows (if it shows in one)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"seq": 7, "what": "entry 7 was altered: its contents do not match its hash"}
+            ]
+        }
+    )
+
+    seq: int | None
+    what: str
+
+
+class InclusionOut(BaseModel):
+    """Entry ``seq`` is leaf ``seq - 1`` of the ledger's Merkle tree of ``tree_size``
+    entries (RFC 6962): hash ``leaf_hash`` up the ``path`` and you reach ``root``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "seq": 6,
+                    "leaf_index": 5,
+                    "tree_size": 8,
+                    "leaf_hash": "4271a26be0d8a84f0bd54c8c302e7cb3a3b5d1fa6780a40bcce2873477dab658",
+                    "root": "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+                    "path": [
+                        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                        "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                    ],
+                }
+            ]
+        }
+    )
+
+    seq: int
+    leaf_index: int = Field(description="The leaf's index in the tree: `seq - 1`.")
+    tree_size: int
+    leaf_hash: str = Field(description="SHA-256(0x00 || the entry's canonical bytes), hex.")
+    root: str = Field(description="The root of the tree of `tree_size` entries, hex.")
+    path: list[str] = Field(description="The audit path, leaf end first, hex.")
+
+    @classmethod
+    def of(cls, proof: Inclusion) -> InclusionOut:
+        return cls(
+            seq=proof.seq,
+            leaf_index=proof.seq - 1,
+            tree_size=proof.tree_size,
+            leaf_hash=proof.leaf_hash.hex(),
+            root=proof.root.hex(),
+            path=[node.hex() for node in proof.path],
+        )
+
+
+class ConsistencyOut(BaseModel):
+    """The ledger's tree of ``first`` entries is a prefix of its tree of ``second``
+    (RFC 6962): nothing recorded by then was changed, removed or reordered since."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "first": 2,
+                    "second": 5,
+                    "first_root": "fac54203e7cc696cf0dfcb42c92a1d9d"
+                    "baf70ad9e621f4bd8d98662f00e3c125",
+                    "second_root": "4e3bbb1f7b478dcfe71fb631631519a3"
+                    "bca12c9aefca1612bfce4c13a86264d4",
+                    "path": [
+                        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                    ],
+                }
+            ]
+        }
+    )
+
+    first: int
+    second: int
+    first_root: str
+    second_root: str
+    path: list[str]
+
+    @classmethod
+    def of(cls, proof: Consistency) -> ConsistencyOut:
+        return cls(
+            first=proof.first,
+            second=proof.second,
+            first_root=proof.first_root.hex(),
+            second_root=proof.second_root.hex(),
+            path=[node.hex() for node in proof.path],
+        )
+
+
+class VerifyOut(BaseModel):
+    """What recomputing the ledger found; ``ok`` is false if anything was altered."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ok": True,
+                    "entries": 42,
+                    "cards": 9,
+                    "checkpoints": 3,
+                    "first_bad_seq": None,
+                    "problems": [],
+                }
+            ]
+        }
+    )
+
+    ok: bool
+    entries: int
+    cards: int
+    checkpoints: int = Field(
+        description="How many signed checkpoints the entries were checked against."
+    )
+    first_bad_seq: int | None
+    problems: list[VerifyProblemOut]
+
+    @classmethod
+    def of(cls, report: Report) -> VerifyOut:
+        return cls(
+            ok=report.ok,
+            entries=report.entries,
+            cards=report.cards,
+            checkpoints=report.checkpoints,
+            first_bad_seq=report.first_bad_seq,
+            problems=[VerifyProblemOut(seq=p.seq, what=p.what) for p in report.problems],
+        )
