@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -46,8 +47,19 @@ ENTRY_EXAMPLE: Final[dict[str, Any]] = {
 }
 
 
+def meaning(name: str) -> str:
+    """What entry field ``name`` means to a reader, as the entry's definition says."""
+    doc: str = next(kept for kept in fields(Entry) if kept.name == name).metadata["doc"]
+    return doc
+
+
 class EntryOut(BaseModel):
-    """One ledger entry, every field as hashed (``subject`` is an opaque person reference)."""
+    """One ledger entry, every field as hashed (``subject`` is an opaque person reference).
+
+    Its fields are the entry's (``ledger.entry.Entry``), in order, each ``None`` where the
+    entry's may be, each described as the entry's definition describes it; a test fails
+    if the two drift.
+    """
 
     model_config = ConfigDict(json_schema_extra={"examples": [ENTRY_EXAMPLE]})
 
@@ -67,20 +79,12 @@ class EntryOut(BaseModel):
     recorded_at: Timestamp
     evidence: dict[str, bool | str]
     definition_version: str
-    region: str = Field(description="The region the card is kept under, whose policy decided.")
-    policy: str = Field(
-        description="The label of the region policy the step was decided under: "
-        "region/version+digest."
-    )
-    due_at: Timestamp | None = Field(
-        description="When the card's next deadline falls after this step (collection, "
-        "financial activation, or the lapse of a temporary loss report); null: none runs."
-    )
-    exclusive: bool = Field(
-        description="Whether, after this step, this is the one live card of its person."
-    )
+    region: str = Field(description=meaning("region"))
+    policy: str = Field(description=meaning("policy"))
+    due_at: Timestamp | None = Field(description=meaning("due_at"))
+    exclusive: bool = Field(description=meaning("exclusive"))
     idempotency_key: str | None
-    batch_id: str | None = Field(description="The batch that wrote the entry, if one did.")
+    batch_id: str | None = Field(description=meaning("batch_id"))
     prev_hash: str
     hash: str
 

@@ -13,11 +13,13 @@ import math
 import re
 from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta, timezone
+from typing import get_args, get_type_hints
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from api.ledger.schemas import EntryOut
 from ledger.entry import (
     ENCODING,
     GENESIS_HASH,
@@ -386,3 +388,13 @@ class TestOneDefinition:
 
     def test_a_row_reads_back_as_the_entry_written(self):
         assert entry_of(entry_row(review())) == review()
+
+    def test_the_api_model_is_the_entry_as_hashed(self):
+        hints = get_type_hints(Entry)
+        model = EntryOut.model_fields
+        assert list(model) == [kept.name for kept in fields(Entry)]
+        for kept in fields(Entry):
+            optional = type(None) in get_args(hints[kept.name])
+            assert (type(None) in get_args(model[kept.name].annotation)) == optional, kept.name
+            assert (model[kept.name].description or "") == kept.metadata["doc"], kept.name
+        assert EntryOut.of(review()).model_dump(mode="json") == review().document()
