@@ -17,12 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from workflow.policy import Window
 from workflow.states import Channel, Event, Presenter, Role, State
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 @dataclass(frozen=True, slots=True)
@@ -522,29 +525,39 @@ HISTORY_EVENTS: Final[frozenset[Event]] = frozenset(
 financial function is already active."""
 
 
-def _digest() -> str:
+_READERS_WORDS: Final = frozenset({"says", "cites"})
+"""Fields written for readers: a change to them changes no decision, so no version."""
+
+
+def _row(record: DataclassInstance, *, leaving: frozenset[str] = frozenset()) -> list[object]:
+    """Every field of ``record`` that decides something, in field order, as JSON: a
+    field added to a table's record enters the digest without anyone listing it."""
+    return [
+        _plain(getattr(record, column.name))
+        for column in fields(record)
+        if column.name not in _READERS_WORDS | leaving
+    ]
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def definition_digest() -> str:
+    """The digest of the tables as they stand: what ``DEFINITION_VERSION`` is made of."""
     table = {
         "transitions": [[t.event, t.source, t.dest] for t in TRANSITIONS],
-        "evidence": [[p.key, p.kind, list(p.choices)] for p in EVIDENCE.values()],
+        "evidence": [_row(proof) for proof in EVIDENCE.values()],
         "agent": list(AGENT_EVIDENCE),
-        "adjustments": [[a.circumstance, list(a.adds), list(a.waives)] for a in ADJUSTMENTS],
+        "adjustments": [_row(adjustment) for adjustment in ADJUSTMENTS],
         "ages": [CHILD_UNTIL, YOUNG_CHILD_UNTIL],
         "roles": {role: sorted(channels) for role, channels in ROLE_CHANNELS.items()},
-        "rules": [
-            [
-                r.event,
-                r.channel,
-                list(r.requires),
-                r.agent_allowed,
-                sorted(r.only_from) if r.only_from is not None else None,
-                list(r.issues),
-                r.batch,
-                r.financial,
-                r.due,
-            ]
-            for r in RULES
-        ],
-        "deadlines": [[t.event, t.source, t.starts, t.keeps, t.resumes] for t in TRANSITIONS],
+        "rules": [_row(rule) for rule in RULES],
+        "deadlines": [_row(t, leaving=frozenset({"dest"})) for t in TRANSITIONS],
         "ended": sorted(ENDED),
         "replacement": REPLACEMENT_OPENS,
     }
@@ -552,7 +565,7 @@ def _digest() -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
-DEFINITION_DIGEST: Final[str] = _digest()
+DEFINITION_DIGEST: Final[str] = definition_digest()
 DEFINITION_VERSION: Final[str] = f"1+{DEFINITION_DIGEST[:12]}"
 """Recorded on every ledger entry: the series, then a digest of the tables above, so a
 changed rule can never be recorded under an old version."""

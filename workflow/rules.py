@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from ledger.entry import format_timestamp
 from workflow.definition import (
     ENDED,
     EVIDENCE,
@@ -30,6 +29,7 @@ from workflow.errors import (
     TransitionNotAllowed,
 )
 from workflow.machine import LIFECYCLE, NotFromHere
+from workflow.moments import timestamp
 from workflow.policy import DEFAULT_POLICY, Policy
 from workflow.states import Channel, Event, Presenter, State
 
@@ -153,7 +153,7 @@ def _check_conditions(
         refuse = (
             Condition.DEADLINE_NOT_REACHED,
             f"its {rule.due} ({policy.days(rule.due)} days under policy {policy.label}) "
-            f"runs out at {format_timestamp(standing.due_at)}",
+            f"runs out at {timestamp(standing.due_at)}",
         )
     elif rule.financial and standing.financial:
         refuse = (Condition.FINANCIAL_FUNCTION_ACTIVE, "its financial function is already active")

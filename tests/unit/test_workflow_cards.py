@@ -1,70 +1,32 @@
-"""The use cases over the in-memory ledger: apply, transition, history, verify."""
+"""Opening, moving and reading cards over the in-memory ledger; refusals noted."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from structlog.testing import capture_logs
 
 from ledger.memory import MemoryLedger
-from ledger.store import Ledger
+from ledger.store import Draft
 from ledger.verify import verify
 from tests.people import citizen_id
+from tests.unit.workflow_cards import APPLICATION, CLERK, ID_NUMBER, NAME, apply, review, snapshot
 from workflow.definition import DEFINITION_VERSION
 from workflow.errors import (
     CardNotFound,
     InvalidEvidence,
     InvalidIdentity,
     InvalidRequest,
-    KeyReused,
     NotPermitted,
     StaleVersion,
     TransitionNotAllowed,
 )
 from workflow.service import Actor, Applicant, CardService, Step
 from workflow.states import Channel, Event, Role, State
-
-NAME = "Li Lei"
-ID_NUMBER = "11010519491231002X"
-CLERK = Actor("clerk-7", Role.CLERK)
-APPLICATION = {
-    "identity_document": "resident_id_card",
-    "registration_form": True,
-    "photo": True,
-    "applicant_signature": True,
-}
-
-
-@pytest.fixture
-def memory(clock) -> MemoryLedger:
-    return MemoryLedger(clock=clock)
-
-
-@pytest.fixture
-def cards(memory, clock) -> CardService:
-    return CardService(memory, clock=clock)
-
-
-def apply(cards: CardService, id_number: str = ID_NUMBER, **step):
-    return cards.apply(
-        Applicant(NAME, id_number, contact_number="13800000000"),
-        Step(Event.APPLY, Channel.CARD_CENTER, CLERK, evidence=APPLICATION, **step),
-    )
-
-
-def review(cards: CardService, card_id: str, **kwargs):
-    return cards.transition(
-        card_id,
-        Step(Event.REVIEW, Channel.CARD_CENTER, CLERK, evidence={"information_checked": True}),
-        **kwargs,
-    )
-
-
-def snapshot(ledger: Ledger, card_id: str):
-    """The card as a refusal must leave it: its head and every transition written."""
-    return ledger.head(card_id), [e for e in ledger.entries_for(card_id) if e.moves]
 
 
 class TestApply:
@@ -228,6 +190,31 @@ class TestReading:
         assert report.ok
         assert (report.entries, report.cards) == (2, 1)
 
+    def test_the_live_card_of_a_person(self, cards):
+        card = apply(cards)
+        assert cards.live_card_of(ID_NUMBER) == cards.card(card.card_id)
+        assert cards.live_card_of(f" {ID_NUMBER.lower()} ") == cards.card(card.card_id)
+
+    def test_no_live_card(self, cards):
+        assert cards.live_card_of(citizen_id()) is None
+
+    def test_a_cancelled_card_is_not_live(self, cards):
+        card = apply(cards)
+        cards.transition(
+            card.card_id,
+            Step(
+                Event.CANCEL,
+                Channel.CARD_CENTER,
+                CLERK,
+                evidence={"cancellation_reason": "settled_abroad", "cancellation_proof": True},
+            ),
+        )
+        assert cards.live_card_of(ID_NUMBER) is None
+
+    def test_the_live_card_of_an_invalid_number(self, cards):
+        with pytest.raises(InvalidIdentity):
+            cards.live_card_of("110105194912310021")
+
 
 class TestLogging:
     """Every transition is logged with card, event, channel and outcome, never a person."""
@@ -254,90 +241,6 @@ class TestLogging:
         dumped = json.dumps(logs, default=str)
         assert NAME not in dumped
         assert ID_NUMBER not in dumped
-
-
-class TestIdempotency:
-    """A retry with the same key answers as the first request did and writes nothing."""
-
-    def test_apply_once(self, cards, memory):
-        first = apply(cards, idempotency_key="k-1")
-        again = apply(cards, idempotency_key="k-1")
-        assert again == first
-        assert memory.tip().size == 1
-
-    def test_transition_once(self, cards, memory):
-        card = apply(cards)
-        step = Step(
-            Event.REVIEW,
-            Channel.CARD_CENTER,
-            CLERK,
-            evidence={"information_checked": True},
-            idempotency_key="k-2",
-        )
-        first = cards.transition(card.card_id, step)
-        assert cards.transition(card.card_id, step) == first
-        assert memory.tip().size == 2
-
-    def test_the_answer_is_the_first_even_after_the_card_moved(self, cards):
-        card = apply(cards)
-        step = Step(
-            Event.REVIEW,
-            Channel.CARD_CENTER,
-            CLERK,
-            evidence={"information_checked": True},
-            idempotency_key="k",
-        )
-        first = cards.transition(card.card_id, step)
-        cards.transition(
-            card.card_id,
-            Step(Event.PRODUCE, Channel.ISSUING_BANK, CLERK, evidence={"production_batch": "B1"}),
-        )
-        assert cards.transition(card.card_id, step) == first
-
-    def test_a_receipt_says_nothing_of_the_applicant_without_the_person_key(self):
-        """The fingerprint a receipt keeps depends on the person key: the same request
-        under another key gives another, so no one can test guesses of a name and an ID
-        number against it."""
-        prints = []
-        for key in (b"k" * 32, b"q" * 32):
-            memory = MemoryLedger()
-            apply(CardService(memory, person_key=key), idempotency_key="k-1")
-            prints.append(memory.receipt(CLERK.name, "k-1").fingerprint)
-        assert prints[0] != prints[1]
-
-    def test_the_same_key_for_another_request(self, cards, memory):
-        apply(cards, idempotency_key="k-1")
-        with pytest.raises(KeyReused):
-            cards.apply(
-                Applicant("Han Meimei", ID_NUMBER),
-                Step(
-                    Event.APPLY,
-                    Channel.CARD_CENTER,
-                    CLERK,
-                    evidence=APPLICATION,
-                    idempotency_key="k-1",
-                ),
-            )
-        assert memory.tip().size == 1
-
-    def test_another_principal_may_use_the_same_key(self, cards, memory):
-        apply(cards, idempotency_key="k-1")
-        other = Actor("clerk-8", Role.CLERK)
-        cards.apply(
-            Applicant(NAME, citizen_id()),
-            Step(
-                Event.APPLY, Channel.CARD_CENTER, other, evidence=APPLICATION, idempotency_key="k-1"
-            ),
-        )
-        assert memory.tip().size == 2
-
-    def test_a_refused_request_is_not_remembered(self, cards, memory):
-        card = apply(cards)
-        step = Step(Event.COLLECT, Channel.CARD_CENTER, CLERK, evidence={}, idempotency_key="k")
-        for _ in range(2):
-            with pytest.raises(TransitionNotAllowed):
-                cards.transition(card.card_id, step)
-        assert memory.receipt("clerk-7", "k") is None
 
 
 class TestRefusalsAreNoted:
@@ -410,3 +313,128 @@ class TestRefusalsAreNoted:
         with pytest.raises(CardNotFound):
             review(cards, "nope")
         assert memory.tip().size == 0
+
+
+class CountingLedger(MemoryLedger):
+    """The in-memory ledger, counting the round trips a use case makes to it."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.calls: Counter[str] = Counter()
+        self.appended: list[list[Draft]] = []
+
+    def append(self, drafts, *, persons=(), erase=()):
+        self.calls["append"] += 1
+        self.appended.append(list(drafts))
+        return super().append(drafts, persons=persons, erase=erase)
+
+    def head(self, card_id):
+        self.calls["head"] += 1
+        return super().head(card_id)
+
+    def entries_for(self, card_id):
+        self.calls["entries_for"] += 1
+        return super().entries_for(card_id)
+
+    def receipt(self, actor, key):
+        self.calls["receipt"] += 1
+        return super().receipt(actor, key)
+
+
+class MovedUnderfoot(CountingLedger):
+    """A ledger on which another clerk reviews the card just before the first note of a
+    refusal is written: the refusal was decided on a card that is no longer there."""
+
+    raced = False
+
+    def append(self, drafts, *, persons=(), erase=()):
+        if drafts[0].kind == "refusal" and not self.raced:
+            self.raced = True
+            (noted,) = drafts
+            super().append(
+                [
+                    replace(
+                        noted,
+                        kind="transition",
+                        version=noted.version + 1,
+                        event="review",
+                        channel="card_center",
+                        to_state="reviewed",
+                        evidence={"information_checked": True},
+                    )
+                ]
+            )
+        return super().append(drafts, persons=persons, erase=erase)
+
+
+PRODUCE = Step(Event.PRODUCE, Channel.ISSUING_BANK, CLERK, evidence={"production_batch": "B1"})
+COLLECT = Step(
+    Event.COLLECT,
+    Channel.CARD_CENTER,
+    CLERK,
+    evidence={"collection_notice": "acceptance_receipt", "valid_id": True},
+)
+
+
+class TestOneAppend:
+    """A step reads the card once and writes once: its move, or the note of its refusal."""
+
+    @pytest.fixture
+    def counting(self, clock) -> CountingLedger:
+        return CountingLedger(clock=clock)
+
+    def test_an_accepted_step(self, counting, clock):
+        cards = CardService(counting, clock=clock)
+        card = apply(cards)
+        counting.calls.clear()
+        review(cards, card.card_id)
+        assert counting.calls == {"head": 1, "append": 1}
+
+    def test_a_refused_step_is_noted_in_the_append_that_would_have_moved_it(self, counting, clock):
+        cards = CardService(counting, clock=clock)
+        card = apply(cards)
+        counting.calls.clear()
+        with pytest.raises(TransitionNotAllowed):
+            cards.transition(card.card_id, PRODUCE)
+        assert counting.calls == {"head": 1, "append": 1}
+        ((noted,),) = counting.appended[-1:]
+        assert (noted.kind, noted.version, noted.event) == ("refusal", 1, "produce")
+
+    def test_a_stale_version_is_noted_in_one_append(self, counting, clock):
+        cards = CardService(counting, clock=clock)
+        card = apply(cards)
+        counting.calls.clear()
+        with pytest.raises(StaleVersion):
+            review(cards, card.card_id, expected_version=3)
+        assert counting.calls == {"head": 1, "append": 1}
+
+    def test_an_idempotent_step(self, counting, clock):
+        cards = CardService(counting, clock=clock)
+        card = apply(cards)
+        step = replace(PRODUCE, idempotency_key="k")
+        counting.calls.clear()
+        with pytest.raises(TransitionNotAllowed):
+            cards.transition(card.card_id, step)
+        assert counting.calls == {"receipt": 2, "head": 1, "append": 1}
+
+    def test_a_refusal_that_lost_its_race_is_decided_again_and_may_accept(self, clock):
+        """Refused on an applied card; by the time the note is written the card is
+        reviewed, so the step is decided again, and accepted."""
+        racing = MovedUnderfoot(clock=clock)
+        cards = CardService(racing, clock=clock)
+        card = apply(cards)
+        assert cards.transition(card.card_id, PRODUCE).state is State.PRODUCED
+        assert [e.kind for e in racing.entries_for(card.card_id)] == ["transition"] * 3
+        assert verify(racing).ok
+
+    def test_a_refusal_that_lost_its_race_is_noted_on_the_card_it_was_decided_on(self, clock):
+        racing = MovedUnderfoot(clock=clock)
+        cards = CardService(racing, clock=clock)
+        card = apply(cards)
+        with pytest.raises(TransitionNotAllowed) as refused:
+            cards.transition(card.card_id, COLLECT)
+        assert refused.value.state is State.REVIEWED
+        noted = racing.entries_for(card.card_id)[-1]
+        assert (noted.kind, noted.version, noted.from_state) == ("refusal", 2, "reviewed")
+        assert noted.evidence["reason"] == "not allowed from reviewed"
+        assert [e.kind for e in racing.entries_for(card.card_id)].count("refusal") == 1
