@@ -4,6 +4,7 @@
 
     WorkflowError
     ├── PolicyError             a region policy cardflow cannot use (read at start-up)
+    ├── NotFromHere             the machine has no transition for the event from the state
     ├── CardNotFound            no card has that id
     ├── PersonNotFound          no card was ever held by that person
     ├── InvalidRequest          the request itself is malformed
@@ -20,7 +21,8 @@
         ├── StillHolder           a person to erase still holds a live card
         └── StaleVersion          the card moved on since the caller last read it
 
-Every one but ``PolicyError`` is a refusal of a request. The HTTP status of each, and
+Every one but ``PolicyError`` and ``NotFromHere`` (which the rules answer as
+``TransitionNotAllowed``) is a refusal of a request. The HTTP status of each, and
 which never reach HTTP, live in ``api/problems/``, not here.
 """
 
@@ -55,6 +57,11 @@ class WorkflowError(Exception):
 
 class PolicyError(WorkflowError):
     """A policy cardflow cannot use; the message says which value and why."""
+
+
+class NotFromHere(WorkflowError):
+    """The event has no transition out of the given state: the machine's answer, which
+    the rules turn into a ``TransitionNotAllowed`` with the card's context."""
 
 
 class CardNotFound(WorkflowError):

@@ -14,6 +14,7 @@ from typing import Final
 from transitions import EventData, Machine, MachineError
 
 from workflow.definition import TRANSITIONS, Transition
+from workflow.errors import NotFromHere
 from workflow.states import Event, State
 
 NEW: Final = "new"
@@ -39,10 +40,6 @@ def _came_from(dest: str) -> Callable[[EventData], bool]:
         return isinstance(subject, _Subject) and subject.came_from == dest
 
     return went_there
-
-
-class NotFromHere(Exception):
-    """The event has no transition out of the given state."""
 
 
 class Lifecycle:

@@ -26,9 +26,10 @@ from workflow.errors import (
     Condition,
     ConditionNotMet,
     InvalidEvidence,
+    NotFromHere,
     TransitionNotAllowed,
 )
-from workflow.machine import LIFECYCLE, NotFromHere
+from workflow.machine import LIFECYCLE
 from workflow.moments import timestamp
 from workflow.policy import DEFAULT_POLICY, Policy
 from workflow.states import Channel, Event, Presenter, State

@@ -90,6 +90,7 @@ from workflow.errors import (
     InvalidIdentity,
     InvalidRequest,
     KeyReused,
+    NotFromHere,
     NotPermitted,
     PersonHoldsCard,
     PersonNotFound,
@@ -134,6 +135,7 @@ SERVED: Final[Mapping[type[Exception], ProblemType]] = {
 """The problem type each error that can reach a request is answered with."""
 
 NOT_SERVED: Final[Mapping[type[Exception], str]] = {
+    NotFromHere: "the rules answer it as `TransitionNotAllowed`",
     PolicyError: "the region policy is read at start-up; cardflow does not start on one it "
     "cannot use",
     PersonNotFound: "only `cardflow person erase` looks a person up",

@@ -7,7 +7,8 @@ import tracemalloc
 import pytest
 
 from workflow.definition import TRANSITIONS
-from workflow.machine import LIFECYCLE, Lifecycle, NotFromHere
+from workflow.errors import NotFromHere
+from workflow.machine import LIFECYCLE, Lifecycle
 from workflow.states import Event, State
 
 
