@@ -131,7 +131,7 @@ class SqlLedger:
         if not request:
             return []
         with self._writer.begin() as conn:
-            snapshot = load_snapshot(conn, [request], self._clock(), self._receipt_window)
+            snapshot = load_snapshot(conn, [request], self._clock, self._receipt_window)
             written = plan(snapshot, request, receipt_window=self._receipt_window)
             write_plan(conn, written)
         return list(written.entries)
@@ -140,7 +140,7 @@ class SqlLedger:
         """Append each of ``requests`` in one transaction, each failing on its own: what
         each wrote, or why it wrote nothing. One lock, one tree update, one commit."""
         with self._writer.begin() as conn:
-            snapshot = load_snapshot(conn, requests, self._clock(), self._receipt_window)
+            snapshot = load_snapshot(conn, requests, self._clock, self._receipt_window)
             written, outcomes = plan_many(snapshot, requests, receipt_window=self._receipt_window)
             write_plan(conn, written)
         return [list(o) if isinstance(o, tuple) else o for o in outcomes]

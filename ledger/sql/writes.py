@@ -7,7 +7,7 @@ can change before the commit. Nothing here decides: ``ledger.append`` does.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeVar
@@ -53,11 +53,18 @@ _MOVE_HEAD: Final = (
 
 
 def load_snapshot(
-    conn: Connection, requests: Sequence[Request], now: datetime, window: timedelta
+    conn: Connection,
+    requests: Sequence[Request],
+    clock: Callable[[], datetime],
+    window: timedelta,
 ) -> Snapshot:
     """Lock the tip and read what ``requests`` need: the heads they touch, the holders of
-    their subjects, every card of a subject to erase, live receipts, persons held."""
+    their subjects, every card of a subject to erase, live receipts, persons held.
+
+    The clock is read once the lock is held, so recorded times rise with the sequence.
+    """
     tip = conn.execute(_LOCK_TIP).one()
+    now = clock()
     wanted = needs(requests)
     heads: dict[str, Head] = {}
     criteria = [
