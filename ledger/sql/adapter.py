@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Final
 
-from sqlalchemy import ColumnElement, Exists, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Exists, and_, bindparam, exists, or_, select
 from sqlalchemy.exc import DBAPIError
 
 from ledger.append import Request, plan, plan_many
@@ -56,6 +57,8 @@ from ledger.store import (
     Tip,
     Unreadable,
 )
+
+_HEAD: Final = select(heads_table).where(heads_table.c.card_id == bindparam("card_id"))
 
 
 def _now() -> datetime:
@@ -165,7 +168,7 @@ class SqlLedger:
 
     def head(self, card_id: str) -> Head | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(heads_table).where(heads_table.c.card_id == card_id)).first()
+            row = conn.execute(_HEAD, {"card_id": card_id}).first()
         return None if row is None else head_of(row)
 
     def entries_for(self, card_id: str) -> list[Entry]:

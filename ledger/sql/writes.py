@@ -39,6 +39,29 @@ _LOCK_TIP: Final = (
     .where(tip_table.c.id == 1)
     .with_for_update()
 )
+_HEADS_WANTED: Final = select(heads_table).where(
+    or_(
+        heads_table.c.card_id.in_(bindparam("cards", expanding=True)),
+        heads_table.c.subject.in_(bindparam("subjects", expanding=True)) & heads_table.c.exclusive,
+        heads_table.c.subject.in_(bindparam("erased", expanding=True)),
+    )
+)
+"""The heads an append needs: its cards', the holders of its subjects, and every head
+of a subject it erases."""
+_INSERT_ENTRIES: Final = insert(entries_table)
+_INSERT_HEADS: Final = insert(heads_table)
+_INSERT_RECEIPTS: Final = insert(receipts_table)
+_INSERT_NODES: Final = insert(tree_table)
+_MOVE_TIP: Final = (
+    update(tip_table)
+    .where(tip_table.c.id == 1)
+    .values(
+        size=bindparam("size"),
+        hash=bindparam("hash"),
+        root=bindparam("root"),
+        frontier=bindparam("frontier"),
+    )
+)
 _MOVE_HEAD: Final = (
     update(heads_table)
     .where(heads_table.c.card_id == bindparam("moved_card"))
@@ -67,20 +90,22 @@ def load_snapshot(
     now = clock()
     wanted = needs(requests)
     heads: dict[str, Head] = {}
-    criteria = [
-        *(heads_table.c.card_id.in_(chunk) for chunk in _chunks(wanted.cards)),
-        *(
-            heads_table.c.subject.in_(chunk) & heads_table.c.exclusive
-            for chunk in _chunks(wanted.subjects)
-        ),
-        *(heads_table.c.subject.in_(chunk) for chunk in _chunks(wanted.erased)),
-    ]
-    for group in _chunks(criteria, 8):
-        statement = select(heads_table).where(or_(*group))
-        heads.update((row.card_id, head_of(row)) for row in conn.execute(statement))
+    cards, subjects, erased = (
+        list(_chunks(sorted(asked))) for asked in (wanted.cards, wanted.subjects, wanted.erased)
+    )
+    for turn in range(max(len(cards), len(subjects), len(erased))):
+        rows = conn.execute(
+            _HEADS_WANTED,
+            {
+                "cards": cards[turn] if turn < len(cards) else [],
+                "subjects": subjects[turn] if turn < len(subjects) else [],
+                "erased": erased[turn] if turn < len(erased) else [],
+            },
+        )
+        heads.update((row.card_id, head_of(row)) for row in rows)
     persons: set[str] = set()
-    for chunk in _chunks(wanted.erased):
-        statement = select(persons_table.c.ref).where(persons_table.c.ref.in_(chunk))
+    for refs in erased:
+        statement = select(persons_table.c.ref).where(persons_table.c.ref.in_(refs))
         persons.update(conn.execute(statement).scalars())
     return Snapshot(
         tip=Tip(tip.size, tip.hash, tip.root),
@@ -123,29 +148,28 @@ def write_plan(conn: Connection, written: Plan) -> None:
         conn.execute(delete(persons_table).where(persons_table.c.ref.in_(chunk)))
     if not written.entries:
         return
-    conn.execute(insert(entries_table), [entry_row(entry) for entry in written.entries])
+    conn.execute(_INSERT_ENTRIES, [entry_row(entry) for entry in written.entries])
     if written.moved:
         conn.execute(_MOVE_HEAD, [_head_values(head) for head in written.moved])
     if written.opened:
-        conn.execute(insert(heads_table), [asdict(head) for head in written.opened])
+        conn.execute(_INSERT_HEADS, [asdict(head) for head in written.opened])
     if written.receipts:
-        conn.execute(insert(receipts_table), [asdict(receipt) for receipt in written.receipts])
+        conn.execute(_INSERT_RECEIPTS, [asdict(receipt) for receipt in written.receipts])
     conn.execute(
-        insert(tree_table),
+        _INSERT_NODES,
         [
             {"level": level, "idx": index, "hash": digest.hex()}
             for level, index, digest in written.nodes
         ],
     )
     conn.execute(
-        update(tip_table)
-        .where(tip_table.c.id == 1)
-        .values(
-            size=written.tip.size,
-            hash=written.tip.hash,
-            root=written.tip.root,
-            frontier=json.dumps([root.hex() for root in written.frontier.roots]),
-        )
+        _MOVE_TIP,
+        {
+            "size": written.tip.size,
+            "hash": written.tip.hash,
+            "root": written.tip.root,
+            "frontier": json.dumps([root.hex() for root in written.frontier.roots]),
+        },
     )
 
 
