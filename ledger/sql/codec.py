@@ -94,20 +94,9 @@ def _reader(hint: Any) -> Callable[[Any], Any]:
 
 
 def head_of(row: Any) -> Head:
-    return Head(
-        card_id=row.card_id,
-        version=row.version,
-        state=row.state,
-        last_seq=row.last_seq,
-        subject=row.subject,
-        region=row.region,
-        opened_seq=row.opened_seq,
-        opened_at=row.opened_at,
-        updated_at=row.updated_at,
-        occurred_at=row.occurred_at,
-        due_at=row.due_at,
-        exclusive=bool(row.exclusive),
-    )
+    """The head a row of the heads table holds: its columns are the head's fields."""
+    kept = {name: row._mapping[name] for name in _HEAD_FIELDS}
+    return Head(**{**kept, "exclusive": bool(kept["exclusive"])})
 
 
 def stored_flag(value: Any) -> bool:
@@ -126,3 +115,4 @@ def stored_moment(value: Any) -> datetime:
 
 
 _READERS: Final = {kept.name: _reader(get_type_hints(Entry)[kept.name]) for kept in fields(Entry)}
+_HEAD_FIELDS: Final = tuple(kept.name for kept in fields(Head))

@@ -32,7 +32,8 @@ from ledger.entry import (
     utc,
 )
 from ledger.sql.codec import entry_of, entry_row
-from ledger.sql.schema import entries_table
+from ledger.sql.schema import entries_table, heads_table
+from ledger.store import Head
 
 BEIJING = timezone(timedelta(hours=8))
 
@@ -398,3 +399,6 @@ class TestOneDefinition:
             assert (type(None) in get_args(model[kept.name].annotation)) == optional, kept.name
             assert (model[kept.name].description or "") == kept.metadata["doc"], kept.name
         assert EntryOut.of(review()).model_dump(mode="json") == review().document()
+
+    def test_the_heads_table_has_a_column_per_head_field(self):
+        assert list(heads_table.c.keys()) == [f.name for f in fields(Head)]
