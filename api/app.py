@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from typing import Any, Final
+from urllib.parse import parse_qsl
 
 import structlog
 from fastapi import FastAPI
@@ -29,7 +30,9 @@ from api.problems import (
     internal_error,
     problem_types_markdown,
     too_large,
+    unkept_text,
 )
+from api.shared import UNKEPT
 from api.sweeps.routes import router as sweeps
 from api.workflow.routes import router as workflow
 from ledger.audit import Audit
@@ -163,8 +166,20 @@ class RequestContext:
                 )
 
 
+def _unkept_in_target(scope: Scope) -> list[str | int] | None:
+    """Where the request's path or query holds text cardflow cannot keep, if it does."""
+    if UNKEPT.search(scope["path"]):
+        return ["path"]
+    query = scope.get("query_string", b"").decode("latin-1")
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if UNKEPT.search(name) or UNKEPT.search(value):
+            return ["query", name if not UNKEPT.search(name) else "?"]
+    return None
+
+
 class BodyLimit:
-    """Refuse a request body over ``max_bytes`` with 413, whether declared or streamed.
+    """Refuse a request body over ``max_bytes`` with 413, whether declared or streamed,
+    and a path or query holding text no field may hold (a NUL, a lone surrogate) with 422.
 
     A declared ``Content-Length`` over the limit is answered before a byte is read; a
     body sent without one is counted as it arrives and refused once it passes the limit,
@@ -178,6 +193,10 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        where = _unkept_in_target(scope)
+        if where is not None:
+            await unkept_text(scope["state"]["request_id"], where)(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:

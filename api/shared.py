@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
-from datetime import datetime
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Any, Final
 
 from pydantic import (
+    AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     PlainSerializer,
     StrictBool,
     StrictStr,
     WithJsonSchema,
+    model_validator,
 )
 from pydantic.config import JsonDict
 
@@ -28,14 +32,58 @@ Timestamp = Annotated[
 ]
 """A time as cardflow writes it: RFC 3339, UTC, microseconds, ``Z``."""
 
+UNKEPT: Final = re.compile("[\x00\ud800-\udfff]")
+"""What no text cardflow keeps may hold: a NUL (PostgreSQL refuses it) or a lone
+surrogate (no UTF-8 encodes it)."""
+
+
+UNKEPT_SAID: Final = "holds a NUL character or a lone surrogate, which cardflow cannot keep"
+
+
+def _holds_unkept(value: Any) -> bool:
+    """Whether any text in ``value`` -- a string, a key, at any depth -- holds ``UNKEPT``."""
+    if isinstance(value, str):
+        return UNKEPT.search(value) is not None
+    if isinstance(value, dict):
+        return any(_holds_unkept(key) or _holds_unkept(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_unkept(item) for item in value)
+    return False
+
+
+def _utc_moment(moment: datetime) -> datetime:
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("lies outside the years 1 to 9999 once written in UTC") from None
+    return moment
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_utc_moment)]
+"""A time a caller gives: with its offset, and within the years 1 to 9999 in UTC."""
+
 EvidenceIn = dict[str, StrictBool | StrictStr]
 """Evidence as the ledger holds it: a confirmation (``true``), a choice or a reference."""
 
 
 class RequestBody(BaseModel):
-    """A request body: an unknown field is a caller's mistake, refused rather than dropped."""
+    """A request body: an unknown field is a caller's mistake, refused rather than dropped,
+    and so is text cardflow cannot keep, in any field."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kept(cls, data: Any) -> Any:
+        """Name the field whose text cardflow cannot keep, never the text (nor an unknown
+        field's name, which may be anything a caller sent)."""
+        if not isinstance(data, dict):
+            return data
+        for name, value in data.items():
+            if _holds_unkept(name) or _holds_unkept(value):
+                field = name if name in cls.model_fields else "a field"
+                raise ValueError(f"{field} {UNKEPT_SAID}")
+        return data
 
 
 class AllowedEventOut(BaseModel):

@@ -115,8 +115,11 @@ def opening(
     identity = parse_identity_number(applicant.id_number, today=china_date(now))
     if not applicant.name.strip():
         raise InvalidRequest("the applicant's name is empty")
+    applied_on = china_date(step.occurred_at or now)
+    if applied_on < identity.birth_date:
+        raise InvalidRequest("occurred_at is before the applicant's date of birth")
     circumstances = circumstances_of(
-        identity.age_on(china_date(step.occurred_at or now)),
+        identity.age_on(applied_on),
         foreigner=identity.foreign,
         presenter=step.presenter,
     )

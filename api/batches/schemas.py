@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SerializeAsAny
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny
 
 from api.cards.schemas import ApplicantIn
 from api.examples import APPLICANT, CARD_ID, REQUEST_ID, destination, split_for_a_batch
 from api.problems.models import Problem
 from api.problems.types import CARD_NOT_FOUND, INVALID_IDENTITY, example
-from api.shared import EvidenceIn, RequestBody
+from api.shared import EvidenceIn, Moment, RequestBody
 from workflow.definition import TRANSITIONS, batch_rules
 from workflow.errors import CardNotFound, WorkflowError
 from workflow.service import MAX_BATCH, Actor, Batch, BatchItem, BatchResult, Card
@@ -64,7 +64,7 @@ class _BatchItemIn(RequestBody):
     evidence: EvidenceIn = Field(
         default_factory=dict, description="This item's evidence; the batch's is added to it."
     )
-    occurred_at: AwareDatetime | None = None
+    occurred_at: Moment | None = None
 
 
 class ApplicationItemIn(_BatchItemIn):

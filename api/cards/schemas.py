@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.examples import APPLICANT, CARD_ID, allowed_now, evidence
 from api.ledger.schemas import ENTRY_EXAMPLE, EntryOut, InclusionOut
-from api.shared import AllowedEventOut, EvidenceIn, RequestBody, Timestamp
+from api.shared import AllowedEventOut, EvidenceIn, Moment, RequestBody, Timestamp
 from ledger.entry import Entry
 from ledger.proofs import Inclusion
 from ledger.store import SignedCheckpoint
@@ -67,7 +67,7 @@ class _StepIn(RequestBody):
     channel: Channel
     presenter: Presenter = Presenter.SELF
     evidence: EvidenceIn = Field(default_factory=dict)
-    occurred_at: AwareDatetime | None = Field(
+    occurred_at: Moment | None = Field(
         default=None, description="When it happened, as the channel claims; with a time zone."
     )
 

@@ -10,8 +10,8 @@ from dataclasses import MISSING, dataclass, fields
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import Depends, Query
-from pydantic import AwareDatetime
 
+from api.shared import Moment
 from workflow.errors import InvalidRequest
 from workflow.service import MAX_PAGE, Search
 from workflow.states import Channel, State
@@ -86,22 +86,22 @@ CRITERIA: Final[Mapping[str, Criterion]] = {
     ),
     "opened_from": Criterion(
         "opened_from",
-        Annotated[AwareDatetime | None, Query(description="Opened at or after.")],
+        Annotated[Moment | None, Query(description="Opened at or after.")],
         _DEFAULTS["opened_from"],
     ),
     "opened_before": Criterion(
         "opened_before",
-        Annotated[AwareDatetime | None, Query(description="Opened before.")],
+        Annotated[Moment | None, Query(description="Opened before.")],
         _DEFAULTS["opened_before"],
     ),
     "updated_from": Criterion(
         "updated_from",
-        Annotated[AwareDatetime | None, Query(description="Last moved at or after.")],
+        Annotated[Moment | None, Query(description="Last moved at or after.")],
         _DEFAULTS["updated_from"],
     ),
     "updated_before": Criterion(
         "updated_before",
-        Annotated[AwareDatetime | None, Query(description="Last moved before.")],
+        Annotated[Moment | None, Query(description="Last moved before.")],
         _DEFAULTS["updated_before"],
     ),
     "after": Criterion(

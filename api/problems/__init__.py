@@ -15,6 +15,7 @@ from api.problems.mapping import (
     refusal_problem,
     request_id_of,
     too_large,
+    unkept_text,
     unreadable_body,
     validation_problem,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "refusal_problem",
     "request_id_of",
     "too_large",
+    "unkept_text",
     "unreadable_body",
     "validation_problem",
 ]

@@ -59,7 +59,7 @@ from api.problems.types import (
     ProblemType,
     head,
 )
-from api.shared import AllowedEventOut
+from api.shared import UNKEPT_SAID, AllowedEventOut
 from ledger.errors import (
     BundleError,
     CheckpointRefused,
@@ -282,6 +282,21 @@ def unreadable_body(request_id: str) -> ValidationProblem:
         detail="body: the body is not JSON text",
         request_id=request_id,
         errors=[issue],
+    )
+
+
+def unkept_text(request_id: str, where: list[str | int]) -> Response:
+    """The answer to a path or query holding text cardflow cannot keep (a NUL, a lone
+    surrogate), before any handler sees it; the text itself is never echoed."""
+    msg = UNKEPT_SAID
+    issue = ValidationIssue(loc=where, msg=msg, type="value_error")
+    return problem_response(
+        ValidationProblem(
+            **head(VALIDATION_ERROR),
+            detail=f"{'.'.join(str(part) for part in where)}: {msg}",
+            request_id=request_id,
+            errors=[issue],
+        )
     )
 
 
