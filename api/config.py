@@ -7,20 +7,25 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from api.errors import ConfigurationError as ConfigurationError
+from api.errors import KeyMissing as KeyMissing
+from api.errors import KeysDisagree as KeysDisagree
 from api.errors import NoDatabase as NoDatabase
 from api.keys import SqlKeys
 from ledger import grants
 from ledger.audit import Audit
+from ledger.binding import Binding, bind, person_check
 from ledger.checkpoints import DEFAULT_EVERY, DEFAULT_EVERY_ENTRIES, Cadence
-from ledger.note import NoteError, Signer
+from ledger.note import NoteError, Signer, Verifier
 from ledger.sql import SqlLedger, normalise_url
+from ledger.sql.schema import permission_denied
 from ledger.store import RECEIPT_WINDOW
 from workflow.policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
 from workflow.service import CardService
@@ -94,60 +99,123 @@ def _bounded(env: str, said: str, most: float, unit: str, most_words: str) -> fl
     return number
 
 
-def person_key(*, make: bool = True) -> bytes:
-    """The secret the ledger's person references are made with, from the file
-    ``$CARDFLOW_PERSON_KEY_FILE`` names (else ``cardflow.person-key`` here): 32 random
-    bytes as hex, created (readable by its owner only) the first time it is missing.
+@dataclass(frozen=True, slots=True)
+class KeySource:
+    """Where one of the process's keys comes from: a file, named by ``env`` or the default
+    one in the working directory, or (``path`` ``None``) the text of ``env`` itself."""
+
+    env: str
+    path: Path | None
+    named: bool = False
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return f"${self.env}"
+        how = f"named by ${self.env}" if self.named else f"the default file, ${self.env} unset"
+        return f"{self.path.absolute()} ({how})"
+
+
+def person_key_source() -> KeySource:
+    """The file the person key is read from: ``$CARDFLOW_PERSON_KEY_FILE``, else
+    ``cardflow.person-key`` in the working directory."""
+    named = os.environ.get(PERSON_KEY_ENV)
+    return KeySource(PERSON_KEY_ENV, Path(named or DEFAULT_PERSON_KEY_FILE), bool(named))
+
+
+def log_key_source() -> KeySource:
+    """Where the log key is read from: ``$CARDFLOW_LOG_KEY`` itself (a secret an
+    orchestrator injects), else the file ``$CARDFLOW_LOG_KEY_FILE`` names, else
+    ``cardflow.log-key`` in the working directory."""
+    if os.environ.get(LOG_KEY_TEXT_ENV):
+        return KeySource(LOG_KEY_TEXT_ENV, None)
+    named = os.environ.get(LOG_KEY_ENV)
+    return KeySource(LOG_KEY_ENV, Path(named or DEFAULT_LOG_KEY_FILE), bool(named))
+
+
+def make_keys() -> list[KeySource]:
+    """Make each key file that is missing -- the person key (32 random bytes as hex) and
+    the log key (an Ed25519 signer key named ``$CARDFLOW_LOG_NAME``, else
+    ``cardflow/ledger``) -- readable by its owner only, never replacing one; the files
+    made. Only ``cardflow init``, and ``demo`` or ``serve`` on a new embedded database,
+    make keys: every other command uses the keys the database is bound to."""
+    name = os.environ.get(LOG_NAME_ENV) or DEFAULT_LOG_NAME
+    made = []
+    for source, make in (
+        (person_key_source(), lambda: secrets.token_hex(_PERSON_KEY_BYTES)),
+        (log_key_source(), lambda: str(Signer.generate(name))),
+    ):
+        if source.path is not None and _create_secret(source, make):
+            made.append(source)
+    return made
+
+
+def person_key() -> bytes:
+    """The secret the ledger's person references are made with (``person_key_source``).
 
     It lives outside the database on purpose: ID numbers are few enough to guess, so a
     reference made without a secret would name its person to anyone holding the ledger.
-    Lose it and new references no longer match old ones; keep it with the backups. With
-    ``make`` false, a missing file is an error: a command that finds people by their ID
-    number must use the key the database was made with, never a new one.
+    Lose it and new references no longer match old ones; keep it with the backups. It is
+    never made here: a command that finds people by their ID number must use the key the
+    database was made with (``bound_runtime`` checks it), never a new one.
     """
-    path, text = _secret_file(
-        PERSON_KEY_ENV,
-        DEFAULT_PERSON_KEY_FILE,
-        (lambda: secrets.token_hex(_PERSON_KEY_BYTES)) if make else None,
-    )
+    source = person_key_source()
+    text = _read_secret(source)
     try:
         key = bytes.fromhex(text)
     except ValueError as unusable:
-        raise ConfigurationError(f"{PERSON_KEY_ENV}: {path} is not a key: {unusable}") from None
+        raise ConfigurationError(f"{source.env}: {source.path} is not a key: {unusable}") from None
     if len(key) < _PERSON_KEY_BYTES:
         raise ConfigurationError(
-            f"{PERSON_KEY_ENV}: {path} holds {len(key)} bytes; a key is at least "
+            f"{source.env}: {source.path} holds {len(key)} bytes; a key is at least "
             f"{_PERSON_KEY_BYTES}, as hex"
         )
     return key
 
 
-def log_signer(*, make: bool = True) -> Signer:
-    """The key checkpoints are signed with: a signer key as ``PRIVATE+KEY+<name>+...``,
-    given as ``$CARDFLOW_LOG_KEY`` itself (a secret an orchestrator injects), else from the
-    file ``$CARDFLOW_LOG_KEY_FILE`` names (else ``cardflow.log-key`` here), which is made
-    the first time it is missing, named ``$CARDFLOW_LOG_NAME`` (else ``cardflow/ledger``).
+def log_signer() -> Signer:
+    """The key checkpoints are signed with, a signer key as ``PRIVATE+KEY+<name>+...``
+    (``log_key_source``); never made here.
 
     The key is outside the database so that whoever can rewrite the database cannot sign
     what they wrote. Its public half is what supervisors check checkpoints with
     (``cardflow audit key``, ``GET /v1/ledger/key``).
     """
-    given = os.environ.get(LOG_KEY_TEXT_ENV)
-    if given:
-        try:
-            return Signer.parse(given)
-        except NoteError as unusable:
-            raise ConfigurationError(f"{LOG_KEY_TEXT_ENV}: not a signer key: {unusable}") from None
-    name = os.environ.get(LOG_NAME_ENV) or DEFAULT_LOG_NAME
+    source = log_key_source()
     try:
-        _, text = _secret_file(
-            LOG_KEY_ENV,
-            DEFAULT_LOG_KEY_FILE,
-            (lambda: str(Signer.generate(name))) if make else None,
-        )
-        return Signer.parse(text)
+        return Signer.parse(_read_secret(source))
     except NoteError as unusable:
-        raise ConfigurationError(f"{LOG_KEY_ENV}: not a signer key: {unusable}") from None
+        raise ConfigurationError(f"{source.env}: not a signer key: {unusable}") from None
+
+
+def _create_secret(source: KeySource, make: Callable[[], str]) -> bool:
+    """Write ``make()`` to ``source``'s file for its owner only, if there is none yet;
+    whether it was written here (another process may have made it first)."""
+    assert source.path is not None
+    try:
+        with os.fdopen(
+            os.open(source.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w"
+        ) as out:
+            out.write(make() + "\n")
+    except FileExistsError:
+        return False
+    except OSError as cannot:
+        raise ConfigurationError(f"{source.env}: cannot create {source.path}: {cannot}") from None
+    return True
+
+
+def _read_secret(source: KeySource) -> str:
+    if source.path is None:
+        return os.environ[source.env].strip()
+    if not source.path.exists():
+        raise KeyMissing(
+            f"{source.env}: there is no key at {source.path}, and this command makes none: "
+            "run it where the database's keys are, or name their file (`cardflow init` "
+            "makes the keys of a new database)"
+        )
+    try:
+        return source.path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as unusable:
+        raise ConfigurationError(f"{source.env}: {source.path} is not a key: {unusable}") from None
 
 
 def checkpoint_cadence() -> Cadence:
@@ -167,30 +235,6 @@ def _positive(env: str, default: int) -> int:
     return int(said)
 
 
-def _secret_file(env: str, default: str, make: Callable[[], str] | None) -> tuple[Path, str]:
-    """The secret in the file ``$env`` names (else ``default``), made by ``make`` and
-    written for its owner only the first time it is missing (an error if there is no
-    ``make``); the path and its text."""
-    path = Path(os.environ.get(env) or default)
-    if make is None and not path.exists():
-        raise ConfigurationError(
-            f"{env}: there is no key at {path}, and this command makes none: run it where "
-            "the database's keys are, or name their file"
-        )
-    if make is not None and not path.exists():
-        try:
-            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
-                out.write(make() + "\n")
-        except FileExistsError:
-            pass  # another process made it first: use theirs
-        except OSError as cannot:
-            raise ConfigurationError(f"{env}: cannot create {path}: {cannot}") from None
-    try:
-        return path, path.read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError) as unusable:
-        raise ConfigurationError(f"{env}: {path} is not a key: {unusable}") from None
-
-
 @dataclass(frozen=True, slots=True)
 class Runtime:
     """What a process runs on: the use cases and the API keys, over one database."""
@@ -204,31 +248,105 @@ class Runtime:
         self.ledger.dispose()
 
 
-def open_runtime(url: str, *, make_keys: bool = True) -> Runtime:
-    """The service and keys on the database at ``url``, its schema created if missing.
-    With ``make_keys`` false, the person key must exist already and no signer key is
-    made (the service then signs nothing unless one exists)."""
-    person = person_key(make=make_keys)
-    signer = log_signer() if make_keys or _log_key_given() else None
+def open_runtime(url: str, *, first_run: bool = False) -> Runtime:
+    """The use cases, the audit and the API keys on the database at ``url``, its schema
+    created if missing, run with the keys the database is bound to (``bind_keys``).
+
+    Keys are read, never made, except that with ``first_run`` (``demo`` and ``serve``) a
+    new embedded database -- a SQLite file that holds no entry and is bound to no key
+    yet -- gets the keys that are missing (``make_keys``), so the quick start needs no
+    ``cardflow init``.
+    """
     ledger = SqlLedger(url, receipt_window=receipt_window())
-    ledger.create_schema()
+    try:
+        ledger.create_schema()
+        if first_run and ledger.dialect == "sqlite" and _unused(ledger):
+            make_keys()
+        person, signer = person_key(), log_signer()
+        bind_keys(ledger, person, signer)
+    except BaseException:
+        ledger.dispose()
+        raise
     keys = SqlKeys(ledger.engine)
     service = CardService(ledger, policy=region_policy(), person_key=person)
     audit = Audit(ledger, signer=signer, cadence=checkpoint_cadence())
     return Runtime(service, audit, keys, ledger)
 
 
-def _log_key_given() -> bool:
-    return (
-        bool(os.environ.get(LOG_KEY_TEXT_ENV))
-        or Path(os.environ.get(LOG_KEY_ENV) or DEFAULT_LOG_KEY_FILE).exists()
-    )
+def _unused(ledger: SqlLedger) -> bool:
+    return ledger.tip().size == 0 and not ledger.bound_keys()
+
+
+def bind_keys(ledger: SqlLedger, person: bytes, signer: Signer) -> Binding:
+    """Check this process's keys against the ones ``ledger``'s database is bound to,
+    recording them first if it is bound to none (its owner's first use); ``KeysDisagree``
+    naming the key that differs and where it came from, so no process ever opens a
+    second live card for one person or signs a checkpoint with a second key."""
+    mine = person_check(person)
+    try:
+        binding = bind(ledger, log=signer.verifier(), person=mine, now=datetime.now(UTC))
+    except DBAPIError as refused:
+        if not permission_denied(refused):
+            raise
+        raise ConfigurationError(
+            "the database is bound to no keys yet, and this role may not bind them: its "
+            "owner runs `cardflow init` (or the first `cardflow serve`) with the owner's URL"
+        ) from None
+    except NoteError as unusable:
+        raise ConfigurationError(
+            f"a log key the database is bound to is unreadable: {unusable}"
+        ) from None
+    if binding.person != mine:
+        raise KeysDisagree(
+            f"the person key from {person_key_source()} is not the key this database's "
+            "person references were made with (its check value differs): run where the "
+            "database's keys are, or name their file"
+        )
+    log = signer.verifier()
+    if binding.log.current != log:
+        retired = any(verifier == log for _, verifier in binding.log.keys)
+        why = (
+            "was rotated out of this database"
+            if retired
+            else "is not the key this database's checkpoints are signed with"
+        )
+        raise KeysDisagree(
+            f"the log key {log} from {log_key_source()} {why}; the database is bound to "
+            f"{binding.log.current}: run where that key is, or name its file"
+        )
+    return binding
+
+
+@dataclass(frozen=True, slots=True)
+class Initialised:
+    """What ``cardflow init`` did: the key files it made, the log's verifier key, and
+    whether it bound the database to the keys (else they were bound already)."""
+
+    made: list[KeySource]
+    verifier: Verifier
+    bound: bool
+
+
+def initialise(url: str) -> Initialised:
+    """Create the schema, make the keys that are missing if the database at ``url`` is
+    bound to none yet, and bind it to the keys; ``KeysDisagree`` if it is bound to others
+    already, ``KeyMissing`` if it is bound and a key is not here (no key is made then)."""
+    ledger = SqlLedger(url, receipt_window=receipt_window())
+    try:
+        ledger.create_schema()
+        before = len(ledger.bound_keys())
+        made = [] if before else make_keys()
+        signer = log_signer()
+        bind_keys(ledger, person_key(), signer)
+        return Initialised(made, signer.verifier(), len(ledger.bound_keys()) > before)
+    finally:
+        ledger.dispose()
 
 
 @contextmanager
-def runtime_for_command(url: str, *, make_keys: bool = True) -> Iterator[Runtime]:
+def runtime_for_command(url: str, *, first_run: bool = False) -> Iterator[Runtime]:
     """A runtime for one command's lifetime, its connections closed at the end."""
-    runtime = open_runtime(url, make_keys=make_keys)
+    runtime = open_runtime(url, first_run=first_run)
     try:
         yield runtime
     finally:

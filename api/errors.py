@@ -4,7 +4,9 @@
 
     ApiError
     ├── ConfigurationError      a setting in the environment that cardflow cannot use
-    │   └── NoDatabase          no database where the URL points, and the command makes none
+    │   ├── NoDatabase          no database where the URL points, and the command makes none
+    │   ├── KeyMissing          a key this process needs is not where it was told to look
+    │   └── KeysDisagree        this process's keys are not the ones the database is bound to
     ├── Unauthenticated         no credentials, or credentials that name no live key
     └── UnknownKey (LookupError) no API key has that id
 
@@ -24,6 +26,14 @@ class ConfigurationError(ApiError):
 
 class NoDatabase(ConfigurationError):
     """There is no database where the URL points, and this command makes none."""
+
+
+class KeyMissing(ConfigurationError):
+    """A key this process needs is not where it looks, and this command makes none."""
+
+
+class KeysDisagree(ConfigurationError):
+    """This process's person key or log key is not the one the database is bound to."""
 
 
 class Unauthenticated(ApiError):

@@ -83,7 +83,7 @@ def person_erase(
     id_number = None if subject is not None else _id_number_from_input()
     actor = Actor(by or getpass.getuser(), Role.ADMIN)
     try:
-        with runtime_for_command(database_url(url), make_keys=False) as runtime:
+        with runtime_for_command(database_url(url)) as runtime:
             done = runtime.service.erase_person(actor, reason, id_number=id_number, subject=subject)
     except StillHolder as refused:
         typer.echo(f"erasure refused: {refused.detail}", err=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,8 +25,9 @@ from api.config import (
 from api.logs import configure_logging
 from cli.options import DatabaseUrl
 from cli.output import print_report
+from ledger.binding import AnyOf, Keyring
 from ledger.bundle import BundleError, check_bundle, make_bundle
-from ledger.note import Checkpoint, Verifier, open_note
+from ledger.note import Checkpoint, Signer, Verifier, opened_note
 from workflow.errors import CardNotFound
 
 _PROGRESS_STEP: Final = 1000
@@ -38,20 +40,92 @@ audit = typer.Typer(
 
 
 def verify(url: DatabaseUrl = None) -> None:
-    """Recompute every hash; exit 1 and name the first bad entry if anything was altered."""
+    """Recompute every hash and check every checkpoint with the log keys the database is
+    bound to; exit 1 and name the first bad entry if anything was altered. Reads only:
+    needs no key, makes nothing. (`cardflow audit fsck --key` checks with a key you hold.)"""
     configure_logging(level=logging.WARNING)
-    with runtime_for_command(database_url(url)) as runtime:
-        report = runtime.audit.verify()
+    try:
+        with inspection_for_command(database_url(url)) as opened:
+            report = opened.audit.verify()
+    except NoDatabase as missing:
+        _cannot_check(str(missing))
     print_report(report)
     if not report.ok:
         raise typer.Exit(1)
 
 
 @audit.command("key")
-def audit_key() -> None:
-    """Print the verifier key checkpoints are signed with (<name>+<key id>+<key>), made
-    with its signer key the first time (see CARDFLOW_LOG_KEY_FILE)."""
-    typer.echo(log_signer().verifier())
+def audit_key(
+    bound: Annotated[
+        bool,
+        typer.Option(
+            "--bound",
+            help="Print instead every log key the database is bound to, rotated ones "
+            "included, each with the trees it signs.",
+        ),
+    ] = False,
+    url: DatabaseUrl = None,
+) -> None:
+    """Print the verifier key (<name>+<key id>+<key>) of this machine's log key
+    (CARDFLOW_LOG_KEY or CARDFLOW_LOG_KEY_FILE): what checkpoints are signed with. Makes
+    no key."""
+    if not bound:
+        typer.echo(log_signer().verifier())
+        return
+    try:
+        with inspection_for_command(database_url(url)) as opened:
+            keys = opened.audit.log_keys().keys
+    except NoDatabase as missing:
+        _cannot_check(str(missing))
+    if not keys:
+        _cannot_check("the database is bound to no log key yet")
+    for index, (first, verifier) in enumerate(keys):
+        if index + 1 < len(keys):
+            typer.echo(f"{verifier}  signed trees of {first} to {keys[index + 1][0] - 1} entries")
+        else:
+            typer.echo(f"{verifier}  signs trees of {first} entries and more (the current key)")
+
+
+@audit.command("rotate-key")
+def audit_rotate_key(
+    new_key_file: Annotated[
+        Path,
+        typer.Option(
+            "--new-key-file",
+            help="Where to write the new signer key (for its owner only); must not exist.",
+        ),
+    ],
+    url: DatabaseUrl = None,
+) -> None:
+    """Replace the log key: sign a last checkpoint of the ledger as it stands with the
+    current key, then bind the database to a new key, made in NEW_KEY_FILE, for every
+    larger tree. Checkpoints and bundles signed before still verify with the old key.
+    Run it with the current key in place (stop the servers first), then restart them
+    with CARDFLOW_LOG_KEY_FILE naming the new file."""
+    configure_logging(level=logging.WARNING)
+    chosen = database_url(url)
+    with runtime_for_command(chosen) as runtime:
+        old = runtime.audit.verifier()
+        new = Signer.generate(old.name)
+        try:
+            with os.fdopen(
+                os.open(new_key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w"
+            ) as out:
+                out.write(f"{new}\n")
+        except OSError as cannot:
+            _cannot_check(f"cannot write {new_key_file}: {cannot}")
+        try:
+            keys = runtime.audit.rotate(new)
+        except ValueError as refused:
+            new_key_file.unlink()
+            _cannot_check(str(refused))
+    first, _ = keys.keys[-1]
+    typer.echo(f"old key: {old}  signs trees of up to {first - 1} entries")
+    typer.echo(f"new key: {new.verifier()}  signs trees of {first} entries and more")
+    typer.echo(
+        f"restart cardflow with CARDFLOW_LOG_KEY_FILE={new_key_file}, and give supervisors "
+        "the new key; keep the old one for the checkpoints and bundles it signed"
+    )
 
 
 @audit.command("export")
@@ -111,11 +185,12 @@ def audit_verify_bundle(
 def audit_fsck(
     url: DatabaseUrl = None,
     key: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             "--key",
-            help="The verifier key you trust (<name>+<id>+<key>), or a file holding it; "
-            "default: the signer's own (CARDFLOW_LOG_KEY or CARDFLOW_LOG_KEY_FILE).",
+            help="A verifier key you trust (<name>+<id>+<key>), or a file holding it; "
+            "repeat for a log key and those it replaced. Default: the log keys the "
+            "database says it is bound to (which whoever runs it could change).",
             show_default=False,
         ),
     ] = None,
@@ -133,21 +208,22 @@ def audit_fsck(
     replay the entries to check every card. A progress bar shows on a terminal. Exit 1
     naming the first bad entry; 2 if a key or a kept checkpoint cannot be read."""
     configure_logging(level=logging.WARNING)
-    verifier = _trusted_key(key) if key is not None else log_signer(make=False).verifier()
-    held = [_kept_checkpoint(path, verifier) for path in kept or ()]
+    trusted = AnyOf(tuple(_trusted_key(given) for given in key)) if key else None
     try:
-        with (
-            inspection_for_command(database_url(url)) as opened,
-            _progress_bar(opened.entries, "checking entries") as progress,
-        ):
-            report = opened.audit.verify(progress=progress, verifier=verifier, held=held)
+        with inspection_for_command(database_url(url)) as opened:
+            keys: Keyring = trusted or opened.audit.log_keys()
+            if not keys.verifiers_for(opened.entries):
+                _cannot_check("the database is bound to no log key: name the one you trust")
+            held = [_kept_checkpoint(path, keys) for path in kept or ()]
+            with _progress_bar(opened.entries, "checking entries") as progress:
+                report = opened.audit.verify(progress=progress, keys=keys, held=held)
     except NoDatabase as missing:
         _cannot_check(str(missing))
     print_report(report)
     if report.ok:
         typer.echo(
             f"signed checkpoints checked: {report.checkpoints} ({len(held)} kept by you), "
-            f"signatures by {verifier}"
+            f"signatures by {keys.describe()}"
         )
     else:
         raise typer.Exit(1)
@@ -171,10 +247,13 @@ def _trusted_key(given: str) -> Verifier:
         _cannot_check(str(unusable))
 
 
-def _kept_checkpoint(path: Path, verifier: Verifier) -> Checkpoint:
-    """The checkpoint in ``path``, once ``verifier``'s signature on it holds."""
+def _kept_checkpoint(path: Path, keys: Keyring) -> Checkpoint:
+    """The checkpoint in ``path``, once the signature on it of a key of ``keys`` that may
+    sign a tree of its size holds."""
     try:
-        return Checkpoint.parse(open_note(path.read_text(encoding="utf-8"), verifier))
+        text = path.read_text(encoding="utf-8")
+        size = Checkpoint.parse(text.rpartition("\n\n")[0] + "\n").size
+        return Checkpoint.parse(opened_note(text, keys.verifiers_for(size)))
     except (OSError, UnicodeDecodeError, ValueError) as unusable:
         _cannot_check(f"checkpoint {path}: {unusable}")
 

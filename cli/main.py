@@ -17,6 +17,9 @@ from api.config import (
     SWEEP_EVERY_ENV,
     ConfigurationError,
     database_url,
+    initialise,
+    log_key_source,
+    person_key_source,
     redacted,
     runtime_for_command,
 )
@@ -43,7 +46,7 @@ def demo(url: DatabaseUrl = None, verbose: Verbose = False) -> None:
     configure_logging(level=logging.INFO if verbose else logging.WARNING)
     chosen = database_url(url)
     typer.echo(f"cardflow demo on {redacted(chosen)}\n")
-    with runtime_for_command(chosen) as runtime:
+    with runtime_for_command(chosen, first_run=True) as runtime:
         shown = run_demo(runtime.service, runtime.audit, say=typer.echo)
     refused = sum(line.startswith("refused") for tale in shown.told for line in tale.lines)
     typer.echo(
@@ -53,6 +56,25 @@ def demo(url: DatabaseUrl = None, verbose: Verbose = False) -> None:
     print_report(shown.report)
     if shown.surprises or not shown.report.ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def init(url: DatabaseUrl = None) -> None:
+    """Make the database's keys where they are missing -- the person key and the log key
+    (see CARDFLOW_PERSON_KEY_FILE, CARDFLOW_LOG_KEY_FILE) -- create the schema, and bind
+    the database to the keys, so that a process run with other keys refuses to start.
+    Run once, as the database's owner; running it again changes nothing. Keep the key
+    files with the backups: without them no one can find a person's cards again."""
+    configure_logging(level=logging.WARNING)
+    chosen = database_url(url)
+    done = initialise(chosen)
+    for source in done.made:
+        typer.echo(f"made {source}")
+    typer.echo(
+        f"{'bound' if done.bound else 'already bound:'} {redacted(chosen)} to the person key "
+        f"in {person_key_source()} and the log key in {log_key_source()}"
+    )
+    typer.echo(f"checkpoints are signed by {done.verifier}")
 
 
 @app.command()
@@ -80,8 +102,8 @@ def serve(
     if sweep_every is not None:
         os.environ[SWEEP_EVERY_ENV] = str(sweep_every)
     config_sweep_every()  # refuse a bad interval now, not in every worker
-    with runtime_for_command(os.environ[DATABASE_URL_ENV]):
-        pass  # the schema is created once here, before any worker starts
+    with runtime_for_command(os.environ[DATABASE_URL_ENV], first_run=True):
+        pass  # the schema is created and the keys bound once here, before any worker starts
     uvicorn.run(
         "api.app:app_from_environment",
         factory=True,

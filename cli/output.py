@@ -22,8 +22,11 @@ def print_report(report: Report) -> None:
             "every hash, link and tree node intact"
         )
         return
+    first = report.first_bad_seq
     typer.echo(
-        f"ledger FAILED verification: first bad sequence number {report.first_bad_seq}", err=True
+        "ledger FAILED verification"
+        + ("" if first is None else f": first bad sequence number {first}"),
+        err=True,
     )
     for problem in report.problems:
         typer.echo(f"  - {problem.what}", err=True)

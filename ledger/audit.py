@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+from ledger.binding import AnyOf, Keyring, LogKeys, binding_of, rotate
 from ledger.checkpoints import DEFAULT_CADENCE, Cadence, checkpoint_if_due, sign_checkpoint
 from ledger.entry import Entry
 from ledger.errors import NoSigner
@@ -72,19 +73,37 @@ class Audit:
         """The public key checkpoints are signed with, as supervisors check them."""
         return self._signing().verifier()
 
+    def log_keys(self) -> LogKeys:
+        """Every log key the database is bound to, each with the trees it signs: the
+        current one and those rotated out, which still check the checkpoints they signed."""
+        return binding_of(self.ledger).log
+
+    def rotate(self, new: Signer) -> LogKeys:
+        """Sign a last checkpoint of the tree as it stands with the current key, then bind
+        ``new`` for every larger tree (see ``ledger.binding.rotate``)."""
+        old = self._signing()
+        if binding_of(self.ledger).log.current == old.verifier():
+            sign_checkpoint(self.ledger, old, self._clock())
+        return rotate(self.ledger, old.verifier(), new.verifier(), self._clock())
+
     def verify(
         self,
         *,
         progress: Callable[[int], None] | None = None,
-        verifier: Verifier | None = None,
+        keys: Keyring | None = None,
         held: Sequence[Checkpoint] = (),
     ) -> Report:
         """Recompute every hash and the Merkle tree, check every stored checkpoint (its
-        signature with ``verifier``, by default this ledger's own key) and each of the
-        ``held`` ones, and compare every card with a replay of its entries."""
-        if verifier is None and self._signer is not None:
-            verifier = self._signer.verifier()
-        return verify(self.ledger, progress=progress, verifier=verifier, held=held)
+        signature with ``keys``: by default the log keys the database is bound to, else
+        this ledger's own) and each of the ``held`` ones, and compare every card with a
+        replay of its entries."""
+        if keys is None:
+            bound = self.log_keys()
+            if bound.keys:
+                keys = bound
+            elif self._signer is not None:
+                keys = AnyOf((self._signer.verifier(),))
+        return verify(self.ledger, progress=progress, keys=keys, held=held)
 
     def _signing(self) -> Signer:
         if self._signer is None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
+from ledger.binding import LogKeys
 from ledger.errors import CheckpointRefused as CheckpointRefused
 from ledger.merkle import ProofError
 from ledger.note import Checkpoint, Signer
@@ -46,6 +47,12 @@ def sign_checkpoint(ledger: Ledger, signer: Signer, now: datetime) -> SignedChec
     """Sign the ledger's tree as it stands (or return the checkpoint of its size, if one
     is stored), once the tree is shown to agree with the tip and the last checkpoint."""
     tip = ledger.tip()
+    bound = LogKeys.of(ledger.bound_keys()).verifiers_for(tip.size)
+    if bound and bound[0] != signer.verifier():
+        raise CheckpointRefused(
+            f"this process's log key {signer.verifier()} is not the key the database is "
+            f"bound to for a tree of {tip.size} entries ({bound[0]})"
+        )
     get = node_source(ledger)
     try:
         root = root_at(get, tip.size)

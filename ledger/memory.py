@@ -12,6 +12,7 @@ from ledger.errors import LedgerError
 from ledger.merkle import Frontier, Node, completion
 from ledger.store import (
     RECEIPT_WINDOW,
+    BoundKey,
     CardQuery,
     Head,
     Person,
@@ -44,6 +45,7 @@ class MemoryLedger:
         self._frontier = Frontier()
         self._tree: dict[tuple[int, int], bytes] = {}
         self._checkpoints: dict[int, SignedCheckpoint] = {}
+        self._bound: dict[tuple[str, int], BoundKey] = {}
 
     def append(
         self,
@@ -184,6 +186,14 @@ class MemoryLedger:
 
     def latest_checkpoint(self) -> SignedCheckpoint | None:
         return self._checkpoints[max(self._checkpoints)] if self._checkpoints else None
+
+    def bound_keys(self) -> list[BoundKey]:
+        with self._lock:
+            return sorted(self._bound.values(), key=lambda key: (key.first_size, key.kind))
+
+    def bind_key(self, key: BoundKey) -> None:
+        with self._lock:
+            self._bound.setdefault((key.kind, key.first_size), key)
 
     def person(self, ref: str) -> Person | None:
         return self._persons.get(ref)

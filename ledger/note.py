@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -185,6 +186,19 @@ class Checkpoint:
         if len(digest) != 32:
             raise NoteError("a checkpoint's root is 32 bytes")
         return cls(origin, int(size), digest)
+
+
+def opened_note(note: str, verifiers: Sequence[Verifier]) -> str:
+    """The text of ``note`` once the signature of one of ``verifiers`` on it holds (a log
+    key and those it replaced, say); ``NoteError`` with the last key's reason otherwise."""
+    if not verifiers:
+        raise NoteError("no key is given that may have signed it")
+    for verifier in verifiers[:-1]:
+        try:
+            return open_note(note, verifier)
+        except NoteError:
+            continue
+    return open_note(note, verifiers[-1])
 
 
 def _split_key(text: str, parts: int, what: str) -> list[str]:

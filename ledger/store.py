@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final, Protocol
 
+from ledger.binding import BoundKey as BoundKey
 from ledger.entry import ERASURE, MAX_KEY_LENGTH, REFUSAL, TRANSITION, Draft, Entry
 from ledger.errors import (
     DuplicateRequest,
@@ -313,6 +314,15 @@ class Ledger(Protocol):
 
     def latest_checkpoint(self) -> SignedCheckpoint | None:
         """The stored checkpoint of the largest size, if any."""
+        ...
+
+    def bound_keys(self) -> list[BoundKey]:
+        """The keys the database is bound to (``ledger.binding``), oldest first."""
+        ...
+
+    def bind_key(self, key: BoundKey) -> None:
+        """Record ``key`` unless a key of its kind is bound for its ``first_size`` already
+        (then the record stands: read ``bound_keys`` to see whose it is)."""
         ...
 
     def person(self, ref: str) -> Person | None:

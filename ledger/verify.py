@@ -7,9 +7,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import NamedTuple
 
+from ledger.binding import Keyring
 from ledger.entry import GENESIS_HASH, Entry, entry_hash
 from ledger.merkle import Frontier, Node, completion, leaf_hash
-from ledger.note import Checkpoint, NoteError, Verifier, open_note
+from ledger.note import Checkpoint, NoteError, opened_note
 from ledger.store import Head, Ledger, SignedCheckpoint, Unreadable
 
 
@@ -44,7 +45,7 @@ def verify(
     ledger: Ledger,
     *,
     progress: Callable[[int], None] | None = None,
-    verifier: Verifier | None = None,
+    keys: Keyring | None = None,
     held: Sequence[Checkpoint] = (),
 ) -> Report:
     """Check every entry's hash, link and place, the Merkle tree, the checkpoints, then
@@ -62,7 +63,7 @@ def verify(
     """
     tip = ledger.tip()
     signed = {checkpoint.size: checkpoint for checkpoint in ledger.checkpoints()}
-    problems = _signatures(signed.values(), verifier) + _forks(held, signed)
+    problems = _signatures(signed.values(), keys) + _forks(held, signed)
     claims = [_Claim(c.size, c.root, f"checkpoint {c.size}") for c in signed.values()] + [
         _Claim(c.size, c.root, f"the checkpoint held for {c.size} entries") for c in held
     ]
@@ -264,16 +265,17 @@ def _forks(held: Sequence[Checkpoint], signed: Mapping[int, SignedCheckpoint]) -
     ]
 
 
-def _signatures(
-    checkpoints: Iterable[SignedCheckpoint], verifier: Verifier | None
-) -> list[Problem]:
-    """Each stored checkpoint's note, opened with ``verifier``, says what it was stored as."""
-    if verifier is None:
+def _signatures(checkpoints: Iterable[SignedCheckpoint], keys: Keyring | None) -> list[Problem]:
+    """Each stored checkpoint's note, opened with a key of ``keys`` that may sign a tree
+    of its size, says what it was stored as."""
+    if keys is None:
         return []
     found = []
     for checkpoint in checkpoints:
         try:
-            said = Checkpoint.parse(open_note(checkpoint.note, verifier))
+            said = Checkpoint.parse(
+                opened_note(checkpoint.note, keys.verifiers_for(checkpoint.size))
+            )
         except NoteError as bad:
             found.append(Problem(None, f"checkpoint {checkpoint.size}: {bad}"))
             continue

@@ -9,6 +9,7 @@ instead of a skip.
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,7 @@ import pytest
 import structlog
 from sqlalchemy import create_engine, text
 
+from api.config import DEFAULT_LOG_NAME
 from ledger.audit import Audit
 from ledger.memory import MemoryLedger
 from ledger.note import Signer
@@ -97,7 +99,12 @@ def database_url(request) -> str:
 
 @pytest.fixture(scope="session")
 def _person_key_file(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(tmp_path_factory.mktemp("keys") / "cardflow.person-key")
+    """The person key every test runs with, and the log key beside it, made once: as
+    ``cardflow init`` would, since no other command makes a key."""
+    folder = tmp_path_factory.mktemp("keys")
+    (folder / "cardflow.person-key").write_text(secrets.token_hex(32) + "\n")
+    (folder / "log-key").write_text(f"{Signer.generate(DEFAULT_LOG_NAME)}\n")
+    return str(folder / "cardflow.person-key")
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,15 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.types import HTTPExceptionHandler
 
-from api.errors import ApiError, ConfigurationError, NoDatabase, Unauthenticated, UnknownKey
+from api.errors import (
+    ApiError,
+    ConfigurationError,
+    KeyMissing,
+    KeysDisagree,
+    NoDatabase,
+    Unauthenticated,
+    UnknownKey,
+)
 from api.problems.models import (
     ChannelProblem,
     ConditionProblem,
@@ -160,6 +168,8 @@ NOT_SERVED: Final[Mapping[type[Exception], str]] = {
     BundleError: "bundles are checked by `cardflow audit verify-bundle` only",
     ApiError: "a root, raised only as one of its kinds",
     ConfigurationError: "the environment is read at start-up and by commands",
+    KeyMissing: "keys are read, and compared with the database's, at start-up",
+    KeysDisagree: "keys are read, and compared with the database's, at start-up",
 }
 """Every other error class, and why it never reaches a request: one that does anyway is a
 bug, answered like any other (500, logged with its traceback)."""

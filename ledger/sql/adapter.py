@@ -32,6 +32,7 @@ from ledger.sql.codec import (
 from ledger.sql.engine import BUSY_TIMEOUT, make_engine
 from ledger.sql.schema import (
     SCHEMA_VERSION,
+    bound_keys_table,
     checkpoints_table,
     entries_table,
     heads_table,
@@ -48,6 +49,7 @@ from ledger.sql.schema import (
 from ledger.sql.writes import cards_of, insert_ignoring, live_receipts, load_snapshot, write_plan
 from ledger.store import (
     RECEIPT_WINDOW,
+    BoundKey,
     CardQuery,
     Head,
     Move,
@@ -295,6 +297,27 @@ class SqlLedger:
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         return None if row is None else checkpoint_of(row)
+
+    def bound_keys(self) -> list[BoundKey]:
+        table = bound_keys_table
+        query = select(table).order_by(table.c.first_size, table.c.kind)
+        with self.engine.connect() as conn:
+            return [
+                BoundKey(row.kind, row.value, row.first_size, row.bound_at)
+                for row in conn.execute(query)
+            ]
+
+    def bind_key(self, key: BoundKey) -> None:
+        row = {
+            "kind": key.kind,
+            "first_size": key.first_size,
+            "value": key.value,
+            "bound_at": key.bound_at,
+        }
+        with self._writer.begin() as conn:
+            conn.execute(
+                insert_ignoring(conn.dialect.name, bound_keys_table, row, "kind", "first_size")
+            )
 
     def tree_node(self, level: int, index: int) -> bytes | None:
         query = select(tree_table.c.hash).where(

@@ -214,7 +214,18 @@ keys_table = Table(
 )
 """The API keys: who may call, never a usable token (``api.keys`` makes and reads them)."""
 
-_APPEND_ONLY: Final = ("ledger_entries", "ledger_tree", "ledger_checkpoints")
+bound_keys_table = Table(
+    "ledger_keys",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("first_size", BigInteger, primary_key=True, autoincrement=False),
+    Column("value", Text, nullable=False),
+    Column("bound_at", UtcDateTime, nullable=False),
+)
+"""The keys the database is bound to (``ledger.binding``): the log keys' public halves
+and the person key's check value, never a secret; written by the owner only."""
+
+_APPEND_ONLY: Final = ("ledger_entries", "ledger_tree", "ledger_checkpoints", "ledger_keys")
 
 _SQLITE_TRIGGERS: Final = tuple(
     f"""CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()}
@@ -295,6 +306,7 @@ WRITER_PRIVILEGES: Final = {
     "ledger_receipts": ("SELECT", "INSERT", "DELETE"),
     "persons": ("SELECT", "INSERT", "UPDATE", "DELETE"),
     "api_keys": ("SELECT",),
+    "ledger_keys": ("SELECT",),
 }
 """What cardflow's writer role may do to each table, and nothing more: the ledger's own
 tables take INSERT and SELECT only; the tip, the heads, the receipts and the persons

@@ -183,10 +183,10 @@ def cards_of(conn: Connection, subject: str) -> list[Head]:
     return [head_of(row) for row in conn.execute(query)]
 
 
-def insert_ignoring(dialect: str, table: Table, row: dict[str, Any], key: str) -> Any:
-    """An INSERT of ``row`` that does nothing if a row with its ``key`` exists."""
+def insert_ignoring(dialect: str, table: Table, row: dict[str, Any], *key: str) -> Any:
+    """An INSERT of ``row`` that does nothing if a row with its ``key`` columns exists."""
     make = pg_insert if dialect == "postgresql" else sqlite_insert
-    return make(table).values(**row).on_conflict_do_nothing(index_elements=[key])
+    return make(table).values(**row).on_conflict_do_nothing(index_elements=list(key))
 
 
 def _keep_persons(conn: Connection, dialect: str, written: Plan) -> None:

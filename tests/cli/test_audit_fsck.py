@@ -121,28 +121,27 @@ def test_unusable_input(demo_url, option, value, says):
 
 
 def test_no_key_is_made_where_there_is_none(demo_url, tmp_path):
-    """An auditor's machine holds no signer key: fsck asks for the one they trust
-    rather than making a new one and calling every signature bad."""
+    """An auditor's machine holds no signer key: fsck checks with the log keys the
+    database is bound to, or with the one they trust, and never makes a key."""
     missing = tmp_path / "no.key"
-    done = cardflow_process(
-        "audit", "fsck", "--database-url", demo_url, env={"CARDFLOW_LOG_KEY_FILE": str(missing)}
-    )
-    assert done.returncode == 2
-    assert f"CARDFLOW_LOG_KEY_FILE: there is no key at {missing}" in done.stderr
-    assert not missing.exists()
+    away = {"CARDFLOW_LOG_KEY_FILE": str(missing), "CARDFLOW_PERSON_KEY_FILE": str(missing)}
+    done = cardflow_process("audit", "fsck", "--database-url", demo_url, env=away)
+    assert done.returncode == 0, done.stderr
+    bound = cardflow("audit", "key").output.strip()
+    assert f"signatures by {bound}" in done.stdout
     key = tmp_path / "trusted.key"
-    key.write_text(cardflow("audit", "key").output)
-    done = cardflow_process(
-        "audit",
-        "fsck",
-        "--database-url",
-        demo_url,
-        "--key",
-        str(key),
-        env={"CARDFLOW_LOG_KEY_FILE": str(missing), "CARDFLOW_PERSON_KEY_FILE": str(missing)},
-    )
+    key.write_text(bound)
+    done = cardflow_process("audit", "fsck", "--database-url", demo_url, "--key", str(key), env=away)
     assert done.returncode == 0, done.stderr
     assert not missing.exists()
+
+
+def test_a_key_the_database_was_not_signed_with_fails(demo_url):
+    assert cardflow("audit", "checkpoint", "--database-url", demo_url).exit_code == 0
+    stranger = Signer.generate("cardflow/ledger").verifier()
+    done = fsck(demo_url, "--key", str(stranger))
+    assert done.exit_code == 1
+    assert "the note carries no signature of" in done.output
 
 
 def test_no_database_is_made_where_there_is_none(tmp_path):

@@ -19,7 +19,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from api.config import person_key, receipt_window, runtime_for_command
+from api.config import (
+    KeyMissing,
+    make_keys,
+    person_key,
+    person_key_source,
+    receipt_window,
+    runtime_for_command,
+)
 from cli.main import app
 from ledger.note import Checkpoint, Signer, Verifier, open_note
 from ledger.sql import SqlLedger
@@ -318,7 +325,7 @@ class TestSettings:
 
     def run(self, tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
         return cardflow_process(
-            "verify", env={"CARDFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", **env}
+            "sweep", env={"CARDFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", **env}
         )
 
     @pytest.mark.parametrize("hours", ["soon", "0", "-3", "9000000"])
@@ -346,9 +353,14 @@ class TestSettings:
         path = tmp_path / "keys" / "person.key"
         path.parent.mkdir()
         monkeypatch.setenv("CARDFLOW_PERSON_KEY_FILE", str(path))
+        with pytest.raises(KeyMissing, match="there is no key at"):
+            person_key()
+        assert not path.exists()
+        assert person_key_source() in make_keys()
         first = person_key()
         assert len(first) == 32
         assert path.stat().st_mode & 0o777 == 0o600
+        assert person_key_source() not in make_keys()
         assert person_key() == first
         number = "11010519491231002X"
         with runtime_for_command(f"sqlite:///{tmp_path / 'x.db'}") as runtime:

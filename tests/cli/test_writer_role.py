@@ -35,7 +35,9 @@ def role(postgres_url) -> Iterator[str]:
 
 @pytest.fixture
 def writer_url(postgres_url, role) -> str:
-    """The owner has made the schema and granted ``role``; cardflow connects as ``role``."""
+    """The owner has made the schema, bound it to the keys and granted ``role``; cardflow
+    connects as ``role``."""
+    assert cardflow("init", "--database-url", postgres_url).exit_code == 0
     granted = cardflow("grant-writer", role, "--database-url", postgres_url)
     assert granted.exit_code == 0, granted.output
     return make_url(postgres_url).set(username=role).render_as_string(hide_password=False)
@@ -124,7 +126,7 @@ def test_the_writer_refuses_to_run_without_the_triggers(postgres_url, writer_url
     with engine.begin() as conn:
         drop_triggers(conn)
     engine.dispose()
-    done = cardflow_process("verify", "--database-url", writer_url)
+    done = cardflow_process("sweep", "--database-url", writer_url)
     assert done.returncode == 2
     assert "append-only triggers" in done.stderr
     assert "Traceback" not in done.stderr
