@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -48,9 +50,51 @@ CHECKPOINT_SECONDS_ENV: Final = "CARDFLOW_CHECKPOINT_SECONDS"
 _LONGEST_SWEEP_INTERVAL: Final = 24 * 60 * 60
 
 
+class Settings(BaseSettings):
+    """Every setting cardflow reads from its environment, each ``CARDFLOW_<NAME>``; an
+    unset or empty variable takes the default. Read at start-up and by each command."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CARDFLOW_", env_ignore_empty=True, extra="ignore", frozen=True
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    idempotency_hours: float = Field(RECEIPT_WINDOW / timedelta(hours=1), gt=0, le=24 * 366)
+    policy: Path | None = None
+    sweep_every: float | None = Field(None, gt=0, le=_LONGEST_SWEEP_INTERVAL)
+    person_key_file: Path | None = None
+    log_key_file: Path | None = None
+    log_key: SecretStr | None = None
+    log_name: str = DEFAULT_LOG_NAME
+    checkpoint_entries: int = Field(DEFAULT_EVERY_ENTRIES, ge=1)
+    checkpoint_seconds: int = Field(int(DEFAULT_EVERY.total_seconds()), ge=1)
+
+
+_HINTS: Final = {
+    "idempotency_hours": "give a number of hours above 0, at most a year",
+    "sweep_every": "give a number of seconds above 0, at most a day",
+    "checkpoint_entries": "give a whole number above 0",
+    "checkpoint_seconds": "give a whole number above 0",
+}
+_SECRET_SETTINGS: Final = frozenset({"log_key"})
+
+
+def settings() -> Settings:
+    """The settings in the environment now; ``ConfigurationError`` naming the variable
+    and saying what it takes (a secret's value is never repeated)."""
+    try:
+        return Settings()
+    except ValidationError as unusable:
+        wrong = unusable.errors()[0]
+        field = str(wrong["loc"][0]) if wrong["loc"] else ""
+        env = f"CARDFLOW_{field.upper()}"
+        said = "" if field in _SECRET_SETTINGS else f" is {wrong.get('input')!r}"
+        raise ConfigurationError(f"{env}{said}: {_HINTS.get(field, wrong['msg'])}") from None
+
+
 def database_url(explicit: str | None = None) -> str:
     """The URL given, else ``$CARDFLOW_DATABASE_URL``, else ``cardflow.db`` here."""
-    return explicit or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+    return explicit or settings().database_url
 
 
 def redacted(url: str) -> str:
@@ -60,19 +104,16 @@ def redacted(url: str) -> str:
 
 def receipt_window() -> timedelta:
     """How long an idempotency key answers retries: ``$CARDFLOW_IDEMPOTENCY_HOURS``, else a day."""
-    said = os.environ.get(RECEIPT_HOURS_ENV)
-    if said is None:
-        return RECEIPT_WINDOW
-    return timedelta(hours=_bounded(RECEIPT_HOURS_ENV, said, 24 * 366, "hours", "a year"))
+    return timedelta(hours=settings().idempotency_hours)
 
 
 def region_policy() -> Policy:
     """The policy in the TOML file ``$CARDFLOW_POLICY`` names, else the seeds' defaults."""
-    path = os.environ.get(POLICY_ENV)
-    if not path:
+    path = settings().policy
+    if path is None:
         return DEFAULT_POLICY
     try:
-        return load_policy(Path(path))
+        return load_policy(path)
     except PolicyError as unusable:
         raise ConfigurationError(f"{POLICY_ENV}: {unusable}") from None
 
@@ -80,23 +121,7 @@ def region_policy() -> Policy:
 def sweep_every() -> float | None:
     """How often ``serve`` sweeps the deadlines, in seconds: ``$CARDFLOW_SWEEP_EVERY``,
     else never (sweep with ``cardflow sweep`` from a scheduler instead)."""
-    said = os.environ.get(SWEEP_EVERY_ENV)
-    if not said:
-        return None
-    return _bounded(SWEEP_EVERY_ENV, said, _LONGEST_SWEEP_INTERVAL, "seconds", "a day")
-
-
-def _bounded(env: str, said: str, most: float, unit: str, most_words: str) -> float:
-    """``said`` as a number above 0 and at most ``most``, or the error naming ``env``."""
-    try:
-        number = float(said)
-    except ValueError:
-        number = -1.0
-    if not 0 < number <= most:
-        raise ConfigurationError(
-            f"{env} is {said!r}: give a number of {unit} above 0, at most {most_words}"
-        )
-    return number
+    return settings().sweep_every
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,18 +143,19 @@ class KeySource:
 def person_key_source() -> KeySource:
     """The file the person key is read from: ``$CARDFLOW_PERSON_KEY_FILE``, else
     ``cardflow.person-key`` in the working directory."""
-    named = os.environ.get(PERSON_KEY_ENV)
-    return KeySource(PERSON_KEY_ENV, Path(named or DEFAULT_PERSON_KEY_FILE), bool(named))
+    named = settings().person_key_file
+    return KeySource(PERSON_KEY_ENV, named or Path(DEFAULT_PERSON_KEY_FILE), named is not None)
 
 
 def log_key_source() -> KeySource:
     """Where the log key is read from: ``$CARDFLOW_LOG_KEY`` itself (a secret an
     orchestrator injects), else the file ``$CARDFLOW_LOG_KEY_FILE`` names, else
     ``cardflow.log-key`` in the working directory."""
-    if os.environ.get(LOG_KEY_TEXT_ENV):
+    given = settings()
+    if given.log_key is not None:
         return KeySource(LOG_KEY_TEXT_ENV, None)
-    named = os.environ.get(LOG_KEY_ENV)
-    return KeySource(LOG_KEY_ENV, Path(named or DEFAULT_LOG_KEY_FILE), bool(named))
+    named = given.log_key_file
+    return KeySource(LOG_KEY_ENV, named or Path(DEFAULT_LOG_KEY_FILE), named is not None)
 
 
 def make_keys() -> list[KeySource]:
@@ -138,7 +164,7 @@ def make_keys() -> list[KeySource]:
     ``cardflow/ledger``) -- readable by its owner only, never replacing one; the files
     made. Only ``cardflow init``, and ``demo`` or ``serve`` on a new embedded database,
     make keys: every other command uses the keys the database is bound to."""
-    name = os.environ.get(LOG_NAME_ENV) or DEFAULT_LOG_NAME
+    name = settings().log_name
     made = []
     for source, make in (
         (person_key_source(), lambda: secrets.token_hex(_PERSON_KEY_BYTES)),
@@ -205,7 +231,9 @@ def _create_secret(source: KeySource, make: Callable[[], str]) -> bool:
 
 def _read_secret(source: KeySource) -> str:
     if source.path is None:
-        return os.environ[source.env].strip()
+        secret = settings().log_key
+        assert secret is not None, "a source without a path is the key itself"
+        return secret.get_secret_value().strip()
     if not source.path.exists():
         raise KeyMissing(
             f"{source.env}: there is no key at {source.path}, and this command makes none: "
@@ -221,18 +249,10 @@ def _read_secret(source: KeySource) -> str:
 def checkpoint_cadence() -> Cadence:
     """How often checkpoints are signed: ``$CARDFLOW_CHECKPOINT_ENTRIES`` new entries or
     ``$CARDFLOW_CHECKPOINT_SECONDS`` since the last one, whichever comes first."""
-    entries = _positive(CHECKPOINT_ENTRIES_ENV, DEFAULT_EVERY_ENTRIES)
-    seconds = _positive(CHECKPOINT_SECONDS_ENV, int(DEFAULT_EVERY.total_seconds()))
-    return Cadence(entries=entries, every=timedelta(seconds=seconds))
-
-
-def _positive(env: str, default: int) -> int:
-    said = os.environ.get(env)
-    if not said:
-        return default
-    if not said.isdigit() or int(said) < 1:
-        raise ConfigurationError(f"{env} is {said!r}: give a whole number above 0")
-    return int(said)
+    given = settings()
+    return Cadence(
+        entries=given.checkpoint_entries, every=timedelta(seconds=given.checkpoint_seconds)
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -335,6 +335,21 @@ class TestSettings:
         assert f"CARDFLOW_IDEMPOTENCY_HOURS is '{hours}'" in done.stderr
         assert "Traceback" not in done.stderr
 
+    @pytest.mark.parametrize(
+        ("name", "value"),
+        [
+            ("CARDFLOW_CHECKPOINT_ENTRIES", "0"),
+            ("CARDFLOW_CHECKPOINT_SECONDS", "1.5"),
+            ("CARDFLOW_SWEEP_EVERY", "never"),
+            ("CARDFLOW_SWEEP_EVERY", "90000"),
+        ],
+    )
+    def test_every_setting_is_read_through_one_model(self, tmp_path, name, value):
+        done = self.run(tmp_path, **{name: value})
+        assert done.returncode == 2
+        assert f"{name} is '{value}': give a" in done.stderr
+        assert "Traceback" not in done.stderr
+
     def test_a_good_one_is_used(self, monkeypatch):
         monkeypatch.setenv("CARDFLOW_IDEMPOTENCY_HOURS", "1.5")
         assert receipt_window() == timedelta(hours=1.5)
