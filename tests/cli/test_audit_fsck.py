@@ -131,7 +131,9 @@ def test_no_key_is_made_where_there_is_none(demo_url, tmp_path):
     assert f"signatures by {bound}" in done.stdout
     key = tmp_path / "trusted.key"
     key.write_text(bound)
-    done = cardflow_process("audit", "fsck", "--database-url", demo_url, "--key", str(key), env=away)
+    done = cardflow_process(
+        "audit", "fsck", "--database-url", demo_url, "--key", str(key), env=away
+    )
     assert done.returncode == 0, done.stderr
     assert not missing.exists()
 
