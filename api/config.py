@@ -268,15 +268,18 @@ class Runtime:
         self.ledger.dispose()
 
 
-def open_runtime(url: str, *, first_run: bool = False) -> Runtime:
+def open_runtime(url: str, *, first_run: bool = False, existing: bool = False) -> Runtime:
     """The use cases, the audit and the API keys on the database at ``url``, its schema
     created if missing, run with the keys the database is bound to (``bind_keys``).
 
     Keys are read, never made, except that with ``first_run`` (``demo`` and ``serve``) a
     new embedded database -- a SQLite file that holds no entry and is bound to no key
     yet -- gets the keys that are missing (``make_keys``), so the quick start needs no
-    ``cardflow init``.
+    ``cardflow init``. With ``existing`` (a command that only reads, or changes what is
+    there), a SQLite file that is not there is ``NoDatabase``, not made.
     """
+    if existing:
+        _refuse_missing_file(url)
     ledger = SqlLedger(url, receipt_window=receipt_window())
     try:
         ledger.create_schema()
@@ -364,9 +367,11 @@ def initialise(url: str) -> Initialised:
 
 
 @contextmanager
-def runtime_for_command(url: str, *, first_run: bool = False) -> Iterator[Runtime]:
+def runtime_for_command(
+    url: str, *, first_run: bool = False, existing: bool = False
+) -> Iterator[Runtime]:
     """A runtime for one command's lifetime, its connections closed at the end."""
-    runtime = open_runtime(url, first_run=first_run)
+    runtime = open_runtime(url, first_run=first_run, existing=existing)
     try:
         yield runtime
     finally:
@@ -387,14 +392,22 @@ def inspection_for_command(url: str) -> Iterator[Inspection]:
     """The ledger at ``url`` opened to read for one command's lifetime: nothing is
     created, not even a file, and no key is read or made (an auditor's machine holds
     none); ``NoDatabase`` if there is no SQLite file there."""
-    parsed = make_url(normalise_url(url))
-    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
-        raise NoDatabase(f"there is no database at {parsed.database}")
+    _refuse_missing_file(url)
     ledger = SqlLedger(url)
     try:
         yield Inspection(Audit(ledger), ledger.tip().size)
     finally:
         ledger.dispose()
+
+
+def _refuse_missing_file(url: str) -> None:
+    """``NoDatabase`` if ``url`` names a SQLite file that is not there."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        raise NoDatabase(
+            f"there is no database at {parsed.database} (`cardflow init` or `cardflow demo` "
+            "makes one)"
+        )
 
 
 def make_writer(url: str, role: str, *, dry_run: bool = False) -> list[str]:

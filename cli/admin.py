@@ -83,7 +83,7 @@ def person_erase(
     id_number = None if subject is not None else _id_number_from_input()
     actor = Actor(by or getpass.getuser(), Role.ADMIN)
     try:
-        with runtime_for_command(database_url(url)) as runtime:
+        with runtime_for_command(database_url(url), existing=True) as runtime:
             done = runtime.service.erase_person(actor, reason, id_number=id_number, subject=subject)
     except StillHolder as refused:
         typer.echo(f"erasure refused: {refused.detail}", err=True)
@@ -137,7 +137,7 @@ def create_key(
 @keys.command("list")
 def list_keys(url: DatabaseUrl = None) -> None:
     """List every key, live and revoked; never a token."""
-    with runtime_for_command(database_url(url)) as runtime:
+    with runtime_for_command(database_url(url), existing=True) as runtime:
         for key in runtime.keys.list():
             typer.echo(f"{key.key_id}  {_describe_key(key)}")
 
@@ -148,7 +148,7 @@ def revoke_key(
     url: DatabaseUrl = None,
 ) -> None:
     """Revoke a key: its token is refused from now on."""
-    with runtime_for_command(database_url(url)) as runtime:
+    with runtime_for_command(database_url(url), existing=True) as runtime:
         try:
             key = runtime.keys.revoke(key_id)
         except UnknownKey:

@@ -104,7 +104,7 @@ def audit_rotate_key(
     with CARDFLOW_LOG_KEY_FILE naming the new file."""
     configure_logging(level=logging.WARNING)
     chosen = database_url(url)
-    with runtime_for_command(chosen) as runtime:
+    with runtime_for_command(chosen, existing=True) as runtime:
         old = runtime.audit.verifier()
         new = Signer.generate(old.name)
         try:
@@ -138,7 +138,7 @@ def audit_export(
     signed checkpoint. Check it anywhere with `cardflow audit verify-bundle`."""
     configure_logging(level=logging.WARNING)
     try:
-        with runtime_for_command(database_url(url)) as runtime:
+        with runtime_for_command(database_url(url), existing=True) as runtime:
             entries = runtime.service.history(card_id, refusals=True)
             signed, proofs = runtime.audit.prove(entries)
     except CardNotFound as missing:
@@ -234,7 +234,7 @@ def audit_checkpoint(url: DatabaseUrl = None) -> None:
     """Print the ledger's latest checkpoint as a signed note, signing one first if it is
     due (or if none was ever signed)."""
     configure_logging(level=logging.WARNING)
-    with runtime_for_command(database_url(url)) as runtime:
+    with runtime_for_command(database_url(url), existing=True) as runtime:
         typer.echo(runtime.audit.checkpoint().note, nl=False)
 
 

@@ -29,7 +29,7 @@ def history(
     """Show a card's history as a timeline, oldest first."""
     configure_logging(level=logging.WARNING)
     try:
-        with runtime_for_command(database_url(url)) as runtime:
+        with runtime_for_command(database_url(url), existing=True) as runtime:
             entries = runtime.service.history(card_id, refusals=refusals)
     except CardNotFound as missing:
         typer.echo(missing.detail, err=True)

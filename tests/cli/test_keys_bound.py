@@ -221,3 +221,28 @@ def _a_card(url: str, *, last: bool = False) -> str:
         return entries[0].card_id
     finally:
         ledger.dispose()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("verify",),
+        ("history", "no-such-card"),
+        ("audit", "fsck"),
+        ("audit", "export", "no-such-card"),
+        ("audit", "checkpoint"),
+        ("audit", "key", "--bound"),
+        ("audit", "rotate-key", "--new-key-file", "new.key"),
+        ("keys", "list"),
+        ("keys", "revoke", "no-such-key"),
+    ],
+    ids=lambda args: " ".join(args[:2]),
+)
+def test_a_command_that_reads_makes_no_database(tmp_path, args):
+    nowhere = tmp_path / "nowhere.db"
+    done = cardflow_process(*args, "--database-url", f"sqlite:///{nowhere}", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout
+    assert f"there is no database at {nowhere}" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not nowhere.exists()
+    assert not (tmp_path / "new.key").exists()
