@@ -144,6 +144,7 @@ def test_a_key_the_database_was_not_signed_with_fails(demo_url):
     done = fsck(demo_url, "--key", str(stranger))
     assert done.exit_code == 1
     assert "the note carries no signature of" in done.output
+    assert "first bad sequence number" not in done.output  # no entry is bad: none named
 
 
 def test_no_database_is_made_where_there_is_none(tmp_path):
