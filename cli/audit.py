@@ -74,16 +74,16 @@ def audit_key(
         return
     try:
         with inspection_for_command(database_url(url)) as opened:
-            keys = opened.audit.log_keys().keys
+            keys = opened.audit.log_keys()
     except NoDatabase as missing:
         _cannot_check(str(missing))
-    if not keys:
+    if not keys.keys:
         _cannot_check("the database is bound to no log key yet")
-    for index, (first, verifier) in enumerate(keys):
-        if index + 1 < len(keys):
-            typer.echo(f"{verifier}  signed trees of {first} to {keys[index + 1][0] - 1} entries")
-        else:
+    for verifier, first, last in keys.ranges():
+        if last is None:
             typer.echo(f"{verifier}  signs trees of {first} entries and more (the current key)")
+        else:
+            typer.echo(f"{verifier}  signed trees of {first} to {last} entries")
 
 
 @audit.command("rotate-key")

@@ -91,6 +91,15 @@ class LogKeys:
         """The key that signs the next checkpoint, if any is bound."""
         return self.keys[-1][1] if self.keys else None
 
+    def ranges(self) -> list[tuple[Verifier, int, int | None]]:
+        """Each key with the smallest and the largest tree size it signs (``None``: the
+        current key, which signs every larger tree too)."""
+        firsts = [first for first, _ in self.keys]
+        return [
+            (verifier, first, firsts[index + 1] - 1 if index + 1 < len(firsts) else None)
+            for index, (first, verifier) in enumerate(self.keys)
+        ]
+
     def verifiers_for(self, size: int) -> Sequence[Verifier]:
         covering = [verifier for first, verifier in self.keys if first <= size]
         return covering[-1:]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from api.dependencies import Auditing, Service, current_actor
-from api.ledger.schemas import ConsistencyOut, FeedOut, InclusionOut, VerifyOut
+from api.ledger.schemas import ConsistencyOut, FeedOut, InclusionOut, LogKeyOut, VerifyOut
 from api.problems import documented
 from api.problems.models import ValidationProblem
 
@@ -117,6 +117,15 @@ def key(audit: Auditing) -> Response:
     """The checkpoints' verifier key, `<name>+<key id>+<base64 key>` as the C2SP
     signed-note format writes it."""
     return Response(f"{audit.verifier()}\n", media_type="text/plain; charset=utf-8")
+
+
+@router.get("/keys", summary="Every key checkpoints were signed with")
+def keys(audit: Auditing) -> list[LogKeyOut]:
+    """Every log key the database is bound to, oldest first, each with the tree sizes
+    it signs: the current key (`last_size` null) and those it replaced, which still check
+    the checkpoints and bundles they signed. Trust them from where you got the first key,
+    not from this answer alone: whoever runs the database could change it."""
+    return LogKeyOut.all_of(audit.log_keys())
 
 
 @router.get("/verify", summary="Verify the ledger")

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.examples import CARD_ID, HASH, SUBJECT, destination, evidence, samples
 from api.shared import Timestamp
+from ledger.binding import LogKeys
 from ledger.entry import Entry
 from ledger.proofs import Consistency, Inclusion
 from ledger.verify import Report
@@ -245,3 +246,20 @@ class VerifyOut(BaseModel):
             first_bad_seq=report.first_bad_seq,
             problems=[VerifyProblemOut(seq=p.seq, what=p.what) for p in report.problems],
         )
+
+
+class LogKeyOut(BaseModel):
+    """A log key the database is bound to, with the trees it signs."""
+
+    key: str = Field(description="The verifier key, `<name>+<key id>+<base64 key>`.")
+    first_size: int = Field(description="The smallest tree size it signs.")
+    last_size: int | None = Field(
+        description="The largest tree size it signs; `null` for the current key."
+    )
+
+    @classmethod
+    def all_of(cls, keys: LogKeys) -> list[LogKeyOut]:
+        return [
+            cls(key=str(verifier), first_size=first, last_size=last)
+            for verifier, first, last in keys.ranges()
+        ]

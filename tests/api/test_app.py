@@ -238,6 +238,7 @@ class TestOpenApi:
             ("GET", "/v1/ledger/consistency"),
             ("GET", "/v1/ledger/checkpoint"),
             ("GET", "/v1/ledger/key"),
+            ("GET", "/v1/ledger/keys"),
             ("GET", "/v1/ledger/verify"),
             ("POST", "/v1/sweeps"),
             ("GET", "/v1/workflow"),

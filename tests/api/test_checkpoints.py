@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from ledger.binding import bind, person_check
 from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
-from ledger.note import Checkpoint, Verifier, open_note
+from ledger.note import Checkpoint, Signer, Verifier, open_note
 from tests.conftest import SIGNER
 from workflow.states import State
 
@@ -76,3 +79,23 @@ def test_a_history_with_its_proofs_checks_out_offline(cards, client):
     plain = client.get(f"/v1/cards/{card_id}/history").json()
     assert (plain["checkpoint"], plain["proofs"]) == (None, None)
     assert plain["entries"] == body["entries"]
+
+
+def test_every_key_the_log_was_signed_with_is_listed(cards, client, audit):
+    """After a rotation the old key still checks what it signed, the new one the rest."""
+    cards.in_state(State.ACTIVATED)
+    assert client.get("/v1/ledger/keys").json() == []  # a ledger in memory bound to nothing
+    bind(
+        cards.ledger,
+        log=SIGNER.verifier(),
+        person=person_check(b"k" * 32),
+        now=datetime.now(UTC),
+    )
+    old = Checkpoint.parse(open_note(client.get("/v1/ledger/checkpoint").text, SIGNER.verifier()))
+    new = Signer.generate(SIGNER.name)
+    audit.rotate(new)
+    listed = client.get("/v1/ledger/keys").json()
+    assert listed == [
+        {"key": str(SIGNER.verifier()), "first_size": 0, "last_size": old.size},
+        {"key": str(new.verifier()), "first_size": old.size + 1, "last_size": None},
+    ]
