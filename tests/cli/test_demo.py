@@ -15,11 +15,13 @@ import cli.demo
 from cli.demo import DAYS_AGO, ENDINGS, Demo, Said, Told, run_demo
 from ledger.store import REFUSAL
 from tests.cli.helpers import cardflow
+from tests.contract.helpers import open_card
 from workflow.states import Channel, Event, State
 
 
 @pytest.fixture
 def shown(service, audit, clock) -> tuple[Demo, list[str]]:
+    open_card(service, steps=())  # the demo runs on a ledger that holds a card already
     lines: list[str] = []
     demo = run_demo(service, audit, say=lines.append, now=clock(), rng=random.Random(7))
     return demo, lines
@@ -50,9 +52,11 @@ class TestWholeStories:
                 )
                 assert told == recorded, (tale.story.title, tale.label(card_id))
 
-    def test_every_card_the_run_touched_is_in_a_story(self, shown):
+    def test_every_card_the_run_touched_is_in_a_story(self, shown, service):
         demo, _ = shown
-        touched = {entry.card_id for entry in demo.written}
+        gained = service.feed(after=1, limit=1000)
+        assert sorted(entry.seq for entry in gained) == sorted(e.seq for e in demo.written)
+        touched = {entry.card_id for entry in gained}
         assert touched == {card_id for tale in demo.told for card_id in tale.cards}
         assert len(touched) == 13
 
