@@ -42,8 +42,6 @@ from workflow.states import Channel, Event, Presenter, State
 
 E = Event
 C = Channel
-
-
 _WIDTH: Final = max(len(event) for event in Event)
 SWEPT_BECAUSE: Final[Mapping[Event, str]] = {
     E.RETURN: "nobody collected it before its collection window ran out, so the deadline "
