@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+from cli.stories import (
+    ACTORS,
+    AT_THE_COUNTER,
+    BATCH_NAMES,
+    BATCH_STORY,
+    DAYS_AGO,
+    NAMES,
+    STORIES,
+    UNIT_BATCH,
+    Move,
+    Story,
+)
 from ledger.audit import Audit
+from ledger.entry import Entry
+from ledger.store import REFUSAL
 from ledger.verify import Report
+from workflow.definition import REPLACEMENT_OPENS
 from workflow.errors import WorkflowError
 from workflow.identity import check_character
 from workflow.service import (
-    Actor,
     Applicant,
     Batch,
     BatchItem,
@@ -22,336 +36,140 @@ from workflow.service import (
     CardService,
     Step,
     SweepReport,
+    Swept,
 )
-from workflow.states import Channel, Event, Presenter, Role
+from workflow.states import Channel, Event, Presenter, State
 
 E = Event
 C = Channel
-
 _WIDTH: Final = max(len(event) for event in Event)
-DAYS_AGO: Final = 400
-"""How long ago the demo's stories begin: past every deadline of the default policy."""
+SWEPT_BECAUSE: Final[Mapping[Event, str]] = {
+    E.RETURN: "nobody collected it before its collection window ran out, so the deadline "
+    "sweep returned it to the card center",
+    E.REPORT_LOST: "it was not activated at a bank before its activation window ran out, so "
+    "the deadline sweep reported it lost",
+    E.LIFT_LOSS: "its temporary loss report lapsed, so the deadline sweep lifted it",
+}
+"""Why a card the deadline sweep moved stays behind, by the step the sweep took."""
+ENDINGS: Final = frozenset({State.ACTIVATED, State.CANCELLED, State.REPLACED})
+"""Where a story's card may end without a word on why it went no further."""
 
-APPLICATION: Final[Mapping[str, object]] = {
-    "identity_document": "resident_id_card",
-    "registration_form": True,
-    "photo": True,
-    "applicant_signature": True,
-}
-UNIT_BATCH: Final[Mapping[str, object]] = {
-    "unit_letter": "letter_of_introduction",
-    "unit_seal": True,
-    "person_in_charge_id": True,
-}
-CHILD_APPLICATION: Final[Mapping[str, object]] = {
-    "identity_document": "household_register",
-    "registration_form": True,
-    "applicant_signature": True,
-}
-"""A child of 6 or under: no photo needed."""
-AGENT: Final[Mapping[str, object]] = {"agent_id_documents": True, "insured_id_documents": True}
-REVIEW: Final[Mapping[str, object]] = {"information_checked": True}
-COLLECT: Final[Mapping[str, object]] = {"collection_notice": "acceptance_receipt", "valid_id": True}
-PHONE_NOTICE: Final[Mapping[str, object]] = {"collection_notice": "phone_notice", "valid_id": True}
-AT_BANK: Final[Mapping[str, object]] = {
-    "card_presented": True,
-    "original_id": True,
-    "initial_pin_changed": True,
-}
+
+class StoryClock:
+    """The demo's clock: each step is decided, and each refusal noted, at the moment its
+    story says it happens, ``day`` days after ``start``."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self.day = 0
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(days=self.day)
+
+    def at(self, day: int) -> datetime:
+        """Set the clock to ``day`` of the story, and say what time that is."""
+        self.day = day
+        return self()
 
 
 @dataclass(frozen=True, slots=True)
-class Move:
-    """One step of a demo card's story; ``refused`` marks a step cardflow must refuse."""
+class Said:
+    """One attempt a story tells: when, on which card (``None``: a refused application,
+    which opens no card), and how it came out (``how`` follows "via CHANNEL")."""
 
+    day: int
+    at: datetime
     event: Event
     channel: Channel
-    evidence: Mapping[str, object]
-    day: int
-    presenter: Presenter = Presenter.SELF
-    refused: bool = False
-    note: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Story:
-    """A card's life as the demo tells it."""
-
-    title: str
-    region: str
-    born: str
-    moves: tuple[Move, ...]
-    mistyped_id_first: bool = False
-
-
-def _batch(day: int) -> Move:
-    return Move(E.PRODUCE, C.ISSUING_BANK, {"production_batch": f"B2026-{day:03d}"}, day)
-
-
-STORIES: Final[tuple[Story, ...]] = (
-    Story(
-        "an individual at the card center, activated at a bank outlet",
-        "110105",
-        "19850412",
-        (
-            Move(E.APPLY, C.CARD_CENTER, APPLICATION, 0),
-            Move(
-                E.PRODUCE,
-                C.ISSUING_BANK,
-                {"production_batch": "B2026-001"},
-                1,
-                refused=True,
-                note="produce before review",
-            ),
-            Move(
-                E.APPLY,
-                C.BANK_OUTLET,
-                APPLICATION,
-                1,
-                refused=True,
-                note="a second application while the first card is live",
-            ),
-            Move(E.REVIEW, C.CARD_CENTER, REVIEW, 2),
-            _batch(20),
-            Move(
-                E.ACTIVATE,
-                C.BANK_OUTLET,
-                AT_BANK,
-                21,
-                refused=True,
-                note="activate before collection",
-            ),
-            Move(E.COLLECT, C.CARD_CENTER, COLLECT, 30),
-            Move(
-                E.ACTIVATE,
-                C.BANK_OUTLET,
-                {"card_presented": True, "original_id": True},
-                31,
-                refused=True,
-                note="initial PIN not changed",
-            ),
-            Move(E.ACTIVATE, C.BANK_OUTLET, AT_BANK, 31),
-        ),
-        mistyped_id_first=True,
-    ),
-    Story(
-        "an employee in the unit's batch, activated at a designated hospital",
-        "310104",
-        "19920708",
-        (
-            Move(E.APPLY, C.EMPLOYER, {**APPLICATION, **UNIT_BATCH}, 0),
-            Move(E.REVIEW, C.CARD_CENTER, REVIEW, 3),
-            _batch(21),
-            Move(E.COLLECT, C.EMPLOYER, PHONE_NOTICE, 35),
-            Move(E.ACTIVATE, C.HOSPITAL, {"first_settlement": "outpatient_registration"}, 40),
-            Move(E.ACTIVATE_FINANCIAL, C.BANK_OUTLET, AT_BANK, 120),
-        ),
-    ),
-    Story(
-        "a rural resident through the village committee, activated at a designated pharmacy",
-        "510107",
-        "19670101",
-        (
-            Move(E.APPLY, C.COMMUNITY, APPLICATION, 0),
-            Move(
-                E.APPLY,
-                C.HOSPITAL,
-                APPLICATION,
-                0,
-                refused=True,
-                note="a hospital cannot take applications",
-            ),
-            Move(E.REVIEW, C.CARD_CENTER, REVIEW, 5),
-            _batch(22),
-            Move(E.COLLECT, C.COMMUNITY, PHONE_NOTICE, 36),
-            Move(
-                E.ACTIVATE,
-                C.PHARMACY,
-                {"medical_insurance_card_inserted_first": True, "first_purchase": True},
-                50,
-            ),
-            Move(E.ACTIVATE_FINANCIAL, C.BANK_OUTLET, AT_BANK, 200),
-            Move(
-                E.ACTIVATE_FINANCIAL,
-                C.BANK_OUTLET,
-                AT_BANK,
-                201,
-                refused=True,
-                note="the bank function activated twice",
-            ),
-        ),
-    ),
-    Story(
-        "a card collected by an agent, activated through the 12333 hotline",
-        "440305",
-        "19781123",
-        (
-            Move(E.APPLY, C.BANK_OUTLET, APPLICATION, 0),
-            Move(E.REVIEW, C.CARD_CENTER, REVIEW, 4),
-            _batch(20),
-            Move(
-                E.COLLECT,
-                C.BANK_OUTLET,
-                COLLECT,
-                33,
-                Presenter.AGENT,
-                refused=True,
-                note="an agent without both IDs",
-            ),
-            Move(E.COLLECT, C.BANK_OUTLET, {**COLLECT, **AGENT}, 33, Presenter.AGENT),
-            Move(E.ACTIVATE, C.HOTLINE_12333, {"operator_identity_check": True}, 34),
-            Move(E.ACTIVATE_FINANCIAL, C.BANK_OUTLET, AT_BANK, 60),
-        ),
-    ),
-    Story(
-        "a rejected application put right, activated at the counter, reported lost by "
-        "phone and found again",
-        "320102",
-        "20010215",
-        (
-            Move(E.APPLY, C.BANK_OUTLET, APPLICATION, 0),
-            Move(E.REJECT, C.CARD_CENTER, {"rejection_reason": "photo_unusable"}, 2),
-            Move(E.RESUBMIT, C.BANK_OUTLET, {"corrections_made": True}, 6),
-            Move(E.REVIEW, C.CARD_CENTER, REVIEW, 7),
-            _batch(25),
-            Move(E.COLLECT, C.CARD_CENTER, COLLECT, 40),
-            Move(E.ACTIVATE, C.CARD_CENTER, {"card_presented": True, "original_id": True}, 41),
-            Move(E.REPORT_TEMPORARY_LOSS, C.HOTLINE_12333, {"operator_identity_check": True}, 90),
-            Move(
-                E.ACTIVATE,
-                C.PHARMACY,
-                {"medical_insurance_card_inserted_first": True, "first_purchase": True},
-                91,
-                refused=True,
-                note="a card reported lost used at a pharmacy",
-            ),
-            Move(E.LIFT_LOSS, C.CARD_CENTER, {"valid_id": True}, 92),
-            Move(E.ACTIVATE_FINANCIAL, C.BANK_OUTLET, AT_BANK, 93),
-        ),
-    ),
-    Story(
-        "a child on the household register, card never activated at a bank: the deadline "
-        "sweep reports it lost",
-        "330106",
-        "20190903",
-        (
-            Move(
-                E.APPLY,
-                C.CARD_CENTER,
-                {**CHILD_APPLICATION, "guardian_link": "guardians_household_register"},
-                0,
-                Presenter.AGENT,
-                refused=True,
-                note="a guardian without both IDs",
-            ),
-            Move(
-                E.APPLY,
-                C.CARD_CENTER,
-                {**CHILD_APPLICATION, **AGENT, "guardian_link": "guardians_household_register"},
-                0,
-                Presenter.AGENT,
-            ),
-            Move(E.REVIEW, C.CARD_CENTER, REVIEW, 2),
-            _batch(20),
-            Move(E.COLLECT, C.CARD_CENTER, {**COLLECT, **AGENT}, 30, Presenter.AGENT),
-        ),
-    ),
-    Story(
-        "a card reported lost at the bank after activation, and reissued",
-        "420106",
-        "19550630",
-        (
-            Move(E.APPLY, C.CARD_CENTER, APPLICATION, 0),
-            Move(E.REVIEW, C.CARD_CENTER, REVIEW, 1),
-            _batch(20),
-            Move(E.COLLECT, C.BANK_OUTLET, COLLECT, 32),
-            Move(E.ACTIVATE, C.BANK_OUTLET, AT_BANK, 32),
-            Move(
-                E.REPORT_LOST,
-                C.SYSTEM,
-                {"deadline_expired": "activation_window"},
-                119,
-                refused=True,
-                note="the system cannot report a card whose bank function is active",
-            ),
-            Move(E.REPORT_LOST, C.BANK_OUTLET, {"valid_id": True}, 120),
-            Move(E.REISSUE, C.CARD_CENTER, {"valid_id": True, "photo": True}, 121),
-            _batch(140),
-            Move(E.COLLECT, C.BANK_OUTLET, COLLECT, 150),
-            Move(E.ACTIVATE, C.BANK_OUTLET, AT_BANK, 150),
-        ),
-    ),
-    Story(
-        "a card cancelled when its holder settled abroad",
-        "350203",
-        "19600918",
-        (
-            Move(E.APPLY, C.CARD_CENTER, APPLICATION, 0),
-            Move(E.REVIEW, C.CARD_CENTER, REVIEW, 1),
-            _batch(20),
-            Move(E.COLLECT, C.CARD_CENTER, COLLECT, 30),
-            Move(E.ACTIVATE, C.BANK_OUTLET, AT_BANK, 30),
-            Move(
-                E.CANCEL,
-                C.CARD_CENTER,
-                {"cancellation_reason": "settled_abroad"},
-                200,
-                refused=True,
-                note="no proof of settling abroad",
-            ),
-            Move(
-                E.CANCEL,
-                C.CARD_CENTER,
-                {"cancellation_reason": "settled_abroad", "cancellation_proof": True},
-                200,
-            ),
-        ),
-    ),
-)
-
-NAMES: Final = (
-    "Wang Fang",
-    "Zhang Wei",
-    "Liu Yang",
-    "Chen Jing",
-    "Zhao Lei",
-    "Sun Xiaoyu",
-    "Zhou Min",
-    "Lin Hui",
-)
-ACTORS: Final[Mapping[Channel, Actor]] = {
-    channel: Actor(f"demo-{channel}", Role.SYSTEM if channel is C.SYSTEM else Role.CLERK)
-    for channel in Channel
-}
+    card_id: str | None
+    refused: bool
+    how: str = ""
+    unexpected: bool = False
+    """The attempt came out otherwise than the story says it should."""
 
 
 @dataclass(slots=True)
 class Told:
-    """What happened to one story's card: each move's outcome, in order."""
+    """One story as it happened: the cards it opened (labelled A, B, … in that order),
+    each attempt in order (a plain line speaks of a batch as a whole), and why a card
+    that stays behind went no further."""
 
     story: Story
-    card: Card | None = None
-    lines: list[str] = field(default_factory=list)
-    accepted: list[Move] = field(default_factory=list)
-    surprises: int = 0
+    cards: list[str] = field(default_factory=list)
+    said: list[Said | str] = field(default_factory=list)
+    why: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def attempts(self) -> list[Said]:
+        return [said for said in self.said if isinstance(said, Said)]
+
+    @property
+    def surprises(self) -> int:
+        return sum(said.unexpected for said in self.attempts)
+
+    def label(self, card_id: str | None) -> str:
+        return "-" if card_id is None else chr(ord("A") + self.cards.index(card_id))
+
+    def render(self, number: int, total: int, cards: Mapping[str, Card]) -> list[str]:
+        """The story as the demo prints it, each card as ``cards`` says it stands now."""
+        lines = [f"story {number} of {total}: {self.story.title}"]
+        for card_id in self.cards:
+            card = cards[card_id]
+            why = f"; {self.why[card_id]}" if card_id in self.why else ""
+            stands = f"{card.state} (version {card.version}){why}"
+            lines.append(f"  card {self.label(card_id)} {card_id}: {stands}")
+        for said in self.said:
+            if isinstance(said, str):
+                lines.append(f"  {said}")
+            else:
+                lines.append(
+                    f"  day {said.day:>3}  {self.label(said.card_id)}  "
+                    f"{said.event:<{_WIDTH}} via {said.channel}{said.how}"
+                )
+        return lines
 
 
 @dataclass(frozen=True, slots=True)
 class Demo:
-    """What the demo did: each story, the deadline sweep it ran last, the verified ledger."""
+    """What the demo did: each story, the deadline sweep it ran last, the entries its
+    cards' records hold (read back from the ledger), the sweep's steps on cards of earlier
+    runs, the verified ledger."""
 
     told: list[Told]
     swept: SweepReport
+    written: list[Entry]
+    earlier: list[Swept]
     report: Report
 
     @property
     def surprises(self) -> int:
+        """How many attempts came out otherwise than their story says they should."""
         return sum(tale.surprises for tale in self.told)
 
     def channels_shown(self) -> set[Channel]:
         """The channels through which the demo moved a card."""
-        moved = {move.channel for tale in self.told for move in tale.accepted}
-        return moved | ({Channel.SYSTEM} if self.swept.swept else set())
+        return {said.channel for tale in self.told for said in tale.attempts if not said.refused}
+
+    def summary(self) -> list[str]:
+        """The run's counts, as measured: cards opened and entries written from the
+        records the ledger holds, refusals from what the use cases answered."""
+        refused = [said for tale in self.told for said in tale.attempts if said.refused]
+        noted = sum(entry.kind == REFUSAL for entry in self.written)
+        opened = sum(entry.from_state is None for entry in self.written)
+        applications = sum(said.card_id is None for said in refused)
+        outcome = (
+            f"{self.surprises} attempts came out otherwise than their story says "
+            "(marked UNEXPECTED above)"
+            if self.surprises
+            else "every attempt came out as its story says"
+        )
+        entries = len(self.written) + len(self.earlier)
+        return [
+            f"{len(self.told)} stories told: {opened} cards opened, {entries} entries "
+            f"written, {len(refused)} refusals ({noted} noted on their card, "
+            f"{applications} applications refused, which open no card)",
+            outcome,
+        ]
 
 
 class People:
@@ -382,145 +200,214 @@ def run_demo(
     now: datetime | None = None,
     rng: random.Random | None = None,
 ) -> Demo:
-    """Tell every story through ``service``, sweep the deadlines that passed, then verify
-    the whole ledger with ``audit``."""
-    people = People(service, rng or random.Random())  # noqa: S311 -- made-up ID numbers
-    start = (now or datetime.now(UTC)) - timedelta(days=DAYS_AGO)
+    """Tell every story through ``service`` on the stories' clock, sweep the deadlines
+    that passed, then verify the whole ledger with ``audit``."""
+    clock = StoryClock((now or datetime.now(UTC)) - timedelta(days=DAYS_AGO))
+    teller = service.on_clock(clock)
+    people = People(teller, rng or random.Random())  # noqa: S311 -- made-up ID numbers
     told = [
-        _tell(service, story, name, start, people)
+        _tell(teller, clock, story, name, people)
         for story, name in zip(STORIES, NAMES, strict=True)
     ]
-    told.append(_tell_batches(service, start, people))
-    swept = service.sweep(actor=ACTORS[C.SYSTEM])
-    for tale in told:
-        card = None if tale.card is None else service.card(tale.card.card_id)
-        heading = f"card {card.card_id}" if card else "no card"
-        state = f"{card.state} (version {card.version})" if card else "never opened"
-        say(f"{heading}: {tale.story.title}\n  now {state}")
-        for line in tale.lines:
-            say(f"  {line}")
+    told.append(_tell_batches(teller, clock, people))
+    clock.at(DAYS_AGO)
+    swept = teller.sweep(actor=ACTORS[C.SYSTEM])
+    earlier = _tell_sweep(told, swept, clock)
+    cards = {card_id: teller.card(card_id) for tale in told for card_id in tale.cards}
+    for number, tale in enumerate(told, 1):
+        for line in tale.render(number, len(told), cards):
+            say(line)
         say("")
-    say(f"the deadline sweep, day {DAYS_AGO}: {len(swept.swept)} steps taken")
-    for done in swept.swept:
+    others = f", but {len(earlier)} on cards of earlier runs:" if earlier else ""
+    say(
+        f"the deadline sweep, day {DAYS_AGO}: {len(swept.swept)} steps taken, each told in "
+        f"its card's story above{others}"
+    )
+    for done in earlier:
         moved = f"{done.from_state} -> {done.to_state}"
         say(f"  {done.event:<{_WIDTH}} via system: card {done.card_id} ({moved})")
     say("")
-    return Demo(told, swept, audit.verify())
+    written = [entry for card_id in cards for entry in teller.history(card_id, refusals=True)]
+    return Demo(told, swept, written, earlier, audit.verify())
 
 
-def _tell(service: CardService, story: Story, name: str, start: datetime, people: People) -> Told:
+def _tell(service: CardService, clock: StoryClock, story: Story, name: str, people: People) -> Told:
     tale = Told(story)
     applicant = Applicant(name=name, id_number=people.new(story.region, story.born))
     if story.mistyped_id_first:
-        mistyped = Applicant(name=name, id_number=_mistyped(applicant.id_number))
-        try:
-            service.apply(mistyped, _step(story.moves[0], start))
-            tale.surprises += 1
-            tale.lines.append("UNEXPECTED success: an application with a mistyped ID number")
-        except WorkflowError as refusal:
-            tale.lines.append(f"refused apply (a mistyped ID number): {refusal.detail}")
+        mistyped = replace(story.moves[0], refused=True, note="a mistyped ID number")
+        typed = replace(applicant, id_number=_mistyped(applicant.id_number))
+        _attempt(service, clock, tale, mistyped, typed, None)
+    card: Card | None = None
     for move in story.moves:
-        step = _step(move, start)
-        try:
-            if move.event is Event.APPLY:
-                tale.card = service.apply(applicant, step)
-            elif tale.card is not None:
-                tale.card = service.transition(tale.card.card_id, step)
-        except WorkflowError as refusal:
-            mark = "refused " if move.refused else "UNEXPECTED refusal "
-            tale.surprises += not move.refused
-            tale.lines.append(
-                f"{mark}{move.event} via {move.channel} ({move.note or 'no note'}): "
-                f"{refusal.detail}"
-            )
-            continue
-        if move.refused:
-            tale.surprises += 1
-            tale.lines.append(f"UNEXPECTED success: {move.event} via {move.channel} ({move.note})")
-        else:
-            tale.accepted.append(move)
-            who = " by an agent" if move.presenter is Presenter.AGENT else ""
-            tale.lines.append(f"day {move.day:>3}  {move.event:<{_WIDTH}} via {move.channel}{who}")
-            if tale.card is not None and tale.card.replaced_by is not None:
-                tale.lines.append(f"{'':9}replaced by card {tale.card.replaced_by}, which goes on:")
-                tale.card = service.card(tale.card.replaced_by)
+        card = _attempt(service, clock, tale, move, applicant, card)
     return tale
 
 
-BATCH_STORY: Final = Story(
-    "an employer's batch of five applications, then the issuing bank's production batch",
-    "440305",
-    "19960301",
-    (
-        Move(E.APPLY, C.EMPLOYER, APPLICATION, 0),
-        Move(E.REVIEW, C.CARD_CENTER, REVIEW, 4),
-        _batch(24),
-    ),
-)
-BATCH_NAMES: Final = ("Huang Li", "Xu Qiang", "Ma Yun", "Hu Jie", "Guo Ping")
+def _attempt(
+    service: CardService,
+    clock: StoryClock,
+    tale: Told,
+    move: Move,
+    applicant: Applicant,
+    card: Card | None,
+) -> Card | None:
+    """Try ``move`` on its day of the story, on ``card`` (an application: for
+    ``applicant``), tell it in ``tale``, and return the card the story goes on with."""
+    step = _step(move, clock.at(move.day))
+    on = None if move.event is Event.APPLY or card is None else card.card_id
+    said = Said(move.day, step.occurred_at or clock(), move.event, move.channel, on, False)
+    who = " by an agent" if move.presenter is Presenter.AGENT else ""
+    try:
+        if move.event is Event.APPLY:
+            moved = service.apply(applicant, step)
+        elif on is not None:
+            moved = service.transition(on, step)
+        else:
+            tale.said.append(replace(said, how=": UNEXPECTED: no card to move", unexpected=True))
+            return None
+    except WorkflowError as refusal:
+        opened = ", no card opened" if on is None else ""
+        why = f"refused ({move.note}){opened}" if move.refused else "UNEXPECTED refusal"
+        tale.said.append(
+            replace(
+                said,
+                refused=True,
+                how=f"{who}: {why}: {refusal.detail}",
+                unexpected=not move.refused,
+            )
+        )
+        return card
+    if move.event is Event.APPLY:
+        tale.cards.append(moved.card_id)
+    surprise = f": UNEXPECTED success ({move.note})" if move.refused else ""
+    said = replace(said, card_id=moved.card_id, unexpected=move.refused)
+    if moved.replaced_by is None:
+        tale.said.append(replace(said, how=f"{who}{surprise}"))
+        return moved
+    tale.cards.append(moved.replaced_by)
+    lost, replacement = tale.label(moved.card_id), tale.label(moved.replaced_by)
+    tale.why[moved.card_id] = f"reissued as card {replacement}"
+    tale.why[moved.replaced_by] = f"the replacement of card {lost}"
+    tale.said.append(replace(said, how=f"{who}: replaced by card {replacement}{surprise}"))
+    tale.said.append(
+        replace(
+            said,
+            card_id=moved.replaced_by,
+            how=f"{who}: opens card {replacement}, {REPLACEMENT_OPENS}, in place of card {lost}",
+            unexpected=False,
+        )
+    )
+    return service.card(moved.replaced_by)
 
 
-def _tell_batches(service: CardService, start: datetime, people: People) -> Told:
+def _tell_sweep(told: list[Told], swept: SweepReport, clock: StoryClock) -> list[Swept]:
+    """Tell each step the sweep took in the story of its card, and say why the card
+    stays behind; return the steps on cards no story of this run opened."""
+    earlier = []
+    for done in swept.swept:
+        tale = next((tale for tale in told if done.card_id in tale.cards), None)
+        if tale is None:
+            earlier.append(done)
+            continue
+        step = Said(clock.day, clock(), done.event, C.SYSTEM, done.card_id, False)
+        tale.said.append(replace(step, how=": the deadline sweep"))
+        tale.why[done.card_id] = SWEPT_BECAUSE[done.event]
+    return earlier
+
+
+def _tell_batches(service: CardService, clock: StoryClock, people: People) -> Told:
     """Five applications in one employer's batch (one ID mistyped, one photo missing), the
     three accepted reviewed, and produced in one bank batch with a card not yet reviewed."""
     tale = Told(BATCH_STORY)
     apply, review, produce = BATCH_STORY.moves
+    applied_at = clock.at(apply.day)
     items = [
         BatchItem(
             applicant=Applicant(name, people.new(BATCH_STORY.region, BATCH_STORY.born)),
             evidence=apply.evidence,
-            occurred_at=start,
+            occurred_at=applied_at,
         )
         for name in BATCH_NAMES
     ]
     items[1] = replace(items[1], applicant=_with_mistyped_id(items[1].applicant))
     items[3] = replace(items[3], evidence={**apply.evidence, "photo": False})
     sent = service.batch(Batch(E.APPLY, C.EMPLOYER, ACTORS[C.EMPLOYER], items, UNIT_BATCH))
-    opened = _told_batch(tale, apply, sent, expected_refusals={1, 3})
-    for card in opened:
-        service.transition(card.card_id, _step(review, start))
-    at_counter = Move(E.APPLY, C.CARD_CENTER, APPLICATION, 0)
-    late = service.apply(
+    refusals = {1: "a mistyped ID number", 3: "no photo"}
+    opened = _told_batch(tale, apply, applied_at, sent, [None] * len(items), refusals)
+    late = _attempt(
+        service,
+        clock,
+        tale,
+        AT_THE_COUNTER,
         Applicant("Lin Tao", people.new("440305", "19990101")),
-        _step(at_counter, start),
+        None,
     )
-    produced_at = start + timedelta(days=produce.day)
-    to_produce = [
-        BatchItem(card_id=card.card_id, occurred_at=produced_at) for card in (*opened, late)
-    ]
+    for card in opened:
+        _attempt(service, clock, tale, review, Applicant("", ""), card)
+    produced_at = clock.at(produce.day)
+    to_produce = [*opened, *([late] if late else [])]
     made = service.batch(
         Batch(
             E.PRODUCE,
             C.ISSUING_BANK,
             ACTORS[C.ISSUING_BANK],
-            to_produce,
+            [BatchItem(card_id=card.card_id, occurred_at=produced_at) for card in to_produce],
             produce.evidence,
         )
     )
-    _told_batch(tale, produce, made, expected_refusals={len(to_produce) - 1})
+    on = [card.card_id for card in to_produce]
+    _told_batch(tale, produce, produced_at, made, on, {len(on) - 1: "a card not reviewed yet"})
+    if late is not None:
+        tale.why[late.card_id] = (
+            "applied at the card center and not reviewed yet, so the issuing bank's batch "
+            "refused it: it waits for its review"
+        )
     return tale
 
 
 def _told_batch(
-    tale: Told, move: Move, result: BatchResult, *, expected_refusals: set[int]
+    tale: Told,
+    move: Move,
+    at: datetime,
+    result: BatchResult,
+    on: Sequence[str | None],
+    refusals: Mapping[int, str],
 ) -> list[Card]:
+    """Tell ``result``, each item on its card (``on``: the card each item names, if it
+    names one), and return the cards it moved; ``refusals`` are the items the story
+    expects refused, and why."""
     accepted = [o for o in result.outcomes if isinstance(o, Card)]
-    tale.lines.append(
-        f"day {move.day:>3}  {move.event:<{_WIDTH}} via {move.channel}: batch {result.batch_id}, "
-        f"{len(accepted)} of {len(result.outcomes)} items accepted"
+    tale.said.append(
+        f"day {move.day:>3}     {move.event:<{_WIDTH}} via {move.channel}: batch "
+        f"{result.batch_id}, {len(accepted)} of {len(result.outcomes)} items accepted"
     )
     for index, outcome in enumerate(result.outcomes):
-        expected = index in expected_refusals
+        note = refusals.get(index)
+        said = Said(move.day, at, move.event, move.channel, on[index], False)
         if isinstance(outcome, WorkflowError):
-            tale.surprises += not expected
-            mark = "refused " if expected else "UNEXPECTED refusal "
-            tale.lines.append(f"{mark}{move.event} item {index}: {outcome.detail}")
-        elif expected:
-            tale.surprises += 1
-            tale.lines.append(f"UNEXPECTED success: {move.event} item {index}")
-    if accepted:
-        tale.accepted.append(move)
-        tale.card = accepted[-1]
+            opened = ", no card opened" if on[index] is None else ""
+            why = f"refused ({note}){opened}" if note else "UNEXPECTED refusal"
+            tale.said.append(
+                replace(
+                    said,
+                    refused=True,
+                    how=f": item {index} {why}: {outcome.detail}",
+                    unexpected=note is None,
+                )
+            )
+            continue
+        if on[index] is None:
+            tale.cards.append(outcome.card_id)
+        surprise = f" UNEXPECTED success ({note})" if note else ""
+        tale.said.append(
+            replace(
+                said,
+                card_id=outcome.card_id,
+                how=f": item {index}{surprise}",
+                unexpected=note is not None,
+            )
+        )
     return accepted
 
 
@@ -529,14 +416,14 @@ def _with_mistyped_id(applicant: Applicant | None) -> Applicant:
     return replace(applicant, id_number=_mistyped(applicant.id_number))
 
 
-def _step(move: Move, start: datetime) -> Step:
+def _step(move: Move, at: datetime) -> Step:
     return Step(
         event=move.event,
         channel=move.channel,
         actor=ACTORS[move.channel],
         presenter=move.presenter,
         evidence=move.evidence,
-        occurred_at=start + timedelta(days=move.day),
+        occurred_at=at,
     )
 
 

@@ -48,10 +48,8 @@ def demo(url: DatabaseUrl = None, verbose: Verbose = False) -> None:
     typer.echo(f"cardflow demo on {redacted(chosen)}\n")
     with runtime_for_command(chosen, first_run=True) as runtime:
         shown = run_demo(runtime.service, runtime.audit, say=typer.echo)
-    refused = sum(line.startswith("refused") for tale in shown.told for line in tale.lines)
-    typer.echo(
-        f"{len(shown.told)} stories told, {refused} refusals shown, {shown.surprises} surprises"
-    )
+    for line in shown.summary():
+        typer.echo(line)
     typer.echo(f"channels used: {', '.join(sorted(shown.channels_shown()))}")
     print_report(shown.report)
     if shown.surprises or not shown.report.ok:

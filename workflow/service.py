@@ -85,6 +85,18 @@ class CardService:
     def ledger(self) -> Ledger:
         return self._ports.ledger
 
+    def on_clock(self, clock: Callable[[], datetime]) -> CardService:
+        """The same use cases over the same ledger, told the time by ``clock``: the demo's
+        stories decide each step, and note each refusal, at the moment they tell of."""
+        ports = self._ports
+        return CardService(
+            ports.ledger,
+            clock=clock,
+            new_id=ports.new_id,
+            policy=ports.policy,
+            person_key=ports.person_key,
+        )
+
     @property
     def policy(self) -> Policy:
         return self._ports.policy
