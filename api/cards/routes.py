@@ -70,7 +70,8 @@ def apply(
     """Open a card in `applied`. The applicant's personal data is kept apart from the
     ledger and never returned: every response names the card only. A person holds one
     live card at most: applying for someone who holds one is refused (409,
-    `condition-not-met`, `holder` naming the card); a lost card is replaced by `reissue`."""
+    `condition-not-met`, with that card's `allowed_events`; `holder` names the card only to
+    keys that may search every card); a lost card is replaced by `reissue`."""
     for_the_log(request, transition=Event.APPLY, channel=body.channel)
     card = service.apply(body.applicant.to_applicant(), body.to_step(actor, idempotency_key))
     for_the_log(request, card_id=card.card_id)

@@ -259,7 +259,7 @@ class TestTheHolder:
         assert item["problem"]["holder"] == (held if named else None)
         assert (held in again.text) is named
 
-    def test_the_openapi_example_names_no_card_it_should_not(self, client: TestClient):
+    def test_the_holder_field_says_who_is_told(self, client: TestClient):
         schema = client.get("/openapi.json").json()["components"]["schemas"]
         assert "supervisor" in schema["ConditionProblem"]["properties"]["holder"]["description"]
 
