@@ -19,6 +19,7 @@ from typing import Any, Final, Protocol
 from sqlalchemy import Row, select, update
 from sqlalchemy.engine import Engine
 
+from api.access import READS as READS
 from api.access import Capability as Capability
 from api.access import reads_for
 from api.errors import ReadNotGrantable as ReadNotGrantable

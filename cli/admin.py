@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from api.config import database_url, make_writer, runtime_for_command
-from api.keys import ApiKey, Capability, ReadNotGrantable, UnknownKey
+from api.keys import READS, ApiKey, Capability, ReadNotGrantable, UnknownKey
 from api.logs import configure_logging
 from cli.options import DatabaseUrl
 from ledger.entry import format_timestamp
@@ -128,9 +128,10 @@ def create_key(
     read: Annotated[
         list[Capability] | None,
         typer.Option(
-            help="What the key may read (card, history, feed, proofs, search, verify); "
-            "repeat for more. Default: what its role reads (see the README's access table); "
-            "a system key follows the ledger only with --read feed (and history, proofs).",
+            help="What the key may read; repeat for more. Default: what its role reads (see "
+            "the README's access table); a system key follows the ledger only with --read "
+            "feed (and history, proofs).",
+            metavar="|".join(READS),
             show_default=False,
         ),
     ] = None,
