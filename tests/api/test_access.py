@@ -11,8 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.access import ACCESS, Capability, grantable_reads
-from api.app import routes
+from api.app import create_app, routes
 from api.dependencies import capability_of
+from api.keys import MemoryKeys, SqlKeys
 from tests.api.conftest import APPLICATION, MEMORY_ONLY, Cards, problem
 from tests.api.test_batches import application, applications
 from tests.people import citizen_id
@@ -280,3 +281,22 @@ class TestTheOpenApiDocument:
         said = client.get("/openapi.json").json()["paths"]["/v1/ledger/verify"]["get"]
         assert "`supervisor`, `admin` keys (capability `verify`" in said["description"]
         assert "403" in said["responses"]
+
+
+class TestReadsKeptInTheDatabase:
+    """The reads a key was made with are kept with it, and enforced, on every store."""
+
+    def test_a_follower_s_reads_and_a_sweeper_s(self, ledger, service, audit):
+        engine = getattr(ledger, "engine", None)
+        keys = MemoryKeys() if engine is None else SqlKeys(engine)
+        _, follower = keys.create("bank-mirror", Role.SYSTEM, reads=[Capability.FEED])
+        _, sweeper = keys.create("sweeper", Role.SYSTEM)
+        with TestClient(create_app(service, keys, audit)) as anyone:
+
+            def as_(token: str, path: str) -> httpx.Response:
+                return anyone.get(path, headers={"Authorization": f"Bearer {token}"})
+
+            assert as_(follower, "/v1/ledger/entries").status_code == 200
+            problem(as_(follower, "/v1/ledger/checkpoint"), 403, "not-permitted")
+            problem(as_(sweeper, "/v1/ledger/entries"), 403, "not-permitted")
+            assert as_(sweeper, "/v1/cards/no-such-card").status_code == 404
