@@ -13,14 +13,18 @@ from urllib.parse import parse_qsl
 
 import structlog
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import access
+from api.access import Capability
 from api.batches.routes import router as batches
 from api.cards.routes import router as cards
 from api.config import database_url, open_runtime, sweep_every
+from api.dependencies import capability_of
 from api.keys import Keys
 from api.ledger.routes import router as ledger
 from api.logs import configure_logging
@@ -68,8 +72,10 @@ audit ledger.
   in the same header and on every log line and problem.
 - **No anonymous access to card data.** Send an API key as `Authorization: Bearer
   cf_…` (made with `cardflow keys create`). A key is a principal with a role (`clerk`,
-  `system`, `supervisor`, `admin`) and the channels it may act through: supervisors
-  read only, and a key is refused (403) on a channel that is not its own. Only
+  `system`, `supervisor`, `admin`), the channels it may act through and the reads it was
+  made with: supervisors read only, a key is refused (403) on a channel that is not its
+  own, and each operation below says which keys may call it (a clerk reads a card's
+  state, not its history, the feed, the proofs, the search or the check). Only
   `/v1/workflow` and these docs are public.
 
 The rules served by `/v1/workflow` are definition version `{DEFINITION_VERSION}`.
@@ -97,6 +103,34 @@ TAGS: Final = [
 ]
 
 
+ROUTERS: Final = (cards, batches, ledger, sweeps, workflow)
+"""Every feature's router, in the order the app includes them."""
+
+
+def routes() -> list[tuple[str, str, Capability | None]]:
+    """Every operation the routers serve: method, path and the capability guarding it."""
+    return [
+        (method, route.path, capability_of(route.dependencies))
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in sorted(route.methods or ())
+    ]
+
+
+def access_section() -> str:
+    """What the README shows between its access markers: the table ``api.access`` keeps,
+    a row per route the app serves (and one for the 409's ``holder``)."""
+    rows = [(f"`{method} {path}`", c) for method, path, c in routes() if c is not None]
+    rows.append(("`holder` in a duplicate application's 409 (apply, batch)", Capability.SEARCH))
+    return access.markdown(rows)
+
+
+def with_access_section(readme: str) -> str:
+    """``readme`` with the text between the access markers regenerated."""
+    return access.with_section(readme, access_section())
+
+
 class CardflowAPI(FastAPI):
     """FastAPI, with every error documented as the problem+json cardflow really sends."""
 
@@ -111,6 +145,11 @@ class CardflowAPI(FastAPI):
                             content[PROBLEM_JSON] = content.pop("application/json")
                             if content[PROBLEM_JSON].get("schema") == _FASTAPI_422:
                                 content[PROBLEM_JSON]["schema"] = _VALIDATION_PROBLEM
+            for method, path, capability in routes():
+                operation = schema["paths"].get(path, {}).get(method.lower())
+                if operation is not None and capability is not None:
+                    said = operation.get("description", "")
+                    operation["description"] = f"{said}\n\n{access.roles_line(capability)}".strip()
             components = schema.get("components", {}).get("schemas", {})
             for name in ("HTTPValidationError", "ValidationError"):
                 components.pop(name, None)
@@ -240,7 +279,7 @@ def create_app(
     app.state.audit = audit
     for error, handler in EXCEPTION_HANDLERS.items():
         app.add_exception_handler(error, handler)
-    for router in (cards, batches, ledger, sweeps, workflow):
+    for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestContext)

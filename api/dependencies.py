@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Final
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, params
 
+from api.access import Capability, check
 from api.errors import Unauthenticated as Unauthenticated
-from api.keys import Keys
+from api.keys import ApiKey, Keys
 from ledger.audit import Audit
 from ledger.store import MAX_KEY_LENGTH
 from workflow.errors import InvalidRequest
@@ -29,7 +31,7 @@ def audit_facade(request: Request) -> Audit:
     return audit
 
 
-def current_actor(
+def current_key(
     request: Request,
     authorization: Annotated[
         str | None,
@@ -38,8 +40,8 @@ def current_actor(
             examples=["Bearer cf_3f9a1c2b7d4e_7nQ2xVbKp9LwRt4Ye6Zs"],
         ),
     ] = None,
-) -> Actor:
-    """The principal behind the request's bearer token; every card route depends on it."""
+) -> ApiKey:
+    """The live key behind the request's bearer token; every card route depends on it."""
     if authorization is None:
         raise Unauthenticated("send an API key as 'Authorization: Bearer cf_…'")
     scheme, _, token = authorization.partition(" ")
@@ -48,7 +50,44 @@ def current_actor(
     if key is None:
         raise Unauthenticated("the API key is unknown or revoked")
     request.state.principal = key.actor.name
+    request.state.key = key
+    return key
+
+
+def current_actor(key: Annotated[ApiKey, Depends(current_key)]) -> Actor:
+    """The principal the key stands for, recorded on every entry it writes."""
     return key.actor
+
+
+def _guard(capability: Capability) -> Callable[..., None]:
+    if capability is Capability.PUBLIC:
+
+        def public() -> None:
+            """No key is asked for."""
+
+        return public
+
+    def guard(key: Annotated[ApiKey, Depends(current_key)]) -> None:
+        actor = key.actor
+        check(actor.name, key.role, key.reads, capability, sorted(actor.permitted()))
+
+    guard.__name__ = f"may_{capability}"
+    return guard
+
+
+GUARDS: Final[Mapping[Capability, Callable[..., None]]] = {c: _guard(c) for c in Capability}
+"""The dependency that checks each capability against ``api.access.ACCESS``."""
+
+ALLOWED: Final[Mapping[Capability, params.Depends]] = {
+    c: Depends(guard) for c, guard in GUARDS.items()
+}
+"""What a route puts in its ``dependencies``: the one capability it needs."""
+
+
+def capability_of(dependencies: Iterable[params.Depends]) -> Capability | None:
+    """The capability a route's ``dependencies`` guard it with, if one does."""
+    found = [c for c, guard in GUARDS.items() for d in dependencies if d.dependency is guard]
+    return found[0] if len(found) == 1 else None
 
 
 def for_the_log(request: Request, **fields: str) -> None:
@@ -83,6 +122,7 @@ def if_match_version(
 Service = Annotated[CardService, Depends(card_service)]
 Auditing = Annotated[Audit, Depends(audit_facade)]
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+CurrentKey = Annotated[ApiKey, Depends(current_key)]
 IfMatchVersion = Annotated[int | None, Depends(if_match_version)]
 IdempotencyKey = Annotated[
     str | None,

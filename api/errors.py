@@ -8,12 +8,16 @@
     │   ├── KeyMissing          a key this process needs is not where it was told to look
     │   └── KeysDisagree        this process's keys are not the ones the database is bound to
     ├── Unauthenticated         no credentials, or credentials that name no live key
+    ├── KeyNotPermitted         a live key whose role or reads do not cover the route
+    ├── ReadNotGrantable (ValueError) a key asked to be made with a read its role may not hold
     └── UnknownKey (LookupError) no API key has that id
 
 The HTTP status of each, and which never reach HTTP, live in ``api/problems/``.
 """
 
 from __future__ import annotations
+
+from workflow.states import Channel
 
 
 class ApiError(Exception):
@@ -42,6 +46,29 @@ class Unauthenticated(ApiError):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+
+class KeyNotPermitted(ApiError):
+    """The key is live, but its role or the reads it was made with do not cover the
+    route's capability (``api.access``): answered with 403, before anything is looked up."""
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        capability: str,
+        may_read: tuple[str, ...],
+        permitted_channels: tuple[Channel, ...],
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.capability = capability
+        self.may_read = may_read
+        self.permitted_channels = permitted_channels
+
+
+class ReadNotGrantable(ApiError, ValueError):
+    """A key was asked to be made with a read its role may not hold."""
 
 
 class UnknownKey(ApiError, LookupError):

@@ -1,4 +1,5 @@
-"""API keys: each one a principal with a role and the channels it may act through.
+"""API keys: each one a principal with a role, the channels it may act through and the
+reads it was made with (``api.access``).
 
 A key is shown once, when it is made (``cf_<key id>_<secret>``); cardflow keeps only
 the SHA-256 of the secret, so a stolen database yields no usable key.
@@ -18,6 +19,10 @@ from typing import Any, Final, Protocol
 from sqlalchemy import Row, select, update
 from sqlalchemy.engine import Engine
 
+from api.access import READS as READS
+from api.access import Capability as Capability
+from api.access import reads_for
+from api.errors import ReadNotGrantable as ReadNotGrantable
 from api.errors import UnknownKey as UnknownKey
 from ledger.sql import keys_table
 from workflow.service import Actor
@@ -36,6 +41,8 @@ class ApiKey:
     channels: frozenset[Channel] | None
     created_at: datetime
     revoked_at: datetime | None = None
+    reads: frozenset[Capability] = frozenset()
+    """The reads the key was made with (``api.access.READS``), recorded with it."""
 
     @property
     def actor(self) -> Actor:
@@ -47,9 +54,14 @@ class Keys(Protocol):
     """Where keys live: made, listed, revoked, and checked on every request."""
 
     def create(
-        self, name: str, role: Role, channels: Iterable[Channel] | None = None
+        self,
+        name: str,
+        role: Role,
+        channels: Iterable[Channel] | None = None,
+        reads: Iterable[Capability] | None = None,
     ) -> tuple[ApiKey, str]:
-        """A new key and its token, which is never shown again."""
+        """A new key and its token, which is never shown again; ``reads`` default to the
+        role's (``ReadNotGrantable`` for one the role may not hold)."""
         ...
 
     def list(self) -> list[ApiKey]: ...
@@ -70,14 +82,19 @@ def _digest(secret: str) -> str:
 
 
 def _new(
-    name: str, role: Role, channels: Iterable[Channel] | None, now: datetime
+    name: str,
+    role: Role,
+    channels: Iterable[Channel] | None,
+    reads: Iterable[Capability] | None,
+    now: datetime,
 ) -> tuple[ApiKey, str, str]:
     if not name.strip():
         raise ValueError("a key needs a name")
+    granted = reads_for(role, reads)
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     chosen = None if channels is None else frozenset(channels)
-    key = ApiKey(key_id, name.strip(), role, chosen, now)
+    key = ApiKey(key_id, name.strip(), role, chosen, now, reads=granted)
     return key, f"{TOKEN_PREFIX}{key_id}_{secret}", _digest(secret)
 
 
@@ -97,9 +114,13 @@ class MemoryKeys:
         self._keys: dict[str, tuple[ApiKey, str]] = {}
 
     def create(
-        self, name: str, role: Role, channels: Iterable[Channel] | None = None
+        self,
+        name: str,
+        role: Role,
+        channels: Iterable[Channel] | None = None,
+        reads: Iterable[Capability] | None = None,
     ) -> tuple[ApiKey, str]:
-        key, token, digest = _new(name, role, channels, self._clock())
+        key, token, digest = _new(name, role, channels, reads, self._clock())
         with self._lock:
             self._keys[key.key_id] = (key, digest)
         return key, token
@@ -136,9 +157,13 @@ class SqlKeys:
         self._clock = clock
 
     def create(
-        self, name: str, role: Role, channels: Iterable[Channel] | None = None
+        self,
+        name: str,
+        role: Role,
+        channels: Iterable[Channel] | None = None,
+        reads: Iterable[Capability] | None = None,
     ) -> tuple[ApiKey, str]:
-        key, token, digest = _new(name, role, channels, self._clock())
+        key, token, digest = _new(name, role, channels, reads, self._clock())
         with self._engine.begin() as conn:
             conn.execute(
                 keys_table.insert().values(
@@ -146,6 +171,7 @@ class SqlKeys:
                     name=key.name,
                     role=str(key.role),
                     channels=None if key.channels is None else ",".join(sorted(key.channels)),
+                    reads=",".join(sorted(key.reads)),
                     secret_sha256=digest,
                     created_at=key.created_at,
                 )
@@ -191,4 +217,5 @@ def _key(row: Row[Any]) -> ApiKey:
         channels=None if channels is None else frozenset(Channel(c) for c in channels.split(",")),
         created_at=row.created_at,
         revoked_at=row.revoked_at,
+        reads=frozenset(Capability(c) for c in row.reads.split(",") if c),
     )

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from api.config import database_url, make_writer, runtime_for_command
-from api.keys import ApiKey, UnknownKey
+from api.keys import READS, ApiKey, Capability, ReadNotGrantable, UnknownKey
 from api.logs import configure_logging
 from cli.options import DatabaseUrl
 from ledger.entry import format_timestamp
@@ -125,11 +125,25 @@ def create_key(
             "Default: every channel the role allows."
         ),
     ] = None,
+    read: Annotated[
+        list[Capability] | None,
+        typer.Option(
+            help="What the key may read; repeat for more. Default: what its role reads (see "
+            "the README's access table); a system key follows the ledger only with --read "
+            "feed (and history, proofs).",
+            metavar="|".join(READS),
+            show_default=False,
+        ),
+    ] = None,
     url: DatabaseUrl = None,
 ) -> None:
     """Make a key and print its token once: cardflow keeps only a hash of it."""
     with runtime_for_command(database_url(url)) as runtime:
-        key, token = runtime.keys.create(name, role, channel or None)
+        try:
+            key, token = runtime.keys.create(name, role, channel or None, read or None)
+        except ReadNotGrantable as refused:
+            typer.echo(str(refused), err=True)
+            raise typer.Exit(2) from None
     typer.echo(token)
     typer.echo(f"key {key.key_id}: {_describe_key(key)}", err=True)
 
@@ -162,4 +176,5 @@ def _describe_key(key: ApiKey) -> str:
         "every channel its role allows" if key.channels is None else ", ".join(sorted(key.channels))
     )
     status = f"revoked {format_timestamp(key.revoked_at)}" if key.revoked_at else "live"
-    return f"{key.name}  {key.role}  {channels}  {status}"
+    reads = f"reads {', '.join(sorted(key.reads)) or 'nothing'}"
+    return f"{key.name}  {key.role}  {channels}  {reads}  {status}"

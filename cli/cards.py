@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from api.app import access_section, with_access_section
 from api.config import database_url, runtime_for_command
 from api.logs import configure_logging
 from cli.options import DatabaseUrl
@@ -78,8 +79,11 @@ def describe(
         typer.Option(help="Rewrite the generated section of this README instead of printing."),
     ] = None,
 ) -> None:
-    """Print the lifecycle diagram and the channel rules as Markdown (as in the README)."""
+    """Print the lifecycle diagram, the channel rules and who may call what, as Markdown
+    (as in the README)."""
     if readme is None:
-        typer.echo(readme_section(), nl=False)
+        typer.echo(readme_section())
+        typer.echo(access_section(), nl=False)
         return
-    readme.write_text(with_generated_section(readme.read_text(encoding="utf-8")), encoding="utf-8")
+    text = readme.read_text(encoding="utf-8")
+    readme.write_text(with_access_section(with_generated_section(text)), encoding="utf-8")

@@ -37,7 +37,7 @@ from workflow.identity import parse_identity_number
 from workflow.moments import china_date
 from workflow.ports import RETRIES, Ports
 from workflow.records import Applicant, Card, Step
-from workflow.rules import Standing, allowed_events, decide
+from workflow.rules import Standing, allowed_events, channels_allowed, decide
 from workflow.states import Channel, Event, State
 
 log = structlog.get_logger()
@@ -143,7 +143,7 @@ def opening(
     )
     holder = ports.ledger.holder(person.ref)
     if holder is not None:
-        raise PersonHoldsCard(event=step.event, holder=holder.card_id)
+        raise holds_card(step.event, holder)
     draft = drafts.transition(ports, card_id, 1, person.ref, decision, step, now, fingerprint)
     return draft, person
 
@@ -178,6 +178,21 @@ def moved(
         since=head.occurred_at,
     )
     return drafts.with_replacement(ports, draft)
+
+
+def holds_card(event: Event, holder: Head) -> PersonHoldsCard:
+    """The refusal of ``event`` for a person who holds the live card at ``holder``: with
+    what that card allows now, and the channels its next steps go through."""
+    state = State(holder.state)
+    allowed = allowed_events(state)
+    channels = dict.fromkeys(c for e in allowed for c in channels_allowed(e, state))
+    return PersonHoldsCard(
+        event=event,
+        holder=holder.card_id,
+        holder_state=state,
+        allowed=allowed,
+        handled_by=tuple(channels),
+    )
 
 
 def head_of(ports: Ports, card_id: str) -> Head:
@@ -232,7 +247,10 @@ def _open(ports: Ports, applicant: Applicant, step: Step, fingerprint: str) -> C
         try:
             (entry,) = ports.ledger.append([draft], persons=[person])
         except SubjectTaken as taken:
-            raise PersonHoldsCard(event=step.event, holder=taken.holder) from None
+            head = ports.ledger.head(taken.holder)
+            if head is None:
+                raise PersonHoldsCard(event=step.event, holder=taken.holder) from None
+            raise holds_card(step.event, head) from None
     except WorkflowError as refusal:
         refused(card_id, step, refusal)
         raise

@@ -223,21 +223,40 @@ class ConditionNotMet(Conflict):
 
 
 class PersonHoldsCard(ConditionNotMet):
-    """A person holds one live card at most; ``holder`` is the one they hold."""
+    """A person holds one live card at most; ``holder`` is the one they hold, in
+    ``holder_state``, where ``allowed`` (with the channels that carry each) can happen.
 
-    def __init__(self, *, event: Event, holder: str) -> None:
+    ``unnamed`` says the same without naming the card, for a caller who may not be told
+    which card a person holds."""
+
+    def __init__(
+        self,
+        *,
+        event: Event,
+        holder: str,
+        holder_state: State | None = None,
+        allowed: Sequence[Event] = (),
+        handled_by: Sequence[Channel] = (),
+    ) -> None:
+        rule = "a person holds one live card at most (a lost card is replaced by reissue)"
         super().__init__(
             card_id=None,
             state=None,
             event=event,
             condition=Condition.ONE_LIVE_CARD,
-            reason=(
-                f"the applicant already holds card {holder}, which is live; a person holds "
-                "one live card at most (a lost card is replaced by reissue)"
-            ),
-            allowed=(),
+            reason=f"the applicant already holds card {holder}, which is live; {rule}",
+            allowed=allowed,
         )
         self.holder = holder
+        self.holder_state = holder_state
+        self.handled_by = tuple(handled_by)
+        next_steps = (
+            f"; its next steps go through {', '.join(self.handled_by)}" if handled_by else ""
+        )
+        self.unnamed = (
+            f"{event} is not allowed now: the applicant already holds a live card; "
+            f"{rule}{next_steps}"
+        )
 
 
 class StillHolder(Conflict):

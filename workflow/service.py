@@ -34,7 +34,7 @@ from workflow.records import (
     SweepReport,
     Swept,
 )
-from workflow.search import MAX_PAGE, SEARCHING_ROLES
+from workflow.search import MAX_PAGE
 from workflow.states import ErasureReason
 
 __all__ = [
@@ -45,7 +45,6 @@ __all__ = [
     "MAX_BATCH",
     "MAX_PAGE",
     "MAX_SWEEP",
-    "SEARCHING_ROLES",
     "SWEEPER",
     "Actor",
     "Applicant",
@@ -121,9 +120,9 @@ class CardService:
         """Take the system's step on every card past its deadline (``workflow.deadlines``)."""
         return deadlines.sweep(self._ports, actor=actor, limit=limit)
 
-    def search(self, actor: Actor, wanted: Search) -> SearchPage:
+    def search(self, wanted: Search) -> SearchPage:
         """The cards a supervisor asks for, a page at a time (see ``workflow.search``)."""
-        return searching.search(self._ports, actor, wanted)
+        return searching.search(self._ports, wanted)
 
     def card(self, card_id: str) -> Card:
         """The card as it stands now."""

@@ -6,9 +6,17 @@ from typing import Final
 
 from fastapi import APIRouter, Depends, Request
 
+from api.access import Capability
 from api.batches.schemas import BatchIn, BatchOut
-from api.dependencies import CurrentActor, IdempotencyKey, Service, current_actor, for_the_log
-from api.problems import documented, refusal_problem, request_id_of
+from api.dependencies import (
+    ALLOWED,
+    CurrentActor,
+    IdempotencyKey,
+    Service,
+    current_actor,
+    for_the_log,
+)
+from api.problems import documented, names_holder, refusal_problem, request_id_of
 from workflow.service import MAX_BATCH
 
 router = APIRouter(
@@ -35,6 +43,7 @@ is not the caller's or not one that sends batches.
 @router.post(
     "",
     summary="Send a batch",
+    dependencies=[ALLOWED[Capability.ACT]],
     description=_DESCRIPTION,
     responses={
         200: {"description": "Every item's outcome, in item order."},
@@ -53,4 +62,7 @@ def send_batch(
     result = service.batch(batch)
     for_the_log(request, batch_id=result.batch_id)
     request_id = request_id_of(request)
-    return BatchOut.of(batch, result, lambda refused: refusal_problem(refused, request_id))
+    named = names_holder(request)
+    return BatchOut.of(
+        batch, result, lambda refused: refusal_problem(refused, request_id, names_holder=named)
+    )

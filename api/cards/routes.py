@@ -6,6 +6,7 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from api.access import Capability
 from api.cards.schemas import (
     ApplicationIn,
     CardOut,
@@ -16,6 +17,7 @@ from api.cards.schemas import (
 )
 from api.cards.search import SearchCriteria, cursor
 from api.dependencies import (
+    ALLOWED,
     Auditing,
     CurrentActor,
     IdempotencyKey,
@@ -45,6 +47,7 @@ _ETAG: Final[dict[str, Any]] = {
     "",
     status_code=201,
     summary="Apply for a card",
+    dependencies=[ALLOWED[Capability.ACT]],
     responses={
         201: {
             "description": "The card, opened in `applied`.",
@@ -67,7 +70,8 @@ def apply(
     """Open a card in `applied`. The applicant's personal data is kept apart from the
     ledger and never returned: every response names the card only. A person holds one
     live card at most: applying for someone who holds one is refused (409,
-    `condition-not-met`, `holder` naming the card); a lost card is replaced by `reissue`."""
+    `condition-not-met`, with that card's `allowed_events`; `holder` names the card only to
+    keys that may search every card); a lost card is replaced by `reissue`."""
     for_the_log(request, transition=Event.APPLY, channel=body.channel)
     card = service.apply(body.applicant.to_applicant(), body.to_step(actor, idempotency_key))
     for_the_log(request, card_id=card.card_id)
@@ -79,13 +83,14 @@ def apply(
 @router.get(
     "",
     summary="Search cards",
+    dependencies=[ALLOWED[Capability.SEARCH]],
     responses=documented(403, 422),
 )
-def search_cards(service: Service, actor: CurrentActor, criteria: SearchCriteria) -> SearchOut:
+def search_cards(service: Service, criteria: SearchCriteria) -> SearchOut:
     """Supervisors' search (supervisor and admin keys): cards by state, channel, region,
     financial function and dates, oldest opened first. Pages are stable: a card opened
     while you page appears on a later page, never twice and never out of order."""
-    page = service.search(actor, criteria)
+    page = service.search(criteria)
     return SearchOut(
         cards=[FoundOut.found(found) for found in page.found],
         next_cursor=None if page.after is None else cursor(page.after),
@@ -95,6 +100,7 @@ def search_cards(service: Service, actor: CurrentActor, criteria: SearchCriteria
 @router.get(
     "/{card_id}",
     summary="Read a card",
+    dependencies=[ALLOWED[Capability.CARD]],
     responses={200: {"headers": {"ETag": _ETAG}}, **documented(404)},
 )
 def read_card(card_id: str, request: Request, response: Response, service: Service) -> CardOut:
@@ -109,6 +115,7 @@ def read_card(card_id: str, request: Request, response: Response, service: Servi
 @router.post(
     "/{card_id}/transitions",
     summary="Move a card one step",
+    dependencies=[ALLOWED[Capability.ACT]],
     responses={200: {"headers": {"ETag": _ETAG}}, **documented(403, 404, 409, 413, 422)},
 )
 def move_card(
@@ -133,7 +140,12 @@ def move_card(
     return CardOut.of(card)
 
 
-@router.get("/{card_id}/history", summary="Read a card's history", responses=documented(404, 503))
+@router.get(
+    "/{card_id}/history",
+    summary="Read a card's history",
+    dependencies=[ALLOWED[Capability.HISTORY]],
+    responses=documented(403, 404, 503),
+)
 def read_history(
     card_id: str,
     request: Request,

@@ -7,7 +7,8 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
-from api.dependencies import Auditing, Service, current_actor
+from api.access import Capability
+from api.dependencies import ALLOWED, Auditing, Service, current_actor
 from api.ledger.schemas import ConsistencyOut, FeedOut, InclusionOut, LogKeyOut, VerifyOut
 from api.problems import documented
 from api.problems.models import ValidationProblem
@@ -27,7 +28,8 @@ router = APIRouter(
 @router.get(
     "/entries",
     summary="Follow the ledger",
-    responses=documented(422, invalid=ValidationProblem),
+    dependencies=[ALLOWED[Capability.FEED]],
+    responses=documented(403, 422, invalid=ValidationProblem),
 )
 def feed(
     service: Service,
@@ -47,7 +49,8 @@ def feed(
 @router.get(
     "/entries/{seq}/proof",
     summary="Prove an entry is in the ledger",
-    responses=documented(422, 503),
+    dependencies=[ALLOWED[Capability.PROOFS]],
+    responses=documented(403, 422, 503),
 )
 def inclusion(
     audit: Auditing,
@@ -70,7 +73,8 @@ def inclusion(
 @router.get(
     "/consistency",
     summary="Prove the ledger only grew",
-    responses=documented(422, 503),
+    dependencies=[ALLOWED[Capability.PROOFS]],
+    responses=documented(403, 422, 503),
 )
 def consistency(
     audit: Auditing,
@@ -97,7 +101,8 @@ _TEXT: Final[dict[int | str, dict[str, Any]]] = {
     "/checkpoint",
     summary="The latest signed checkpoint",
     response_class=Response,
-    responses={**_TEXT, **documented(503)},
+    dependencies=[ALLOWED[Capability.PROOFS]],
+    responses={**_TEXT, **documented(403, 503)},
 )
 def checkpoint(audit: Auditing) -> Response:
     """The ledger's latest checkpoint as a C2SP signed note (`tlog-checkpoint` in a
@@ -111,7 +116,8 @@ def checkpoint(audit: Auditing) -> Response:
     "/key",
     summary="The key checkpoints are signed with",
     response_class=Response,
-    responses=_TEXT,
+    dependencies=[ALLOWED[Capability.PROOFS]],
+    responses={**_TEXT, **documented(403)},
 )
 def key(audit: Auditing) -> Response:
     """The checkpoints' verifier key, `<name>+<key id>+<base64 key>` as the C2SP
@@ -119,7 +125,12 @@ def key(audit: Auditing) -> Response:
     return Response(f"{audit.verifier()}\n", media_type="text/plain; charset=utf-8")
 
 
-@router.get("/keys", summary="Every key checkpoints were signed with")
+@router.get(
+    "/keys",
+    summary="Every key checkpoints were signed with",
+    dependencies=[ALLOWED[Capability.PROOFS]],
+    responses=documented(403),
+)
 def keys(audit: Auditing) -> list[LogKeyOut]:
     """Every log key the database is bound to, oldest first, each with the tree sizes
     it signs: the current key (`last_size` null) and those it replaced, which still check
@@ -128,7 +139,12 @@ def keys(audit: Auditing) -> list[LogKeyOut]:
     return LogKeyOut.all_of(audit.log_keys())
 
 
-@router.get("/verify", summary="Verify the ledger")
+@router.get(
+    "/verify",
+    summary="Verify the ledger",
+    dependencies=[ALLOWED[Capability.VERIFY]],
+    responses=documented(403),
+)
 def verify(audit: Auditing) -> VerifyOut:
     """Recompute every hash and link and compare every card with a replay of its entries.
     The answer is 200 either way: `ok` says whether anything was found wrong."""

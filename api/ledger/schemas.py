@@ -251,6 +251,18 @@ class VerifyOut(BaseModel):
 class LogKeyOut(BaseModel):
     """A log key the database is bound to, with the trees it signs."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "key": "cardflow/ledger+c7c26f02+ARLqRh5voz8dv5hxCwWg+Ct6KfsdU7pepaS3BRTNMp6k",
+                    "first_size": 0,
+                    "last_size": 77,
+                }
+            ]
+        }
+    )
+
     key: str = Field(description="The verifier key, `<name>+<key id>+<base64 key>`.")
     first_size: int = Field(description="The smallest tree size it signs.")
     last_size: int | None = Field(

@@ -19,12 +19,15 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.types import HTTPExceptionHandler
 
+from api.access import Capability, permits
 from api.errors import (
     ApiError,
     ConfigurationError,
     KeyMissing,
+    KeyNotPermitted,
     KeysDisagree,
     NoDatabase,
+    ReadNotGrantable,
     Unauthenticated,
     UnknownKey,
 )
@@ -139,6 +142,7 @@ SERVED: Final[Mapping[type[Exception], ProblemType]] = {
     CheckpointRefused: INTEGRITY_FAILURE,
     # api/errors.py
     Unauthenticated: UNAUTHENTICATED,
+    KeyNotPermitted: NOT_PERMITTED,
 }
 """The problem type each error that can reach a request is answered with."""
 
@@ -163,6 +167,7 @@ NOT_SERVED: Final[Mapping[type[Exception], str]] = {
     DatabaseRefused: "only the commands tell the database's refusals in its own words",
     NoDatabase: "only `cardflow audit fsck` opens a database without making one",
     UnknownKey: "keys are revoked by `cardflow keys revoke` only",
+    ReadNotGrantable: "keys are made by `cardflow keys create` only",
     SchemaMismatch: "raised opening the database, at start-up or by a command",
     NoteError: "keys and notes are parsed at start-up and by commands; the API only signs",
     BundleError: "bundles are checked by `cardflow audit verify-bundle` only",
@@ -195,12 +200,23 @@ def problem_response(problem: Problem, *, headers: Mapping[str, str] | None = No
     )
 
 
-def refusal_problem(error: WorkflowError, request_id: str) -> Problem:
-    """The problem a refusal by cardflow's rules becomes; one never served is re-raised."""
+def refusal_problem(
+    error: WorkflowError, request_id: str, *, names_holder: bool = False
+) -> Problem:
+    """The problem a refusal by cardflow's rules becomes; one never served is re-raised.
+
+    The live card a duplicate application's person holds is named (``holder``, and in
+    ``detail``) only if ``names_holder``: the caller's key may find any person's card
+    (``api.access``); anyone else is told a live card exists and which channels carry its
+    next steps.
+    """
     kind = problem_type(error)
     if kind is None:
         raise error
-    said = _Said(detail=error.detail, request_id=request_id)
+    detail = error.detail
+    if isinstance(error, PersonHoldsCard) and not names_holder:
+        detail = error.unnamed
+    said = _Said(detail=detail, request_id=request_id)
     match error:
         case InvalidEvidence():
             return EvidenceProblem(
@@ -241,6 +257,17 @@ def refusal_problem(error: WorkflowError, request_id: str) -> Problem:
                 channel=error.channel,
                 allowed_events=AllowedEventOut.listing(error.state, error.allowed),
             )
+        case PersonHoldsCard():
+            return ConditionProblem(
+                **head(kind),
+                **said,
+                card_id=None,
+                state=None,
+                event=error.event,
+                condition=error.condition,
+                holder=error.holder if names_holder else None,
+                allowed_events=AllowedEventOut.listing(error.holder_state, error.allowed),
+            )
         case ConditionNotMet():
             return ConditionProblem(
                 **head(kind),
@@ -249,7 +276,6 @@ def refusal_problem(error: WorkflowError, request_id: str) -> Problem:
                 state=error.state,
                 event=error.event,
                 condition=error.condition,
-                holder=error.holder if isinstance(error, PersonHoldsCard) else None,
                 allowed_events=AllowedEventOut.listing(error.state, error.allowed),
             )
         case StaleVersion():
@@ -353,9 +379,17 @@ def request_id_of(request: Request) -> str:
     return str(request.state.request_id)
 
 
+def names_holder(request: Request) -> bool:
+    """Whether the request's key may be told which card a person holds (``api.access``)."""
+    key = getattr(request.state, "key", None)
+    return key is not None and permits(key.role, key.reads, Capability.SEARCH)
+
+
 async def _on_refusal(request: Request, error: Exception) -> Response:
     assert isinstance(error, WorkflowError)
-    return problem_response(refusal_problem(error, request_id_of(request)))
+    return problem_response(
+        refusal_problem(error, request_id_of(request), names_holder=names_holder(request))
+    )
 
 
 async def _on_ledger(request: Request, error: Exception) -> Response:
@@ -381,6 +415,18 @@ async def _on_ledger(request: Request, error: Exception) -> Response:
 
 async def _on_api(request: Request, error: Exception) -> Response:
     assert isinstance(error, ApiError)
+    if isinstance(error, KeyNotPermitted):
+        return problem_response(
+            PermissionProblem(
+                **head(NOT_PERMITTED),
+                detail=error.detail,
+                request_id=request_id_of(request),
+                channel=None,
+                permitted_channels=list(error.permitted_channels),
+                capability=error.capability,
+                may_read=list(error.may_read),
+            )
+        )
     if not isinstance(error, Unauthenticated):
         raise error
     return problem_response(
@@ -436,7 +482,7 @@ _DOCUMENTED: Final[Mapping[int, tuple[object, str]]] = {
     401: (Problem, f"No API key, or an unknown or revoked one (`{UNAUTHENTICATED.uri}`)."),
     403: (
         PermissionProblem,
-        f"The key's role or channels do not allow this (`{NOT_PERMITTED.uri}`).",
+        f"The key's role, channels or reads do not allow this (`{NOT_PERMITTED.uri}`).",
     ),
     404: (Problem, f"No card has that id (`{CARD_NOT_FOUND.uri}`)."),
     413: (Problem, f"The body is too large (`{PAYLOAD_TOO_LARGE.uri}`)."),

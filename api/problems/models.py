@@ -6,6 +6,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.access import Capability
 from api.examples import CARD_ID, REQUEST_ID, allowed_now, one_of
 from api.problems.types import (
     CARD_NOT_FOUND,
@@ -219,6 +220,15 @@ class PermissionProblem(Problem):
 
     channel: Channel | None
     permitted_channels: list[Channel]
+    capability: Capability | None = Field(
+        default=None,
+        description="For a route the key may not call: the capability it needs (see the "
+        "access table in the README).",
+    )
+    may_read: list[Capability] | None = Field(
+        default=None,
+        description="For a route the key may not call: the capabilities the key reads.",
+    )
 
 
 class TransitionProblem(Problem):
@@ -321,9 +331,14 @@ class ConditionProblem(Problem):
     event: Event
     condition: Condition
     holder: str | None = Field(
-        default=None, description="For `one_live_card`: the live card the person holds."
+        default=None,
+        description="For `one_live_card`: the live card the person holds, named only to a "
+        "key that may search every card (supervisor, admin).",
     )
-    allowed_events: list[AllowedEventOut]
+    allowed_events: list[AllowedEventOut] = Field(
+        description="The events allowed now, with the channels that may carry each; for "
+        "`one_live_card`, those of the live card the person holds."
+    )
 
 
 ConflictProblem = TransitionProblem | ConditionProblem | StaleProblem

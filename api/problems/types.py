@@ -33,8 +33,10 @@ NOT_PERMITTED: Final = ProblemType(
     "not-permitted",
     403,
     "Not permitted",
-    "The key's role only reads (supervisors), or the channel is not one the key may act "
-    "through; `permitted_channels` lists those it may.",
+    "The key's role only reads (supervisors), the channel is not one the key may act "
+    "through (`permitted_channels` lists those it may), or the route reads what the key's "
+    "role or reads do not cover (`capability` names what it needs, `may_read` what the key "
+    "reads; asked before anything is looked up, so it never says whether a card exists).",
 )
 CARD_NOT_FOUND: Final = ProblemType(
     "card-not-found", 404, "Card not found", "No card has the id in the path."
@@ -52,7 +54,8 @@ CONDITION_NOT_MET: Final = ProblemType(
     "Condition not met",
     "The card's state allows the event, but a condition of the step fails: `condition` "
     "names it (a deadline not yet passed, a financial function already active, a person "
-    "who already holds a live card, with `holder` naming that card).",
+    "who already holds a live card: `allowed_events` are that card's, and `holder` names it "
+    "to supervisor and admin keys only).",
 )
 STALE_VERSION: Final = ProblemType(
     "stale-version",

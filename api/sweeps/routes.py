@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.dependencies import CurrentActor, Service
+from api.access import Capability
+from api.dependencies import ALLOWED, CurrentActor, Service
 from api.problems import documented
 from api.problems.models import ValidationProblem
 from api.sweeps.schemas import SweepOut
@@ -19,6 +20,7 @@ router = APIRouter(prefix="/v1/sweeps", tags=["deadlines"], responses=documented
 @router.post(
     "",
     summary="Sweep the deadlines",
+    dependencies=[ALLOWED[Capability.SWEEP]],
     responses=documented(403, 422, invalid=ValidationProblem),
 )
 def sweep(

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.dependencies import Service
+from api.access import Capability
+from api.dependencies import ALLOWED, Service
 from api.problems import documented
 from api.workflow.schemas import WorkflowOut
 
 router = APIRouter(prefix="/v1/workflow", tags=["workflow"], responses=documented(500))
 
 
-@router.get("", summary="Describe the workflow")
+@router.get("", summary="Describe the workflow", dependencies=[ALLOWED[Capability.PUBLIC]])
 def describe(service: Service) -> WorkflowOut:
     """States, events, channels, transitions and the evidence each (event, channel) pair
     requires, all generated from one table, with its version and a Mermaid diagram, and

@@ -39,7 +39,7 @@ from ledger.entry import Entry
 from ledger.errors import LedgerError, SchemaMismatch
 from ledger.store import MAX_KEY_LENGTH
 
-SCHEMA_VERSION: Final = 5
+SCHEMA_VERSION: Final = 6
 _BUSY_TIMEOUT: Final = 30.0
 """Seconds a SQLite connection waits for a lock before it gives up."""
 
@@ -208,6 +208,7 @@ keys_table = Table(
     Column("name", String(200), nullable=False),
     Column("role", String(32), nullable=False),
     Column("channels", Text),
+    Column("reads", Text, nullable=False),
     Column("secret_sha256", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime),

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from api.access import Capability
 from api.app import create_app
 from api.keys import MemoryKeys
 from ledger.store import Ledger
@@ -187,11 +188,16 @@ def anonymous(app) -> Iterator[TestClient]:
 
 @pytest.fixture
 def client_as(app, keys) -> Iterator[Callable[..., TestClient]]:
-    """Clients holding a fresh key of the role (and channels) asked for."""
+    """Clients holding a fresh key of the role (and channels, and reads) asked for."""
     opened: list[TestClient] = []
 
-    def make(role: Role, channels: Iterable[Channel] | None = None, name: str = "tests"):
-        _, token = keys.create(name, role, channels)
+    def make(
+        role: Role,
+        channels: Iterable[Channel] | None = None,
+        name: str = "tests",
+        reads: Iterable[Capability] | None = None,
+    ):
+        _, token = keys.create(name, role, channels, reads)
         client = TestClient(app, headers={"Authorization": f"Bearer {token}"})
         opened.append(client.__enter__())
         return client

@@ -12,6 +12,7 @@ import uuid
 import pytest
 import structlog
 from pydantic import BaseModel
+from pydantic_settings import BaseSettings
 from structlog.testing import capture_logs
 
 import api
@@ -175,6 +176,7 @@ def schema_models() -> list[type[BaseModel]]:
         and model.__module__ == module.__name__
         and not model.__name__.startswith("_")
         and model is not RequestBody  # the base every request body shares, never one itself
+        and not issubclass(model, BaseSettings)  # the environment's settings, no HTTP body
     ]
 
 

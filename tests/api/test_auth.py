@@ -40,7 +40,7 @@ class TestNoAnonymousAccess:
         problem(response, 401, "unauthenticated")
 
     def test_a_revoked_key(self, app, keys, anonymous):
-        key, token = keys.create("gone", Role.CLERK)
+        key, token = keys.create("gone", Role.SUPERVISOR)
         bearer = {"Authorization": f"Bearer {token}"}
         assert anonymous.get("/v1/ledger/entries", headers=bearer).status_code == 200
         keys.revoke(key.key_id)
@@ -114,7 +114,7 @@ class TestChannels:
             json={"event": "activate", "channel": "pharmacy", "evidence": PHARMACY_ACTIVATION},
         )
         assert response.status_code == 200, response.text
-        entry = pharmacy.get(f"/v1/cards/{card_id}/history").json()["entries"][-1]
+        entry = cards.client.get(f"/v1/cards/{card_id}/history").json()["entries"][-1]
         assert entry["actor"].startswith("pharmacy-0042#")
         assert entry["role"] == "clerk"
 

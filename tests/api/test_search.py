@@ -123,7 +123,9 @@ class TestRefused:
     def test_clerks_do_not_list_cards(self, client_as):
         pharmacy = client_as(Role.CLERK, [Channel.PHARMACY])
         body = problem(pharmacy.get("/v1/cards"), 403, "not-permitted")
-        assert "only supervisor and admin keys search cards" in body["detail"]
+        assert "the clerk role may not search every card" in body["detail"]
+        assert body["capability"] == "search"
+        assert body["may_read"] == ["card"]
 
     def test_anonymous_callers_do_not_list_cards(self, anonymous):
         problem(anonymous.get("/v1/cards"), 401, "unauthenticated")
@@ -146,7 +148,7 @@ class TestCriteria:
     def test_no_criterion_means_the_search_s_defaults(self, service, supervisor, monkeypatch):
         asked: list[Search] = []
 
-        def search(actor, wanted: Search) -> SearchPage:
+        def search(wanted: Search) -> SearchPage:
             asked.append(wanted)
             return SearchPage(found=[], after=None)
 

@@ -18,6 +18,8 @@ from typing import Final
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from api.access import Capability, default_reads, grantable_reads, permits
+from api.problems import refusal_problem
 from ledger.audit import Audit
 from ledger.entry import ERASURE, REFUSAL, Entry
 from ledger.memory import MemoryLedger
@@ -545,7 +547,7 @@ def histories_name_each_other(audit: Audit, service: CardService, desk: Desk) ->
 @then(words("a supervisor looking for cards whose financial function is not active {finds}"))
 def supervisor_search(service: CardService, desk: Desk, finds: str) -> None:
     assert finds in ("finds it", "does not find it")
-    found = service.search(SUPERVISOR, Search(financial=False)).found
+    found = service.search(Search(financial=False)).found
     assert (desk.card_id in {f.card.card_id for f in found}) is (finds == "finds it")
 
 
@@ -864,3 +866,60 @@ def nothing_written(service: CardService, desk: Desk) -> None:
     assert desk.before is not None
     assert snapshot(service, desk.card_id) == desk.before
     assert desk.erasure is None or not desk.erasure.erased
+
+
+# -- who reads what: the access table the API's guards enforce -----------------------------
+
+KEY_HOLDERS: Final[Mapping[str, tuple[Role, frozenset[Capability]]]] = {
+    "a counter clerk": (Role.CLERK, default_reads(Role.CLERK)),
+    "cardflow's deadline sweeper": (Role.SYSTEM, default_reads(Role.SYSTEM)),
+    "a system that follows the ledger": (Role.SYSTEM, grantable_reads(Role.SYSTEM)),
+    "a supervisor": (Role.SUPERVISOR, default_reads(Role.SUPERVISOR)),
+    "an administrator": (Role.ADMIN, default_reads(Role.ADMIN)),
+}
+"""Who holds a key, in a supervisor's words: its role and the reads it was made with."""
+
+READ_WORDS: Final[Mapping[str, Capability]] = {
+    "read a card's state and the steps allowed now": Capability.CARD,
+    "read a card's full history": Capability.HISTORY,
+    "follow the ledger": Capability.FEED,
+    "take the ledger's proofs": Capability.PROOFS,
+    "search every card": Capability.SEARCH,
+    "verify the whole ledger": Capability.VERIFY,
+}
+
+
+@given(parsers.parse("the key of {holder}"), target_fixture="key_holder")
+def key_of(holder: str) -> tuple[Role, frozenset[Capability]]:
+    return KEY_HOLDERS[holder]
+
+
+@then(parsers.re(r"it (?P<may>may not|may) (?P<what>.+)"))
+def it_may(key_holder: tuple[Role, frozenset[Capability]], may: str, what: str) -> None:
+    role, reads = key_holder
+    assert permits(role, reads, READ_WORDS[what]) is (may == "may")
+
+
+def _holder_told(desk: Desk, holder: str) -> dict[str, object]:
+    assert desk.refusal is not None
+    role, reads = KEY_HOLDERS[holder]
+    named = permits(role, reads, Capability.SEARCH)
+    return refusal_problem(desk.refusal, "-", names_holder=named).model_dump(mode="json")
+
+
+@then(
+    "a counter clerk is told a live card exists and the channels that carry it on, "
+    "not which card it is"
+)
+def clerk_not_told_which(desk: Desk) -> None:
+    told = _holder_told(desk, "a counter clerk")
+    assert told["holder"] is None
+    assert desk.card_id not in str(told)
+    assert "already holds a live card" in str(told["detail"])
+    assert told["allowed_events"], "the channels that carry the live card on are named"
+
+
+@then("an administrator is told which card it is")
+def admin_told_which(desk: Desk) -> None:
+    told = _holder_told(desk, "an administrator")
+    assert told["holder"] == desk.card_id

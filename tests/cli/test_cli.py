@@ -312,12 +312,57 @@ class TestKeys:
         assert token.startswith("cf_")
         key_id = token.split("_")[1]
         listed = cardflow("keys", "list", "--database-url", sqlite_url)
-        assert f"{key_id}  icbc-0231  clerk  bank_outlet  live" in listed.output
+        assert f"{key_id}  icbc-0231  clerk  bank_outlet  reads card  live" in listed.output
         assert token not in listed.output
         revoked = cardflow("keys", "revoke", key_id, "--database-url", sqlite_url)
         assert "revoked" in revoked.output
         unknown = runner.invoke(app, ["keys", "revoke", "nope", "--database-url", sqlite_url])
         assert unknown.exit_code == 2
+
+    def test_a_follower_is_made_with_its_reads(self, sqlite_url):
+        made = cardflow(
+            "keys",
+            "create",
+            "--name",
+            "bank-mirror",
+            "--role",
+            "system",
+            "--read",
+            "feed",
+            "--read",
+            "proofs",
+            "--database-url",
+            sqlite_url,
+        )
+        key_id = made.stdout.strip().splitlines()[0].split("_")[1]
+        listed = cardflow("keys", "list", "--database-url", sqlite_url)
+        assert (
+            f"{key_id}  bank-mirror  system  every channel its role allows  reads feed, proofs"
+            in listed.output
+        )
+
+    def test_a_read_the_role_may_not_hold_is_refused(self, sqlite_url):
+        refused = runner.invoke(
+            app,
+            [
+                "keys",
+                "create",
+                "--name",
+                "counter",
+                "--role",
+                "clerk",
+                "--read",
+                "history",
+                "--database-url",
+                sqlite_url,
+            ],
+        )
+        assert refused.exit_code == 2
+        assert (
+            "a clerk key may not be made with --read history; it may read: card" in refused.output
+        )
+        assert "cf_" not in refused.output
+        assert cardflow("keys", "list", "--database-url", sqlite_url).output == ""
 
 
 class TestSettings:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from api.keys import MemoryKeys, SqlKeys, UnknownKey
+from api.access import Capability, default_reads
+from api.keys import MemoryKeys, ReadNotGrantable, SqlKeys, UnknownKey
 from ledger.sql import SqlLedger
 from workflow.states import Channel, Role
 
@@ -71,3 +72,41 @@ class TestStorage:
         secret = token.rsplit("_", 1)[1]
         stored = b"".join(p.read_bytes() for p in tmp_path.iterdir())
         assert secret.encode() not in stored
+
+
+class TestReads:
+    """A key's reads are recorded with it when it is made, within what its role may hold."""
+
+    @pytest.mark.parametrize("role", list(Role))
+    def test_the_role_s_reads_by_default(self, keys, role):
+        key, token = keys.create("holder", role)
+        assert key.reads == default_reads(role)
+        assert keys.authenticate(token).reads == key.reads
+        assert [k.reads for k in keys.list()] == [key.reads]
+
+    def test_a_system_key_follows_the_ledger_only_if_made_to(self, keys):
+        sweeper, _ = keys.create("sweeper", Role.SYSTEM)
+        assert Capability.FEED not in sweeper.reads
+        _, token = keys.create(
+            "bank-mirror", Role.SYSTEM, reads=[Capability.FEED, Capability.PROOFS]
+        )
+        assert keys.authenticate(token).reads == {Capability.FEED, Capability.PROOFS}
+
+    def test_a_supervisor_key_narrowed(self, keys):
+        _, token = keys.create("mirror", Role.SUPERVISOR, reads=[Capability.FEED])
+        assert keys.authenticate(token).reads == {Capability.FEED}
+
+    @pytest.mark.parametrize(
+        ("role", "read"),
+        [
+            (Role.CLERK, Capability.HISTORY),
+            (Role.CLERK, Capability.FEED),
+            (Role.SYSTEM, Capability.VERIFY),
+            (Role.SYSTEM, Capability.SEARCH),
+            (Role.ADMIN, Capability.ACT),
+        ],
+    )
+    def test_a_read_the_role_may_not_hold_makes_no_key(self, keys, role, read):
+        with pytest.raises(ReadNotGrantable, match=f"may not be made with --read {read}"):
+            keys.create("greedy", role, reads=[read])
+        assert keys.list() == []

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from api import access
+from api.app import access_section, with_access_section
 from workflow.diagram import END_MARKER, START_MARKER, readme_section, with_generated_section
+from workflow.states import Role
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -25,6 +28,27 @@ class TestGeneratedSection:
 
     def test_regenerating_is_stable(self):
         assert with_generated_section(README) == README
+
+
+class TestAccessSection:
+    """Who may call what, in the README, is the table the guards enforce."""
+
+    def test_matches_the_table(self):
+        section = README.split(access.START_MARKER, 1)[1].split(access.END_MARKER, 1)[0]
+        assert section.strip() == access_section().strip(), (
+            "README is stale: run `cardflow describe --readme README.md`"
+        )
+
+    def test_regenerating_is_stable(self):
+        assert with_access_section(README) == README
+
+    def test_a_change_to_the_table_shows(self, monkeypatch):
+        monkeypatch.setitem(
+            access.ACCESS,
+            access.Capability.VERIFY,
+            access.Access("verify the whole ledger", frozenset(Role)),
+        )
+        assert with_access_section(README) != README
 
 
 class TestCommands:
