@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from ledger.binding import AnyOf
 from ledger.checkpoints import Cadence, CheckpointRefused, checkpoint_if_due, sign_checkpoint
 from ledger.merkle import EMPTY_ROOT, verify_consistency
 from ledger.note import Checkpoint, Signer, open_note
@@ -58,9 +59,9 @@ class TestSigning:
         sign_checkpoint(ledger, SIGNER, clock.now)
         grow(ledger, 3, start=4)
         sign_checkpoint(ledger, SIGNER, clock.now)
-        assert verify(ledger, verifier=SIGNER.verifier()).ok
+        assert verify(ledger, keys=AnyOf((SIGNER.verifier(),))).ok
         stranger = Signer.generate(SIGNER.name).verifier()
-        problems = [p.what for p in verify(ledger, verifier=stranger).problems]
+        problems = [p.what for p in verify(ledger, keys=AnyOf((stranger,))).problems]
         assert len(problems) == 2
         assert all("carries no signature of" in what for what in problems)
 

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError
 
+from ledger.binding import AnyOf
 from ledger.checkpoints import CheckpointRefused, sign_checkpoint
 from ledger.entry import REFUSAL, Draft, Entry
 from ledger.note import Checkpoint, Signer, open_note
@@ -482,7 +483,7 @@ def kept_checkpoint(url: str, clock, *, size: int = SIZE) -> Checkpoint:
 def held_report(url: str, *held: Checkpoint) -> Report:
     ledger = SqlLedger(url)
     try:
-        return verify(ledger, verifier=SIGNER.verifier(), held=held)
+        return verify(ledger, keys=AnyOf((SIGNER.verifier(),)), held=held)
     finally:
         ledger.dispose()
 
