@@ -21,6 +21,7 @@ from api.config import (
     runtime_for_command,
 )
 from api.config import sweep_every as config_sweep_every
+from api.lifeline import mark_supervisor
 from api.logs import configure_logging
 from cli import admin, audit, cards, docs
 from cli.demo import run_demo
@@ -82,6 +83,7 @@ def serve(
     config_sweep_every()  # refuse a bad interval now, not in every worker
     with runtime_for_command(os.environ[DATABASE_URL_ENV]):
         pass  # the schema is created once here, before any worker starts
+    mark_supervisor()
     uvicorn.run(
         "api.app:app_from_environment",
         factory=True,
@@ -89,6 +91,7 @@ def serve(
         port=port,
         workers=workers,
         log_config=None,
+        server_header=False,
     )
 
 
