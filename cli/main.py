@@ -25,12 +25,13 @@ from api.lifeline import mark_supervisor
 from api.logs import configure_logging
 from cli import admin, audit, cards, docs
 from cli.demo import run_demo
-from cli.options import DatabaseUrl, Verbose
+from cli.options import DatabaseUrl, Verbose, help_settings
 from cli.output import print_report
 from ledger.errors import LedgerError
 from ledger.grants import refusals_told
 
 app = typer.Typer(
+    **help_settings(),
     name="cardflow",
     help="Run social security cards through their lifecycle, with a verifiable audit ledger.",
     no_args_is_help=True,
