@@ -11,6 +11,9 @@ from typing import Final
 
 from packaging.requirements import Requirement
 
+from cli import docs
+from tests.cli.helpers import cardflow
+
 ROOT: Final = Path(__file__).resolve().parents[2]
 SHIPPED: Final = ("workflow", "ledger", "api", "cli", "livedocs")
 PROJECT: Final = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -81,3 +84,19 @@ class TestDeclared:
         dev = {_name(r) for r in PROJECT["optional-dependencies"]["dev"]}
         assert "httpx2" in dev
         assert "httpx" not in dev
+
+
+class TestDocsExtra:
+    """``cardflow docs --run`` needs pytest-bdd, which only the docs extra brings: without
+    it the command says which extra to install, rather than failing inside pytest."""
+
+    def test_run_without_pytest_bdd_names_the_extra(self, tmp_path, monkeypatch):
+        monkeypatch.setattr(docs, "find_spec", lambda name: None)
+        result = cardflow("docs", "--run", "--out", str(tmp_path / "site"))
+        assert result.exit_code == 2
+        assert "cardflow[docs]" in result.output
+        assert not (tmp_path / "site").exists()
+
+    def test_the_docs_extra_brings_what_run_imports(self):
+        extra = {_name(r) for r in PROJECT["optional-dependencies"]["docs"]}
+        assert {"pytest", "pytest-bdd"} <= extra
