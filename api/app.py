@@ -6,7 +6,7 @@ import asyncio
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from typing import Any, Final
 from urllib.parse import parse_qsl
@@ -17,6 +17,8 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import access
@@ -25,8 +27,10 @@ from api.batches.routes import router as batches
 from api.cards.routes import router as cards
 from api.config import database_url, open_runtime, sweep_every
 from api.dependencies import capability_of
+from api.docs import mount_docs
 from api.keys import Keys
 from api.ledger.routes import router as ledger
+from api.lifeline import bind_to_supervisor
 from api.logs import configure_logging
 from api.problems import (
     EXCEPTION_HANDLERS,
@@ -51,6 +55,12 @@ CHECKPOINT_POLL: Final = 1.0
 MAX_BODY_BYTES: Final = 8 * 1024 * 1024
 """The largest body taken: a batch of 10,000 applications is about 3 MiB."""
 _ACCEPTABLE_REQUEST_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+=-]{0,127}")
+RESPONSE_HEADERS: Final = {
+    # Card and ledger data must not stay in a browser's or a proxy's cache.
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+"""Headers on every response cardflow sends, errors and documentation included."""
 
 _FASTAPI_422: Final = {"$ref": "#/components/schemas/HTTPValidationError"}
 _VALIDATION_PROBLEM: Final = {"$ref": "#/components/schemas/ValidationProblem"}
@@ -181,7 +191,9 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 started = True
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                headers = MutableHeaders(scope=message)
+                headers[REQUEST_ID_HEADER] = request_id
+                headers.update(RESPONSE_HEADERS)
             await send(message)
 
         began = time.perf_counter()
@@ -214,6 +226,49 @@ def _unkept_in_target(scope: Scope) -> list[str | int] | None:
         if UNKEPT.search(name) or UNKEPT.search(value):
             return ["query", name if not UNKEPT.search(name) else "?"]
     return None
+
+
+METHODS: Final = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def methods_at(routes: Sequence[BaseRoute], scope: Scope) -> list[str]:
+    """Every method some route takes at the scope's path, and ``OPTIONS``; none if no
+    route is there. Asked of each route as the router would ask it, so included
+    routers, path converters and mounts answer for themselves."""
+    methods: set[str] = set()
+    for route in routes:
+        taken = {m for m in METHODS if route.matches({**scope, "method": m})[0] is Match.FULL}
+        if isinstance(route, Mount) and taken:
+            taken = {"GET", "HEAD"}  # the documentation's static files take reads only
+        methods |= taken
+    return sorted(methods | {"OPTIONS"}) if methods else []
+
+
+class Methods:
+    """Answer ``OPTIONS`` on any path with the methods it takes, and have a 405 name all
+    of them (Starlette's names only those of the first route that matched the path)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        routes = scope["app"].router.routes
+        if scope["method"] == "OPTIONS":
+            allowed = methods_at(routes, scope)
+            if allowed:
+                answer = Response(status_code=204, headers={"Allow": ", ".join(allowed)})
+                await answer(scope, receive, send)
+                return
+
+        async def send_allowed(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 405:
+                MutableHeaders(scope=message)["Allow"] = ", ".join(methods_at(routes, scope))
+            await send(message)
+
+        await self.app(scope, receive, send_allowed)
 
 
 class BodyLimit:
@@ -273,6 +328,8 @@ def create_app(
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.service = service
     app.state.keys = keys
@@ -281,6 +338,8 @@ def create_app(
         app.add_exception_handler(error, handler)
     for router in ROUTERS:
         app.include_router(router)
+    mount_docs(app)
+    app.add_middleware(Methods)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestContext)
     return app
@@ -293,6 +352,7 @@ def app_from_environment() -> FastAPI:
     connections when the server stops.
     """
     configure_logging()
+    bind_to_supervisor()
     runtime = open_runtime(database_url())
     every = sweep_every()
     schedule: list[tuple[Callable[[], object], float]] = [

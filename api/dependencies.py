@@ -6,7 +6,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Final
 
-from fastapi import Depends, Header, Request, params
+from fastapi import Depends, Header, Request, Security, params
+from fastapi.security import HTTPBearer
 
 from api.access import Capability, check
 from api.errors import Unauthenticated as Unauthenticated
@@ -31,17 +32,20 @@ def audit_facade(request: Request) -> Audit:
     return audit
 
 
-def current_key(
-    request: Request,
-    authorization: Annotated[
-        str | None,
-        Header(
-            description="`Bearer cf_…`: an API key made with `cardflow keys create`.",
-            examples=["Bearer cf_3f9a1c2b7d4e_7nQ2xVbKp9LwRt4Ye6Zs"],
-        ),
-    ] = None,
-) -> ApiKey:
+BEARER: Final = HTTPBearer(
+    scheme_name="bearer",
+    bearerFormat="cf_…",
+    description="An API key made with `cardflow keys create`, sent as `Authorization: "
+    "Bearer cf_…`.",
+    auto_error=False,
+)
+"""The security scheme the OpenAPI document declares on every authenticated operation;
+the header itself is read by ``current_key``, so its refusals stay cardflow's own."""
+
+
+def current_key(request: Request, _declared: Annotated[object, Security(BEARER)]) -> ApiKey:
     """The live key behind the request's bearer token; every card route depends on it."""
+    authorization = request.headers.get("authorization")
     if authorization is None:
         raise Unauthenticated("send an API key as 'Authorization: Bearer cf_…'")
     scheme, _, token = authorization.partition(" ")

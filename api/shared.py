@@ -11,6 +11,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     PlainSerializer,
     StrictBool,
@@ -51,6 +52,27 @@ def _holds_unkept(value: Any) -> bool:
     return False
 
 
+RFC3339: Final = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
+"""A time as OpenAPI's ``date-time`` writes it (RFC 3339 ``date-time``): date, ``T``,
+time to the second, an optional fraction, and ``Z`` or an offset."""
+
+
+def _rfc3339(value: Any) -> Any:
+    """Only the string the schema declares: pydantic would also take a number (or a
+    string of digits) as seconds since 1970, a date without a time, a space for the
+    ``T`` -- none of which a caller should find accepted."""
+    if isinstance(value, datetime):  # already parsed, by cardflow's own code
+        return value
+    if not isinstance(value, str) or not RFC3339.fullmatch(value):
+        raise ValueError(
+            "is not an RFC 3339 date-time string, e.g. 2026-03-02T09:30:00+08:00 or "
+            "2026-03-02T01:30:00Z"
+        )
+    return value
+
+
 def _utc_moment(moment: datetime) -> datetime:
     try:
         moment.astimezone(UTC)
@@ -59,7 +81,7 @@ def _utc_moment(moment: datetime) -> datetime:
     return moment
 
 
-Moment = Annotated[AwareDatetime, AfterValidator(_utc_moment)]
+Moment = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_utc_moment)]
 """A time a caller gives: with its offset, and within the years 1 to 9999 in UTC."""
 
 EvidenceIn = dict[str, StrictBool | StrictStr]

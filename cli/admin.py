@@ -12,15 +12,18 @@ import typer
 from api.config import database_url, make_writer, runtime_for_command
 from api.keys import READS, ApiKey, Capability, ReadNotGrantable, UnknownKey
 from api.logs import configure_logging
-from cli.options import DatabaseUrl
+from cli.options import DatabaseUrl, help_settings
 from ledger.entry import format_timestamp
 from ledger.errors import DatabaseRefused, LedgerError, NoRoles
 from workflow.errors import StillHolder, WorkflowError
 from workflow.service import Actor
 from workflow.states import Channel, ErasureReason, Role
 
-keys = typer.Typer(help="Make, list and revoke API keys (bearer tokens).", no_args_is_help=True)
+keys = typer.Typer(
+    **help_settings(), help="Make, list and revoke API keys (bearer tokens).", no_args_is_help=True
+)
 person = typer.Typer(
+    **help_settings(),
     help="The person store: personal data kept beside the ledger, never in it.",
     no_args_is_help=True,
 )
@@ -122,7 +125,9 @@ def create_key(
         list[Channel] | None,
         typer.Option(
             help="A channel the key may act through; repeat for more. "
-            "Default: every channel the role allows."
+            "Default: every channel the role allows. One of: " + ", ".join(Channel) + ".",
+            metavar="CHANNEL",
+            show_default=False,
         ),
     ] = None,
     read: Annotated[

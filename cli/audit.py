@@ -23,7 +23,7 @@ from api.config import (
     runtime_for_command,
 )
 from api.logs import configure_logging
-from cli.options import DatabaseUrl
+from cli.options import DatabaseUrl, help_settings
 from cli.output import print_report
 from ledger.binding import AnyOf, Keyring
 from ledger.bundle import BundleError, check_bundle, make_bundle
@@ -34,6 +34,7 @@ _PROGRESS_STEP: Final = 1000
 """Entries between two redraws of a progress bar."""
 
 audit = typer.Typer(
+    **help_settings(),
     help="Signed checkpoints of the ledger, and the key to check them with.",
     no_args_is_help=True,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +31,13 @@ def docs(
     """Render the features as a static HTML site: each rule with its scenarios and their
     latest results, the event x channel coverage matrix, the state diagram and the seeds."""
     if run:
+        if find_spec("pytest_bdd") is None:
+            typer.echo(
+                "cardflow docs --run: running the features needs pytest-bdd; "
+                "install cardflow with its docs extra (pip install 'cardflow[docs]')",
+                err=True,
+            )
+            raise typer.Exit(2)
         results = out / "cucumber.json"
         out.mkdir(parents=True, exist_ok=True)
         ran = subprocess.run(  # noqa: S603 -- a fixed argv: this Python, pytest, our features

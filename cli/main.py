@@ -24,15 +24,17 @@ from api.config import (
     runtime_for_command,
 )
 from api.config import sweep_every as config_sweep_every
+from api.lifeline import mark_supervisor
 from api.logs import configure_logging
 from cli import admin, audit, cards, docs
 from cli.demo import run_demo
-from cli.options import DatabaseUrl, Verbose
+from cli.options import DatabaseUrl, Verbose, help_settings
 from cli.output import print_report
 from ledger.errors import LedgerError
 from ledger.grants import refusals_told
 
 app = typer.Typer(
+    **help_settings(),
     name="cardflow",
     help="Run social security cards through their lifecycle, with a verifiable audit ledger.",
     no_args_is_help=True,
@@ -102,6 +104,7 @@ def serve(
     config_sweep_every()  # refuse a bad interval now, not in every worker
     with runtime_for_command(os.environ[DATABASE_URL_ENV], first_run=True):
         pass  # the schema is created and the keys bound once here, before any worker starts
+    mark_supervisor()
     uvicorn.run(
         "api.app:app_from_environment",
         factory=True,
@@ -109,6 +112,7 @@ def serve(
         port=port,
         workers=workers,
         log_config=None,
+        server_header=False,
     )
 
 

@@ -7,12 +7,26 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
+from typing import Final
 
 import typer
 
 from ledger.entry import ERASURE, Entry, format_timestamp
 from ledger.verify import Report
+from workflow.definition import TRANSITIONS
 from workflow.service import SweepReport
+from workflow.states import Channel
+
+
+def _moved(source: str | None, dest: str) -> str:
+    return f"{source or '(none)'} -> {dest}"
+
+
+EVENT_WIDTH: Final = max(len(transition.event) for transition in TRANSITIONS)
+MOVE_WIDTH: Final = max(len(_moved(t.source, t.dest)) for t in TRANSITIONS)
+CHANNEL_WIDTH: Final = max(len(channel) for channel in Channel)
+"""A timeline's columns, as wide as the longest event, move and channel the definition
+has, so that every line of every history lines up."""
 
 
 def print_report(report: Report) -> None:
@@ -65,7 +79,7 @@ def timeline_line(entry: Entry) -> str:
             f"via {entry.channel} by {entry.actor} ({entry.role}) while {entry.to_state}: "
             f"{entry.evidence.get('refused')} -- {entry.evidence.get('reason')}"
         )
-    moved = f"{entry.from_state or '(none)'} -> {entry.to_state}"
+    moved = _moved(entry.from_state, entry.to_state)
     who = f"{entry.actor} ({entry.role})" + (
         ", for the insured by an agent" if entry.presenter == "agent" else ""
     )
@@ -73,6 +87,7 @@ def timeline_line(entry: Entry) -> str:
         key if value is True else f"{key}={value}" for key, value in sorted(entry.evidence.items())
     )
     return (
-        f"#{entry.seq:<5} {format_timestamp(entry.occurred_at)}  {entry.event:<11} {moved:<28} "
-        f"via {entry.channel:<13} by {who}\n        evidence: {evidence or 'none'}"
+        f"#{entry.seq:<5} {format_timestamp(entry.occurred_at)}  {entry.event:<{EVENT_WIDTH}} "
+        f"{moved:<{MOVE_WIDTH}} via {entry.channel:<{CHANNEL_WIDTH}} by {who}\n"
+        f"        evidence: {evidence or 'none'}"
     )

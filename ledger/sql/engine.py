@@ -3,6 +3,7 @@ PostgreSQL, parameters always hidden from error messages."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -16,14 +17,21 @@ from sqlalchemy.engine import Connection, Engine, make_url
 
 BUSY_TIMEOUT: Final = 30.0
 """Seconds a SQLite connection waits for a lock before it gives up."""
+FILE_MODE: Final = 0o600
+"""A SQLite file holds names and ID numbers: only its owner reads it. SQLite makes the
+WAL and shared-memory files with the database file's own mode."""
 
 
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, hide_parameters=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if (
+        parsed.database
+        and parsed.database != ":memory:"
+        and not parsed.database.startswith("file:")
+    ):
+        _create_owner_only(Path(parsed.database).expanduser())
     engine = create_engine(
         url,
         connect_args={"timeout": BUSY_TIMEOUT, "check_same_thread": False},
@@ -48,6 +56,16 @@ def make_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _create_owner_only(path: Path) -> None:
+    """Make the database file, readable by its owner alone, before SQLite opens it (SQLite
+    would make it with the process's umask, commonly world-readable)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except FileExistsError:
+        return
 
 
 def _into_wal(cursor: Any) -> None:

@@ -102,7 +102,7 @@ class TestProblems:
     def test_a_wrong_method_is_405_with_allow(self, client):
         response = client.delete("/v1/cards/some-card")
         problem(response, 405, "method-not-allowed")
-        assert response.headers["allow"] == "GET"
+        assert response.headers["allow"] == "GET, OPTIONS"
 
     def test_a_bug_is_500_logged_with_its_traceback(self, client, service, monkeypatch):
         def broken(card_id: str):
