@@ -8,6 +8,7 @@ the seconds each call took and the largest one.
 
     .venv/bin/python bench/history.py
     .venv/bin/python bench/history.py --url postgresql://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/history.py --unbounded   # a card noted as before: paging alone
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ from api.keys import MemoryKeys
 from ledger.audit import Audit
 from ledger.note import Signer
 from ledger.sql import SqlLedger
+from workflow import drafts
+from workflow.errors import WorkflowError
 from workflow.identity import check_character
+from workflow.ports import Ports
 from workflow.service import Actor, Applicant, Batch, BatchItem, CardService, Step
 from workflow.states import Channel, Event, Role
 
@@ -57,6 +61,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default="sqlite:///bench-history.db")
     parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument(
+        "--unbounded",
+        action="store_true",
+        help="write a note for every refused item, as cardflow did before refusal notes "
+        "were bounded: what pages and proofs alone cost on such a card",
+    )
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
     ledger = SqlLedger(fresh_schema(args.url))
@@ -71,16 +81,29 @@ def main() -> None:
         Step(Event.APPLY, Channel.CARD_CENTER, CLERK, evidence=APPLICATION),
     )
     started = time.perf_counter()
-    service.batch(
-        Batch(
-            Event.PRODUCE,
-            Channel.ISSUING_BANK,
-            CLERK,
-            [BatchItem(card_id=card.card_id) for _ in range(args.items)],
-            evidence={"production_batch": "B-BENCH"},
+    produce = Step(Event.PRODUCE, Channel.ISSUING_BANK, CLERK, evidence={"production_batch": "B"})
+    if args.unbounded:
+        try:
+            service.transition(card.card_id, produce)
+        except WorkflowError as refusal:
+            refused = refusal
+        head = ledger.head(card.card_id)
+        assert head is not None
+        note = drafts.refusal(Ports(ledger), head, produce, refused)
+        for start in range(1, args.items, 500):
+            ledger.append([note] * min(500, args.items - start))
+        print(f"{args.items} refusals noted one by one: {time.perf_counter() - started:.2f} s")
+    else:
+        service.batch(
+            Batch(
+                Event.PRODUCE,
+                Channel.ISSUING_BANK,
+                CLERK,
+                [BatchItem(card_id=card.card_id) for _ in range(args.items)],
+                evidence={"production_batch": "B-BENCH"},
+            )
         )
-    )
-    print(f"batch of {args.items} refused items: {time.perf_counter() - started:.2f} s")
+        print(f"batch of {args.items} refused items: {time.perf_counter() - started:.2f} s")
     print(f"entries the card holds: {len(ledger.entries_for(card.card_id))}")
     app = create_app(service, keys, audit)
     calls: list[float] = []

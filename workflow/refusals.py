@@ -53,8 +53,8 @@ def noted(
 
 
 def _recent_notes(ports: Ports, head: Head, actor: str, since: datetime) -> list[Entry]:
-    """``actor``'s refusal notes on the card at ``head`` since its last move, recorded at
-    or after ``since``, oldest first: the read costs the notes of one version, not the
+    """``actor``'s refusal notes on the card at ``head`` since its last move, recorded
+    after ``since``, oldest first: the read costs the notes of one version, not the
     card's whole record."""
     after_move = ports.ledger.card_page(
         head.card_id, after=head.last_seq, limit=_EVERY, refusals=True
@@ -62,5 +62,5 @@ def _recent_notes(ports: Ports, head: Head, actor: str, since: datetime) -> list
     return [
         entry
         for entry in after_move
-        if entry.kind == REFUSAL and entry.actor == actor and entry.recorded_at >= since
+        if entry.kind == REFUSAL and entry.actor == actor and entry.recorded_at > since
     ]
