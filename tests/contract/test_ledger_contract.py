@@ -522,9 +522,7 @@ class TestMerkleTree:
         wanted = {(level, index) for level in range(12) for index in range(0, 1100 >> level)}
         wanted |= {(0, 1100), (11, 0), (3, 999)}  # beyond the tree: not held
         held = ledger.tree_nodes_at(wanted)
-        assert held == {
-            key: node for key in wanted if (node := ledger.tree_node(*key)) is not None
-        }
+        assert held == {key: node for key in wanted if (node := ledger.tree_node(*key)) is not None}
         assert len(held) == sum(1100 >> level for level in range(11))
         assert ledger.tree_nodes_at(()) == {}
 
