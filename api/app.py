@@ -20,9 +20,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.batches.routes import router as batches
 from api.cards.routes import router as cards
-from api.config import database_url, open_runtime, sweep_every
+from api.config import database_url, open_runtime, rate_limits, sweep_every
 from api.keys import Keys
 from api.ledger.routes import router as ledger
+from api.limits import Limiter
 from api.logs import configure_logging
 from api.problems import (
     EXCEPTION_HANDLERS,
@@ -224,10 +225,11 @@ def create_app(
     *,
     lifespan: Lifespan | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,
+    limiter: Limiter | None = None,
 ) -> FastAPI:
     """The API over ``service`` and ``audit``, callers known by ``keys``; ``lifespan``
     runs around the server's life (e.g. to close connections); bodies over
-    ``max_body_bytes`` get 413."""
+    ``max_body_bytes`` get 413; ``limiter`` counts each key's requests (none: no limit)."""
     app = CardflowAPI(
         title="cardflow",
         version="1",
@@ -238,6 +240,7 @@ def create_app(
     app.state.service = service
     app.state.keys = keys
     app.state.audit = audit
+    app.state.limiter = limiter
     for error, handler in EXCEPTION_HANDLERS.items():
         app.add_exception_handler(error, handler)
     for router in (cards, batches, ledger, sweeps, workflow):
@@ -274,7 +277,13 @@ def app_from_environment() -> FastAPI:
                     await task
             runtime.close()
 
-    return create_app(runtime.service, runtime.keys, runtime.audit, lifespan=running)
+    return create_app(
+        runtime.service,
+        runtime.keys,
+        runtime.audit,
+        lifespan=running,
+        limiter=Limiter(rate_limits()),
+    )
 
 
 async def on_schedule(job: Callable[[], object], every: float) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from api.errors import ConfigurationError as ConfigurationError
 from api.errors import NoDatabase as NoDatabase
 from api.keys import SqlKeys
+from api.limits import DEFAULT_RATES, Kind, Rate
 from ledger import grants
 from ledger.audit import Audit
 from ledger.checkpoints import DEFAULT_EVERY, DEFAULT_EVERY_ENTRIES, Cadence
@@ -23,6 +24,7 @@ from ledger.note import NoteError, Signer
 from ledger.sql import SqlLedger, normalise_url
 from ledger.store import RECEIPT_WINDOW
 from workflow.policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
+from workflow.ports import RefusalBound
 from workflow.service import CardService
 
 DATABASE_URL_ENV: Final = "CARDFLOW_DATABASE_URL"
@@ -41,6 +43,14 @@ DEFAULT_LOG_NAME: Final = "cardflow/ledger"
 CHECKPOINT_ENTRIES_ENV: Final = "CARDFLOW_CHECKPOINT_ENTRIES"
 CHECKPOINT_SECONDS_ENV: Final = "CARDFLOW_CHECKPOINT_SECONDS"
 _LONGEST_SWEEP_INTERVAL: Final = 24 * 60 * 60
+RATE_ENV: Final[Mapping[Kind, str]] = {
+    Kind.WRITE: "CARDFLOW_RATE_WRITES",
+    Kind.EXPENSIVE: "CARDFLOW_RATE_EXPENSIVE_READS",
+}
+REFUSAL_NOTES_ENV: Final = "CARDFLOW_REFUSAL_NOTES"
+REQUEST_SECONDS_ENV: Final = "CARDFLOW_REQUEST_SECONDS"
+DEFAULT_REQUEST_SECONDS: Final = 30.0
+_OFF: Final = "off"
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -79,6 +89,53 @@ def sweep_every() -> float | None:
     if not said:
         return None
     return _bounded(SWEEP_EVERY_ENV, said, _LONGEST_SWEEP_INTERVAL, "seconds", "a day")
+
+
+def rate_limits() -> dict[Kind, Rate | None]:
+    """Each kind's rate per key, ``<per minute>/<burst>`` (``$CARDFLOW_RATE_WRITES``,
+    ``$CARDFLOW_RATE_EXPENSIVE_READS``), ``off`` for none, else ``api.limits``' defaults."""
+    rates = dict(DEFAULT_RATES)
+    for kind, env in RATE_ENV.items():
+        said = os.environ.get(env)
+        if not said:
+            continue
+        if said.strip().lower() == _OFF:
+            rates[kind] = None
+            continue
+        per_minute, burst = _pair(env, said, "requests a minute/burst, as 120/30")
+        rates[kind] = Rate(per_minute=per_minute, burst=burst)
+    return rates
+
+
+def refusal_bound() -> RefusalBound:
+    """How many refusal notes one key may add to one card in a window:
+    ``$CARDFLOW_REFUSAL_NOTES`` as ``<notes>/<seconds>`` (``off``: every one is noted),
+    else ten an hour."""
+    said = os.environ.get(REFUSAL_NOTES_ENV)
+    if not said:
+        return RefusalBound()
+    if said.strip().lower() == _OFF:
+        return RefusalBound(most=None)
+    most, seconds = _pair(REFUSAL_NOTES_ENV, said, "notes/seconds, as 10/3600")
+    return RefusalBound(most=most, window=timedelta(seconds=seconds))
+
+
+def request_seconds() -> float | None:
+    """How long one request's long read may run before it is stopped (503):
+    ``$CARDFLOW_REQUEST_SECONDS``, ``off`` for no bound, else 30 seconds."""
+    said = os.environ.get(REQUEST_SECONDS_ENV)
+    if not said:
+        return DEFAULT_REQUEST_SECONDS
+    if said.strip().lower() == _OFF:
+        return None
+    return _bounded(REQUEST_SECONDS_ENV, said, 24 * 60 * 60, "seconds", "a day")
+
+
+def _pair(env: str, said: str, form: str) -> tuple[int, int]:
+    first, slash, second = said.strip().partition("/")
+    if not (slash and first.isdigit() and second.isdigit() and int(first) and int(second)):
+        raise ConfigurationError(f"{env} is {said!r}: give {form} (whole numbers above 0), or off")
+    return int(first), int(second)
 
 
 def _bounded(env: str, said: str, most: float, unit: str, most_words: str) -> float:
@@ -213,7 +270,9 @@ def open_runtime(url: str, *, make_keys: bool = True) -> Runtime:
     ledger = SqlLedger(url, receipt_window=receipt_window())
     ledger.create_schema()
     keys = SqlKeys(ledger.engine)
-    service = CardService(ledger, policy=region_policy(), person_key=person)
+    service = CardService(
+        ledger, policy=region_policy(), person_key=person, refusal_bound=refusal_bound()
+    )
     audit = Audit(ledger, signer=signer, cadence=checkpoint_cadence())
     return Runtime(service, audit, keys, ledger)
 

@@ -9,6 +9,7 @@ from fastapi import Depends, Header, Request
 
 from api.errors import Unauthenticated as Unauthenticated
 from api.keys import Keys
+from api.limits import Limiter, kind_of
 from ledger.audit import Audit
 from ledger.store import MAX_KEY_LENGTH
 from workflow.errors import InvalidRequest
@@ -39,7 +40,8 @@ def current_actor(
         ),
     ] = None,
 ) -> Actor:
-    """The principal behind the request's bearer token; every card route depends on it."""
+    """The principal behind the request's bearer token; every card route depends on it.
+    A write or an expensive read is counted against the key's rate (``api.limits``)."""
     if authorization is None:
         raise Unauthenticated("send an API key as 'Authorization: Bearer cf_…'")
     scheme, _, token = authorization.partition(" ")
@@ -48,7 +50,17 @@ def current_actor(
     if key is None:
         raise Unauthenticated("the API key is unknown or revoked")
     request.state.principal = key.actor.name
+    _count(request, key.key_id)
     return key.actor
+
+
+def _count(request: Request, key_id: str) -> None:
+    """Draw the request from its key's bucket, if it is of a kind that is counted."""
+    limiter: Limiter | None = getattr(request.app.state, "limiter", None)
+    route = getattr(request.scope.get("route"), "path", request.url.path)
+    kind = kind_of(request.method, route, request.query_params)
+    if limiter is not None and kind is not None:
+        limiter.take(key_id, kind)
 
 
 def for_the_log(request: Request, **fields: str) -> None:

@@ -32,7 +32,7 @@ router = APIRouter(
     prefix="/v1/cards",
     tags=["cards"],
     dependencies=[Depends(current_actor)],
-    responses=documented(401, 500),
+    responses=documented(401, 429, 500),
 )
 
 HISTORY_LIMIT: Final = 100

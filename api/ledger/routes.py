@@ -20,7 +20,7 @@ router = APIRouter(
     prefix="/v1/ledger",
     tags=["ledger"],
     dependencies=[Depends(current_actor)],
-    responses=documented(401, 500),
+    responses=documented(401, 429, 500),
 )
 
 
