@@ -23,6 +23,7 @@ from api.cards.routes import router as cards
 from api.config import database_url, open_runtime, rate_limits, sweep_every
 from api.keys import Keys
 from api.ledger.routes import router as ledger
+from api.ledger.runs import MemoryRuns, SqlRuns, VerifyJob
 from api.limits import Limiter
 from api.logs import configure_logging
 from api.problems import (
@@ -226,10 +227,13 @@ def create_app(
     lifespan: Lifespan | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,
     limiter: Limiter | None = None,
+    verify_job: VerifyJob | None = None,
 ) -> FastAPI:
     """The API over ``service`` and ``audit``, callers known by ``keys``; ``lifespan``
     runs around the server's life (e.g. to close connections); bodies over
-    ``max_body_bytes`` get 413; ``limiter`` counts each key's requests (none: no limit)."""
+    ``max_body_bytes`` get 413; ``limiter`` counts each key's requests (none: no limit);
+    ``verify_job`` runs the whole-ledger check (by default in this process, its runs kept
+    in memory)."""
     app = CardflowAPI(
         title="cardflow",
         version="1",
@@ -241,6 +245,7 @@ def create_app(
     app.state.keys = keys
     app.state.audit = audit
     app.state.limiter = limiter
+    app.state.verify_job = verify_job or VerifyJob(audit, MemoryRuns())
     for error, handler in EXCEPTION_HANDLERS.items():
         app.add_exception_handler(error, handler)
     for router in (cards, batches, ledger, sweeps, workflow):
@@ -259,6 +264,7 @@ def app_from_environment() -> FastAPI:
     configure_logging()
     runtime = open_runtime(database_url())
     every = sweep_every()
+    job = VerifyJob(runtime.audit, SqlRuns(runtime.ledger.engine))
     schedule: list[tuple[Callable[[], object], float]] = [
         (runtime.audit.checkpoint_if_due, CHECKPOINT_POLL)
     ]
@@ -271,6 +277,7 @@ def app_from_environment() -> FastAPI:
         try:
             yield
         finally:
+            job.stop()
             for task in tasks:
                 task.cancel()
                 with suppress(asyncio.CancelledError):
@@ -283,6 +290,7 @@ def app_from_environment() -> FastAPI:
         runtime.audit,
         lifespan=running,
         limiter=Limiter(rate_limits()),
+        verify_job=job,
     )
 
 
