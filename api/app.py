@@ -19,8 +19,16 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.batches.routes import router as batches
+from api.bounds import RequestDeadline
 from api.cards.routes import router as cards
-from api.config import database_url, open_runtime, rate_limits, sweep_every
+from api.config import (
+    DEFAULT_REQUEST_SECONDS,
+    database_url,
+    open_runtime,
+    rate_limits,
+    request_seconds,
+    sweep_every,
+)
 from api.keys import Keys
 from api.ledger.routes import router as ledger
 from api.ledger.runs import MemoryRuns, SqlRuns, VerifyJob
@@ -228,12 +236,13 @@ def create_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     limiter: Limiter | None = None,
     verify_job: VerifyJob | None = None,
+    request_seconds: float | None = DEFAULT_REQUEST_SECONDS,
 ) -> FastAPI:
     """The API over ``service`` and ``audit``, callers known by ``keys``; ``lifespan``
     runs around the server's life (e.g. to close connections); bodies over
     ``max_body_bytes`` get 413; ``limiter`` counts each key's requests (none: no limit);
     ``verify_job`` runs the whole-ledger check (by default in this process, its runs kept
-    in memory)."""
+    in memory); a long read past ``request_seconds`` is stopped (``api.bounds``)."""
     app = CardflowAPI(
         title="cardflow",
         version="1",
@@ -251,6 +260,7 @@ def create_app(
     for router in (cards, batches, ledger, sweeps, workflow):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(RequestDeadline, seconds=request_seconds)
     app.add_middleware(RequestContext)
     return app
 
@@ -291,6 +301,7 @@ def app_from_environment() -> FastAPI:
         lifespan=running,
         limiter=Limiter(rate_limits()),
         verify_job=job,
+        request_seconds=request_seconds(),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 
@@ -28,6 +28,10 @@ from cli.options import DatabaseUrl, Verbose
 from cli.output import print_report
 from ledger.errors import LedgerError
 from ledger.grants import refusals_told
+
+GRACEFUL_SHUTDOWN_SECONDS: Final = 5
+"""How long ``serve`` lets requests under way finish once told to stop (SIGTERM): then
+it closes their connections and stops, whatever they were doing."""
 
 app = typer.Typer(
     name="cardflow",
@@ -89,6 +93,7 @@ def serve(
         port=port,
         workers=workers,
         log_config=None,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from api.bounds import keep_going
 from api.cards.schemas import (
     ApplicationIn,
     CardOut,
@@ -186,7 +187,9 @@ def read_history(
         response.headers["Link"] = f'<{url}>; rel="next"'
     if not proofs:
         return HistoryOut.of(card_id, entries, next_page=next_page)
+    keep_going(request)
     signed, paths = audit.prove(entries)
+    keep_going(request)
     return HistoryOut.of(card_id, entries, checkpoint=signed, proofs=paths, next_page=next_page)
 
 
