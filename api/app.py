@@ -24,13 +24,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import access
 from api.access import Capability
 from api.batches.routes import router as batches
+from api.bounds import RequestDeadline
 from api.cards.routes import router as cards
-from api.config import database_url, open_runtime, sweep_every
+from api.config import (
+    DEFAULT_REQUEST_SECONDS,
+    database_url,
+    open_runtime,
+    rate_limits,
+    request_seconds,
+    sweep_every,
+)
 from api.dependencies import capability_of
 from api.docs import mount_docs
 from api.keys import Keys
 from api.ledger.routes import router as ledger
+from api.ledger.runs import MemoryRuns, SqlRuns, VerifyJob
 from api.lifeline import bind_to_supervisor
+from api.limits import Limiter
 from api.logs import configure_logging
 from api.problems import (
     EXCEPTION_HANDLERS,
@@ -318,10 +328,15 @@ def create_app(
     *,
     lifespan: Lifespan | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,
+    limiter: Limiter | None = None,
+    verify_job: VerifyJob | None = None,
+    request_seconds: float | None = DEFAULT_REQUEST_SECONDS,
 ) -> FastAPI:
     """The API over ``service`` and ``audit``, callers known by ``keys``; ``lifespan``
     runs around the server's life (e.g. to close connections); bodies over
-    ``max_body_bytes`` get 413."""
+    ``max_body_bytes`` get 413; ``limiter`` counts each key's requests (none: no limit);
+    ``verify_job`` runs the whole-ledger check (by default in this process, its runs kept
+    in memory); a long read past ``request_seconds`` is stopped (``api.bounds``)."""
     app = CardflowAPI(
         title="cardflow",
         version="1",
@@ -334,6 +349,8 @@ def create_app(
     app.state.service = service
     app.state.keys = keys
     app.state.audit = audit
+    app.state.limiter = limiter
+    app.state.verify_job = verify_job or VerifyJob(audit, MemoryRuns())
     for error, handler in EXCEPTION_HANDLERS.items():
         app.add_exception_handler(error, handler)
     for router in ROUTERS:
@@ -341,6 +358,7 @@ def create_app(
     mount_docs(app)
     app.add_middleware(Methods)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(RequestDeadline, seconds=request_seconds)
     app.add_middleware(RequestContext)
     return app
 
@@ -355,6 +373,7 @@ def app_from_environment() -> FastAPI:
     bind_to_supervisor()
     runtime = open_runtime(database_url())
     every = sweep_every()
+    job = VerifyJob(runtime.audit, SqlRuns(runtime.ledger.engine))
     schedule: list[tuple[Callable[[], object], float]] = [
         (runtime.audit.checkpoint_if_due, CHECKPOINT_POLL)
     ]
@@ -367,13 +386,22 @@ def app_from_environment() -> FastAPI:
         try:
             yield
         finally:
+            job.stop()
             for task in tasks:
                 task.cancel()
                 with suppress(asyncio.CancelledError):
                     await task
             runtime.close()
 
-    return create_app(runtime.service, runtime.keys, runtime.audit, lifespan=running)
+    return create_app(
+        runtime.service,
+        runtime.keys,
+        runtime.audit,
+        lifespan=running,
+        limiter=Limiter(rate_limits()),
+        verify_job=job,
+        request_seconds=request_seconds(),
+    )
 
 
 async def on_schedule(job: Callable[[], object], every: float) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +21,7 @@ from api.errors import KeyMissing as KeyMissing
 from api.errors import KeysDisagree as KeysDisagree
 from api.errors import NoDatabase as NoDatabase
 from api.keys import SqlKeys
+from api.limits import DEFAULT_RATES, Kind, Rate
 from ledger import grants
 from ledger.audit import Audit
 from ledger.binding import Binding, bind, person_check
@@ -30,6 +31,7 @@ from ledger.sql import SqlLedger, normalise_url
 from ledger.sql.schema import permission_denied
 from ledger.store import RECEIPT_WINDOW
 from workflow.policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
+from workflow.ports import RefusalBound
 from workflow.service import CardService
 
 DATABASE_URL_ENV: Final = "CARDFLOW_DATABASE_URL"
@@ -48,6 +50,14 @@ DEFAULT_LOG_NAME: Final = "cardflow/ledger"
 CHECKPOINT_ENTRIES_ENV: Final = "CARDFLOW_CHECKPOINT_ENTRIES"
 CHECKPOINT_SECONDS_ENV: Final = "CARDFLOW_CHECKPOINT_SECONDS"
 _LONGEST_SWEEP_INTERVAL: Final = 24 * 60 * 60
+RATE_ENV: Final[Mapping[Kind, str]] = {
+    Kind.WRITE: "CARDFLOW_RATE_WRITES",
+    Kind.EXPENSIVE: "CARDFLOW_RATE_EXPENSIVE_READS",
+}
+REFUSAL_NOTES_ENV: Final = "CARDFLOW_REFUSAL_NOTES"
+REQUEST_SECONDS_ENV: Final = "CARDFLOW_REQUEST_SECONDS"
+DEFAULT_REQUEST_SECONDS: Final = 30.0
+_OFF: Final = "off"
 
 
 class Settings(BaseSettings):
@@ -68,6 +78,17 @@ class Settings(BaseSettings):
     log_name: str = DEFAULT_LOG_NAME
     checkpoint_entries: int = Field(DEFAULT_EVERY_ENTRIES, ge=1)
     checkpoint_seconds: int = Field(int(DEFAULT_EVERY.total_seconds()), ge=1)
+    rate_writes: str | None = None
+    rate_expensive_reads: str | None = None
+    refusal_notes: str | None = None
+    request_seconds: str | None = None
+
+
+def _said(env: str) -> str | None:
+    """What the settings hold for ``env`` (a ``CARDFLOW_`` variable given as text, parsed
+    by the function that reads it)."""
+    value = getattr(settings(), env.removeprefix("CARDFLOW_").lower())
+    return None if value is None else str(value)
 
 
 _HINTS: Final = {
@@ -138,6 +159,66 @@ class KeySource:
             return f"${self.env}"
         how = f"named by ${self.env}" if self.named else f"the default file, ${self.env} unset"
         return f"{self.path.absolute()} ({how})"
+
+
+def rate_limits() -> dict[Kind, Rate | None]:
+    """Each kind's rate per key, ``<per minute>/<burst>`` (``$CARDFLOW_RATE_WRITES``,
+    ``$CARDFLOW_RATE_EXPENSIVE_READS``), ``off`` for none, else ``api.limits``' defaults."""
+    rates = dict(DEFAULT_RATES)
+    for kind, env in RATE_ENV.items():
+        said = _said(env)
+        if not said:
+            continue
+        if said.strip().lower() == _OFF:
+            rates[kind] = None
+            continue
+        per_minute, burst = _pair(env, said, "requests a minute/burst, as 120/30")
+        rates[kind] = Rate(per_minute=per_minute, burst=burst)
+    return rates
+
+
+def refusal_bound() -> RefusalBound:
+    """How many refusal notes one key may add to one card in a window:
+    ``$CARDFLOW_REFUSAL_NOTES`` as ``<notes>/<seconds>`` (``off``: every one is noted),
+    else ten an hour."""
+    said = _said(REFUSAL_NOTES_ENV)
+    if not said:
+        return RefusalBound()
+    if said.strip().lower() == _OFF:
+        return RefusalBound(most=None)
+    most, seconds = _pair(REFUSAL_NOTES_ENV, said, "notes/seconds, as 10/3600")
+    return RefusalBound(most=most, window=timedelta(seconds=seconds))
+
+
+def request_seconds() -> float | None:
+    """How long one request's long read may run before it is stopped (503):
+    ``$CARDFLOW_REQUEST_SECONDS``, ``off`` for no bound, else 30 seconds."""
+    said = _said(REQUEST_SECONDS_ENV)
+    if not said:
+        return DEFAULT_REQUEST_SECONDS
+    if said.strip().lower() == _OFF:
+        return None
+    return _bounded(REQUEST_SECONDS_ENV, said, 24 * 60 * 60, "seconds", "a day")
+
+
+def _pair(env: str, said: str, form: str) -> tuple[int, int]:
+    first, slash, second = said.strip().partition("/")
+    if not (slash and first.isdigit() and second.isdigit() and int(first) and int(second)):
+        raise ConfigurationError(f"{env} is {said!r}: give {form} (whole numbers above 0), or off")
+    return int(first), int(second)
+
+
+def _bounded(env: str, said: str, most: float, unit: str, most_words: str) -> float:
+    """``said`` as a number above 0 and at most ``most``, or the error naming ``env``."""
+    try:
+        number = float(said)
+    except ValueError:
+        number = -1.0
+    if not 0 < number <= most:
+        raise ConfigurationError(
+            f"{env} is {said!r}: give a number of {unit} above 0, at most {most_words}"
+        )
+    return number
 
 
 def person_key_source() -> KeySource:
@@ -291,7 +372,9 @@ def open_runtime(url: str, *, first_run: bool = False, existing: bool = False) -
         ledger.dispose()
         raise
     keys = SqlKeys(ledger.engine)
-    service = CardService(ledger, policy=region_policy(), person_key=person)
+    service = CardService(
+        ledger, policy=region_policy(), person_key=person, refusal_bound=refusal_bound()
+    )
     audit = Audit(ledger, signer=signer, cadence=checkpoint_cadence())
     return Runtime(service, audit, keys, ledger)
 

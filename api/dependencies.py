@@ -12,6 +12,7 @@ from fastapi.security import HTTPBearer
 from api.access import Capability, check
 from api.errors import Unauthenticated as Unauthenticated
 from api.keys import ApiKey, Keys
+from api.limits import Limiter, kind_of
 from ledger.audit import Audit
 from ledger.store import MAX_KEY_LENGTH
 from workflow.errors import InvalidRequest
@@ -55,6 +56,7 @@ def current_key(request: Request, _declared: Annotated[object, Security(BEARER)]
         raise Unauthenticated("the API key is unknown or revoked")
     request.state.principal = key.actor.name
     request.state.key = key
+    _count(request, key.key_id)
     return key
 
 
@@ -92,6 +94,15 @@ def capability_of(dependencies: Iterable[params.Depends]) -> Capability | None:
     """The capability a route's ``dependencies`` guard it with, if one does."""
     found = [c for c, guard in GUARDS.items() for d in dependencies if d.dependency is guard]
     return found[0] if len(found) == 1 else None
+
+
+def _count(request: Request, key_id: str) -> None:
+    """Draw the request from its key's bucket, if it is of a kind that is counted."""
+    limiter: Limiter | None = getattr(request.app.state, "limiter", None)
+    route = getattr(request.scope.get("route"), "path", request.url.path)
+    kind = kind_of(request.method, route, request.query_params)
+    if limiter is not None and kind is not None:
+        limiter.take(key_id, kind)
 
 
 def for_the_log(request: Request, **fields: str) -> None:

@@ -10,6 +10,10 @@
     ├── Unauthenticated         no credentials, or credentials that name no live key
     ├── KeyNotPermitted         a live key whose role or reads do not cover the route
     ├── ReadNotGrantable (ValueError) a key asked to be made with a read its role may not hold
+    ├── RateLimited             the key has used up its requests of one kind for now
+    ├── WorkStopped             a long read stopped before it was done
+    │   ├── PastDeadline        past the server's deadline for one request
+    │   └── ClientGone          its client closed the connection
     └── UnknownKey (LookupError) no API key has that id
 
 The HTTP status of each, and which never reach HTTP, live in ``api/problems/``.
@@ -69,6 +73,37 @@ class KeyNotPermitted(ApiError):
 
 class ReadNotGrantable(ApiError, ValueError):
     """A key was asked to be made with a read its role may not hold."""
+
+
+class RateLimited(ApiError):
+    """The key has used up its requests of ``kind`` for now: answered with 429 and
+    ``Retry-After: <retry_after>``."""
+
+    def __init__(self, kind: str, retry_after: int, per_minute: float) -> None:
+        self.kind = kind
+        self.retry_after = retry_after
+        self.detail = (
+            f"this key has made its {kind} requests for now ({per_minute:g} a minute); "
+            f"try again in {retry_after} s"
+        )
+        super().__init__(self.detail)
+
+
+class WorkStopped(ApiError):
+    """A long read stopped before it was done, and answered nothing but that."""
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+class PastDeadline(WorkStopped):
+    """The request's work ran past the server's deadline for one request."""
+
+
+class ClientGone(WorkStopped):
+    """The request's client closed the connection: its work stops, answered to no one."""
 
 
 class UnknownKey(ApiError, LookupError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 
@@ -32,6 +32,10 @@ from cli.options import DatabaseUrl, Verbose, help_settings
 from cli.output import print_report
 from ledger.errors import LedgerError
 from ledger.grants import refusals_told
+
+GRACEFUL_SHUTDOWN_SECONDS: Final = 5
+"""How long ``serve`` lets requests under way finish once told to stop (SIGTERM): then
+it closes their connections and stops, whatever they were doing."""
 
 app = typer.Typer(
     **help_settings(),
@@ -113,6 +117,7 @@ def serve(
         workers=workers,
         log_config=None,
         server_header=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 
 

@@ -15,7 +15,13 @@ from ledger.checkpoints import DEFAULT_CADENCE, Cadence, checkpoint_if_due, sign
 from ledger.entry import Entry
 from ledger.errors import NoSigner
 from ledger.note import Checkpoint, Signer, Verifier
-from ledger.proofs import Consistency, Inclusion, prove_consistency, prove_inclusion
+from ledger.proofs import (
+    Consistency,
+    Inclusion,
+    prove_consistency,
+    prove_inclusion,
+    prove_inclusions,
+)
 from ledger.store import Ledger, SignedCheckpoint
 from ledger.verify import Report, verify
 
@@ -67,7 +73,7 @@ class Audit:
         signed = self.checkpoint()
         if entries and signed.size < max(entry.seq for entry in entries):
             signed = sign_checkpoint(self.ledger, self._signing(), self._clock())
-        return signed, [self.inclusion(entry.seq, signed.size) for entry in entries]
+        return signed, prove_inclusions(self.ledger, [entry.seq for entry in entries], signed.size)
 
     def verifier(self) -> Verifier:
         """The public key checkpoints are signed with, as supervisors check them."""

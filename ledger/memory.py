@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 
 from ledger.append import Plan, Request, Snapshot, needs, plan, plan_many
-from ledger.entry import GENESIS_HASH, Draft, Entry
+from ledger.entry import GENESIS_HASH, REFUSAL, Draft, Entry
 from ledger.errors import LedgerError
 from ledger.merkle import Frontier, Node, completion
 from ledger.store import (
@@ -139,6 +140,14 @@ class MemoryLedger:
         start = max(seq, 0)
         return self._entries[start : start + max(limit, 0)]
 
+    def card_page(self, card_id: str, *, after: int, limit: int, refusals: bool) -> list[Entry]:
+        wanted = (
+            entry
+            for entry in self._by_card.get(card_id, ())
+            if entry.seq > after and (refusals or entry.kind != REFUSAL)
+        )
+        return list(islice(wanted, max(limit, 0)))
+
     def scan(self) -> Iterator[Entry | Unreadable]:
         return iter(list(self._entries))
 
@@ -171,6 +180,9 @@ class MemoryLedger:
 
     def tree_node(self, level: int, index: int) -> bytes | None:
         return self._tree.get((level, index))
+
+    def tree_nodes_at(self, wanted: Collection[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        return {key: self._tree[key] for key in wanted if key in self._tree}
 
     def tree_nodes(self) -> Iterator[Node]:
         with self._lock:

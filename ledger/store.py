@@ -6,7 +6,7 @@ write (``Draft``), what they read (``Entry``, ``Head``), and what the ledger ref
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final, Protocol
@@ -270,6 +270,11 @@ class Ledger(Protocol):
         """Up to ``limit`` entries with a sequence number above ``seq``, in order."""
         ...
 
+    def card_page(self, card_id: str, *, after: int, limit: int, refusals: bool) -> list[Entry]:
+        """Up to ``limit`` of one card's entries with a sequence number above ``after``,
+        oldest first; its refusal notes only if ``refusals``."""
+        ...
+
     def scan(self) -> Iterator[Entry | Unreadable]:
         """Every stored row in sequence order, damaged ones included, for ``verify``."""
         ...
@@ -297,6 +302,11 @@ class Ledger(Protocol):
     def tree_node(self, level: int, index: int) -> bytes | None:
         """The stored hash of the perfect subtree at (``level``, ``index``) of the ledger's
         Merkle tree (``ledger.merkle``), if the ledger has grown that far."""
+        ...
+
+    def tree_nodes_at(self, wanted: Collection[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The stored hashes of the perfect subtrees at each (``level``, ``index``) of
+        ``wanted`` that the ledger has grown to, read together: one read for many proofs."""
         ...
 
     def tree_nodes(self) -> Iterator[Node]:

@@ -13,11 +13,12 @@ from ledger.store import (
     MAX_KEY_LENGTH,
     Draft,
     DuplicateRequest,
+    Head,
     Person,
     SubjectTaken,
     VersionConflict,
 )
-from workflow import cards, drafts
+from workflow import cards, refusals
 from workflow.definition import batch_rules
 from workflow.errors import InvalidRequest, WorkflowError
 from workflow.idempotency import move_fingerprint, opening_fingerprint
@@ -106,10 +107,13 @@ def _step(batch: Batch, batch_id: str, item: BatchItem, key: str | None) -> Step
 def _chunk(
     ports: Ports, items: Sequence[BatchItem], steps: Sequence[Step | InvalidRequest]
 ) -> list[Outcome]:
-    """Decide every item, write the accepted ones and the noted refusals at once."""
+    """Decide every item, write the accepted ones and the noted refusals at once: one
+    note a card, however many of the chunk's items were refused on it, in the place of
+    the first (``workflow.refusals``)."""
     outcomes: list[Outcome | str] = []  # a refusal, or the id of the card to be moved
-    written: list[Draft] = []
+    written: list[Draft | str] = []  # a draft, or the card whose refusals' note goes here
     persons: list[Person] = []
+    refused_on: dict[str, tuple[Head, Step, WorkflowError, int]] = {}
     for item, step in zip(items, steps, strict=True):
         if isinstance(step, WorkflowError):
             outcomes.append(step)
@@ -138,14 +142,26 @@ def _chunk(
                         fingerprint=fingerprint,
                     )
                 except WorkflowError as refusal:
-                    written.append(drafts.refusal(ports, head, step, refusal))
+                    if card_id in refused_on:
+                        first = refused_on[card_id]
+                        refused_on[card_id] = (*first[:3], first[3] + 1)
+                    else:
+                        refused_on[card_id] = (head, step, refusal, 1)
+                        written.append(card_id)
                     raise
         except WorkflowError as refusal:
             outcomes.append(cards.refused(card_id, step, refusal))
             continue
         outcomes.append(card_id)
+    notes = {
+        card_id: refusals.noted(ports, head, step, refusal, attempts=attempts)
+        for card_id, (head, step, refusal, attempts) in refused_on.items()
+    }
+    drafted = [
+        draft for held in written for draft in (notes[held] if isinstance(held, str) else [held])
+    ]
     try:
-        entries = ports.ledger.append(written, persons=persons)
+        entries = ports.ledger.append(drafted, persons=persons)
     except (VersionConflict, DuplicateRequest, SubjectTaken):
         return [_alone(ports, item, step) for item, step in zip(items, steps, strict=True)]
     moved = {entry.card_id: entry for entry in entries if entry.moves}

@@ -22,7 +22,7 @@ from ledger.store import (
     SubjectTaken,
     VersionConflict,
 )
-from workflow import drafts, idempotency
+from workflow import drafts, idempotency, refusals
 from workflow.definition import FINANCIAL_MOVES, HISTORY_EVENTS, circumstances_of
 from workflow.errors import (
     CardNotFound,
@@ -97,6 +97,17 @@ def history(ports: Ports, card_id: str, *, refusals: bool = False) -> list[Entry
     if not entries:
         raise CardNotFound(card_id)
     return entries if refusals else [entry for entry in entries if entry.kind != REFUSAL]
+
+
+def history_page(
+    ports: Ports, card_id: str, *, refusals: bool, after: int, limit: int
+) -> list[Entry]:
+    """Up to ``limit`` of the card's entries after sequence number ``after``, oldest
+    first; refused attempts only if asked for. A page costs what it holds, however long
+    the card's record."""
+    if ports.ledger.head(card_id) is None:
+        raise CardNotFound(card_id)
+    return ports.ledger.card_page(card_id, after=after, limit=limit, refusals=refusals)
 
 
 def feed(ports: Ports, *, after: int, limit: int) -> list[Entry]:
@@ -272,7 +283,9 @@ def _settle(
         if isinstance(verdict, Card):
             return verdict
         if isinstance(verdict, WorkflowError):
-            refusal, written = verdict, [drafts.refusal(ports, head, step, verdict)]
+            refusal, written = verdict, refusals.noted(ports, head, step, verdict)
+            if not written:
+                raise refused(card_id, step, verdict)
         else:
             refusal, written = None, verdict
         try:
@@ -291,7 +304,7 @@ def _settle(
     head = head_of(ports, card_id)
     refusal = stale(head, head.version if lost_at is None else lost_at)
     with suppress(VersionConflict):
-        ports.ledger.append([drafts.refusal(ports, head, step, refusal)])
+        ports.ledger.append(refusals.noted(ports, head, step, refusal))
     raise refused(card_id, step, refusal)
 
 
@@ -321,7 +334,7 @@ def _refuse(ports: Ports, card_id: str, step: Step, refusal: WorkflowError) -> N
         if head is None:
             break
         try:
-            ports.ledger.append([drafts.refusal(ports, head, step, refusal)])
+            ports.ledger.append(refusals.noted(ports, head, step, refusal))
         except VersionConflict:
             continue
         break

@@ -8,7 +8,7 @@ import hmac
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from ledger.store import Ledger
@@ -21,6 +21,19 @@ RETRIES: Final = 5
 DEVELOPMENT_PERSON_KEY: Final = b"cardflow development person key: never in production"
 """The key person references are made with when none is given: fine for tests and the
 demo; a deployment gives its own (``CARDFLOW_PERSON_KEY_FILE``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalBound:
+    """How many refusal notes one key may add to one card within ``window``: past
+    ``most``, its refused attempts there are still answered, and not written until
+    the oldest note of the window is ``window`` old. ``most`` ``None`` notes every one."""
+
+    most: int | None = 10
+    window: timedelta = timedelta(hours=1)
+
+
+DEFAULT_REFUSAL_BOUND: Final = RefusalBound()
 
 
 def utc_now() -> datetime:
@@ -40,6 +53,7 @@ class Ports:
     new_id: Callable[[], str] = random_id
     policy: Policy = DEFAULT_POLICY
     person_key: bytes = DEVELOPMENT_PERSON_KEY
+    refusal_bound: RefusalBound = DEFAULT_REFUSAL_BOUND
 
     def person_ref(self, id_number: str) -> str:
         """How the ledger names the holder of ``id_number``: a keyed hash, the same for

@@ -17,7 +17,14 @@ from workflow.deadlines import MAX_SWEEP, SWEEPER
 from workflow.drafts import CLOCK_SKEW, ERASE_EVENT, issued_reference, refusal_evidence
 from workflow.moments import CHINA_STANDARD_TIME
 from workflow.policy import DEFAULT_POLICY, Policy
-from workflow.ports import DEVELOPMENT_PERSON_KEY, Ports, random_id, utc_now
+from workflow.ports import (
+    DEFAULT_REFUSAL_BOUND,
+    DEVELOPMENT_PERSON_KEY,
+    Ports,
+    RefusalBound,
+    random_id,
+    utc_now,
+)
 from workflow.records import (
     Actor,
     Applicant,
@@ -77,8 +84,9 @@ class CardService:
         new_id: Callable[[], str] = random_id,
         policy: Policy = DEFAULT_POLICY,
         person_key: bytes = DEVELOPMENT_PERSON_KEY,
+        refusal_bound: RefusalBound = DEFAULT_REFUSAL_BOUND,
     ) -> None:
-        self._ports = Ports(ledger, clock, new_id, policy, person_key)
+        self._ports = Ports(ledger, clock, new_id, policy, person_key, refusal_bound)
 
     @property
     def ledger(self) -> Ledger:
@@ -135,6 +143,12 @@ class CardService:
     def history(self, card_id: str, *, refusals: bool = False) -> list[Entry]:
         """The card's ledger entries, oldest first; refused attempts only if asked for."""
         return cards.history(self._ports, card_id, refusals=refusals)
+
+    def history_page(
+        self, card_id: str, *, refusals: bool = False, after: int = 0, limit: int
+    ) -> list[Entry]:
+        """A page of the card's entries (see ``workflow.cards.history_page``)."""
+        return cards.history_page(self._ports, card_id, refusals=refusals, after=after, limit=limit)
 
     def feed(self, *, after: int, limit: int) -> list[Entry]:
         """The ledger in sequence order, for other systems to follow."""

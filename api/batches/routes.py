@@ -23,7 +23,7 @@ router = APIRouter(
     prefix="/v1/batches",
     tags=["batches"],
     dependencies=[Depends(current_actor)],
-    responses=documented(401, 500),
+    responses=documented(401, 429, 500),
 )
 
 _DESCRIPTION: Final = f"""

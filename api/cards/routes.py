@@ -7,6 +7,7 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.access import Capability
+from api.bounds import keep_going
 from api.cards.schemas import (
     ApplicationIn,
     CardOut,
@@ -34,8 +35,12 @@ router = APIRouter(
     prefix="/v1/cards",
     tags=["cards"],
     dependencies=[Depends(current_actor)],
-    responses=documented(401, 500),
+    responses=documented(401, 429, 500),
 )
+
+HISTORY_LIMIT: Final = 100
+HISTORY_LIMIT_MAX: Final = 1000
+_LARGEST_SEQ: Final = 2**63 - 1
 
 _ETAG: Final[dict[str, Any]] = {
     "description": 'The card\'s version, quoted (`"3"`): send it back as `If-Match`.',
@@ -149,6 +154,7 @@ def move_card(
 def read_history(
     card_id: str,
     request: Request,
+    response: Response,
     service: Service,
     audit: Auditing,
     include_refusals: Annotated[
@@ -165,15 +171,38 @@ def read_history(
             "entry's inclusion proof against it: the history checks out offline."
         ),
     ] = False,
+    limit: Annotated[
+        int,
+        Query(ge=1, le=HISTORY_LIMIT_MAX, description="At most this many entries a page."),
+    ] = HISTORY_LIMIT,
+    after: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=_LARGEST_SEQ,
+            description="Entries after this sequence number: `next_after` of the previous page.",
+        ),
+    ] = 0,
 ) -> HistoryOut:
-    """The card's ledger entries, oldest first, every field as hashed; with
-    `proofs=true`, a signed checkpoint and each entry's Merkle inclusion proof."""
+    """The card's ledger entries, oldest first, every field as hashed, a page at a time
+    (follow `next`, or the `Link` header, to the end); with `proofs=true`, a signed
+    checkpoint and each entry's Merkle inclusion proof."""
     for_the_log(request, card_id=card_id)
-    entries = service.history(card_id, refusals=include_refusals)
+    found = service.history_page(card_id, refusals=include_refusals, after=after, limit=limit + 1)
+    entries, more = found[:limit], len(found) > limit
+    next_page = None
+    if more:
+        last = entries[-1].seq
+        following = request.url.include_query_params(after=last)
+        url = f"{following.path}?{following.query}"
+        next_page = (last, url)
+        response.headers["Link"] = f'<{url}>; rel="next"'
     if not proofs:
-        return HistoryOut.of(card_id, entries)
+        return HistoryOut.of(card_id, entries, next_page=next_page)
+    keep_going(request)
     signed, paths = audit.prove(entries)
-    return HistoryOut.of(card_id, entries, checkpoint=signed, proofs=paths)
+    keep_going(request)
+    return HistoryOut.of(card_id, entries, checkpoint=signed, proofs=paths, next_page=next_page)
 
 
 def _etag(version: int) -> str:

@@ -204,6 +204,17 @@ class HistoryOut(BaseModel):
         description="With `proofs=true`: each entry's inclusion proof against `checkpoint`, "
         "in the order of `entries`.",
     )
+    next_after: int | None = Field(
+        default=None,
+        description="When the card has more entries than this page holds: the `after` that "
+        "asks for the next page (the sequence number of this page's last entry); null on "
+        "the last page.",
+    )
+    next: str | None = Field(
+        default=None,
+        description='The next page\'s URL (also sent as `Link: <…>; rel="next"`), null on '
+        "the last page.",
+    )
 
     @classmethod
     def of(
@@ -213,12 +224,15 @@ class HistoryOut(BaseModel):
         *,
         checkpoint: SignedCheckpoint | None = None,
         proofs: Sequence[Inclusion] = (),
+        next_page: tuple[int, str] | None = None,
     ) -> HistoryOut:
         return cls(
             card_id=card_id,
             entries=[EntryOut.of(entry) for entry in entries],
             checkpoint=None if checkpoint is None else checkpoint.note,
             proofs=None if checkpoint is None else [InclusionOut.of(p) for p in proofs],
+            next_after=None if next_page is None else next_page[0],
+            next=None if next_page is None else next_page[1],
         )
 
 

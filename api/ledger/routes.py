@@ -1,15 +1,16 @@
-"""``/v1/ledger``: the feed other systems follow, and the check supervisors run."""
+"""``/v1/ledger``: the feed other systems follow, the proofs, and the check supervisors run."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from api.access import Capability
 from api.dependencies import ALLOWED, Auditing, Service, current_actor
-from api.ledger.schemas import ConsistencyOut, FeedOut, InclusionOut, LogKeyOut, VerifyOut
+from api.ledger.runs import VerifyJob
+from api.ledger.schemas import ConsistencyOut, FeedOut, InclusionOut, LogKeyOut, VerifyRunOut
 from api.problems import documented
 from api.problems.models import ValidationProblem
 
@@ -21,7 +22,7 @@ router = APIRouter(
     prefix="/v1/ledger",
     tags=["ledger"],
     dependencies=[Depends(current_actor)],
-    responses=documented(401, 500),
+    responses=documented(401, 429, 500),
 )
 
 
@@ -139,13 +140,60 @@ def keys(audit: Auditing) -> list[LogKeyOut]:
     return LogKeyOut.all_of(audit.log_keys())
 
 
+_VERIFY_URL: Final = "/v1/ledger/verify"
+
+
+def _verifying(request: Request) -> VerifyJob:
+    """The verify job this server process runs."""
+    job: VerifyJob = request.app.state.verify_job
+    return job
+
+
+Verifying = Annotated[VerifyJob, Depends(_verifying)]
+
+
 @router.get(
     "/verify",
-    summary="Verify the ledger",
+    summary="The last check of the whole ledger",
     dependencies=[ALLOWED[Capability.VERIFY]],
     responses=documented(403),
 )
-def verify(audit: Auditing) -> VerifyOut:
-    """Recompute every hash and link and compare every card with a replay of its entries.
-    The answer is 200 either way: `ok` says whether anything was found wrong."""
-    return VerifyOut.of(audit.verify())
+def verify(job: Verifying) -> VerifyRunOut:
+    """What the server's last whole-ledger check found -- when it ran, how long it took,
+    `ok` or the first problems -- and whether one is under way; nothing is checked again
+    (start a check with `POST`). Supervisor and admin keys only."""
+    return _runs_now(job)
+
+
+@router.post(
+    "/verify",
+    status_code=202,
+    summary="Check the whole ledger",
+    dependencies=[ALLOWED[Capability.VERIFY]],
+    responses={
+        202: {
+            "description": "A check is under way (this one, or one already running); "
+            "`GET` the `Location` for its result.",
+            "headers": {
+                "Location": {
+                    "description": "Where the result is served.",
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+        **documented(403),
+    },
+)
+def start_verify(job: Verifying, response: Response) -> VerifyRunOut:
+    """Start recomputing every hash and link, the Merkle tree and the checkpoints, and
+    comparing every card with a replay of its entries, in the background: one check at
+    a time in each server process. Supervisor and admin keys only."""
+    job.start()
+    response.headers["Location"] = _VERIFY_URL
+    return _runs_now(job)
+
+
+def _runs_now(job: VerifyJob) -> VerifyRunOut:
+    last, started = job.runs.last_finished(), job.runs.last_started()
+    running = started if started is not None and started.finished_at is None else None
+    return VerifyRunOut.of(last, running)

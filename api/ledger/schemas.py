@@ -9,11 +9,11 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.examples import CARD_ID, HASH, SUBJECT, destination, evidence, samples
+from api.ledger.runs import Run
 from api.shared import Timestamp
 from ledger.binding import LogKeys
 from ledger.entry import Entry
 from ledger.proofs import Consistency, Inclusion
-from ledger.verify import Report
 from workflow.definition import DEFINITION_VERSION, RULES_BY_PAIR
 from workflow.policy import DEFAULT_POLICY
 from workflow.states import Channel, Event, State
@@ -209,13 +209,19 @@ class ConsistencyOut(BaseModel):
         )
 
 
-class VerifyOut(BaseModel):
-    """What recomputing the ledger found; ``ok`` is false if anything was altered."""
+class VerifyRunOut(BaseModel):
+    """The server's last whole-ledger check, and whether one is under way: served from
+    the runs kept, never by checking again."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
+                    "running_since": None,
+                    "started_at": "2026-11-23T01:00:00.000000Z",
+                    "finished_at": "2026-11-23T01:00:04.250000Z",
+                    "seconds": 4.25,
+                    "stopped": None,
                     "ok": True,
                     "entries": 42,
                     "cards": 9,
@@ -227,24 +233,45 @@ class VerifyOut(BaseModel):
         }
     )
 
-    ok: bool
-    entries: int
-    cards: int
-    checkpoints: int = Field(
-        description="How many signed checkpoints the entries were checked against."
+    running_since: Timestamp | None = Field(
+        description="When the run under way started; null when none is."
     )
+    started_at: Timestamp | None = Field(
+        description="When the last finished run started; null if none has finished."
+    )
+    finished_at: Timestamp | None
+    seconds: float | None = Field(description="How long the last finished run took.")
+    stopped: str | None = Field(
+        description="Why the last run stopped short of a report (the server stopped); "
+        "null if it finished its check."
+    )
+    ok: bool | None = Field(description="What the last run found; null if it found nothing.")
+    entries: int | None
+    cards: int | None
+    checkpoints: int | None
     first_bad_seq: int | None
-    problems: list[VerifyProblemOut]
+    problems: list[VerifyProblemOut] = Field(
+        description="The first problems the last run found (at most 20: "
+        "`cardflow audit fsck` names every one)."
+    )
 
     @classmethod
-    def of(cls, report: Report) -> VerifyOut:
+    def of(cls, last: Run | None, running: Run | None) -> VerifyRunOut:
+        report = None if last is None else last.report
         return cls(
-            ok=report.ok,
-            entries=report.entries,
-            cards=report.cards,
-            checkpoints=report.checkpoints,
-            first_bad_seq=report.first_bad_seq,
-            problems=[VerifyProblemOut(seq=p.seq, what=p.what) for p in report.problems],
+            running_since=None if running is None else running.started_at,
+            started_at=None if last is None else last.started_at,
+            finished_at=None if last is None else last.finished_at,
+            seconds=None if last is None else last.seconds,
+            stopped=None if last is None else last.stopped,
+            ok=None if report is None else report.ok,
+            entries=None if report is None else report.entries,
+            cards=None if report is None else report.cards,
+            checkpoints=None if report is None else report.checkpoints,
+            first_bad_seq=None if report is None else report.first_bad_seq,
+            problems=[]
+            if report is None
+            else [VerifyProblemOut(seq=p.seq, what=p.what) for p in report.problems],
         )
 
 

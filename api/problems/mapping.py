@@ -22,14 +22,18 @@ from starlette.types import HTTPExceptionHandler
 from api.access import Capability, permits
 from api.errors import (
     ApiError,
+    ClientGone,
     ConfigurationError,
     KeyMissing,
     KeyNotPermitted,
     KeysDisagree,
     NoDatabase,
+    PastDeadline,
+    RateLimited,
     ReadNotGrantable,
     Unauthenticated,
     UnknownKey,
+    WorkStopped,
 )
 from api.problems.models import (
     ChannelProblem,
@@ -62,11 +66,13 @@ from api.problems.types import (
     NOT_PERMITTED,
     PAYLOAD_TOO_LARGE,
     PROBLEM_JSON,
+    RATE_LIMITED,
     STALE_VERSION,
     TRANSITION_NOT_ALLOWED,
     UNAUTHENTICATED,
     UNKNOWN_NAME,
     VALIDATION_ERROR,
+    WORK_STOPPED,
     ProblemType,
     head,
 )
@@ -143,6 +149,10 @@ SERVED: Final[Mapping[type[Exception], ProblemType]] = {
     # api/errors.py
     Unauthenticated: UNAUTHENTICATED,
     KeyNotPermitted: NOT_PERMITTED,
+    RateLimited: RATE_LIMITED,
+    WorkStopped: WORK_STOPPED,
+    PastDeadline: WORK_STOPPED,
+    ClientGone: WORK_STOPPED,
 }
 """The problem type each error that can reach a request is answered with."""
 
@@ -427,6 +437,12 @@ async def _on_api(request: Request, error: Exception) -> Response:
                 may_read=list(error.may_read),
             )
         )
+    if isinstance(error, RateLimited | WorkStopped):
+        kind = RATE_LIMITED if isinstance(error, RateLimited) else WORK_STOPPED
+        return problem_response(
+            Problem(**head(kind), detail=error.detail, request_id=request_id_of(request)),
+            headers={"Retry-After": str(error.retry_after)},
+        )
     if not isinstance(error, Unauthenticated):
         raise error
     return problem_response(
@@ -497,10 +513,16 @@ _DOCUMENTED: Final[Mapping[int, tuple[object, str]]] = {
         "Invalid input, refused whatever the card's state: see the problem types in the API "
         "description.",
     ),
+    429: (
+        Problem,
+        f"The key's requests of this kind are used up for now (`{RATE_LIMITED.uri}`); "
+        "`Retry-After` says when to try again.",
+    ),
     500: (Problem, f"A bug in cardflow (`{INTERNAL_ERROR.uri}`)."),
     503: (
         Problem,
-        f"The stored ledger failed an integrity check (`{INTEGRITY_FAILURE.uri}`).",
+        f"The stored ledger failed an integrity check (`{INTEGRITY_FAILURE.uri}`), or a long "
+        f"read was stopped at the server's deadline (`{WORK_STOPPED.uri}`, with `Retry-After`).",
     ),
 }
 

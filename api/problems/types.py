@@ -119,6 +119,22 @@ PAYLOAD_TOO_LARGE: Final = ProblemType(
     "The body is larger than the server takes (8 MiB unless configured otherwise); send a "
     "large batch in parts.",
 )
+RATE_LIMITED: Final = ProblemType(
+    "rate-limited",
+    429,
+    "Too many requests",
+    "The key has used up its writes or its expensive reads (search, feed, proofs, a history "
+    "with proofs, the ledger's check) for now; `Retry-After` says in how many seconds to try "
+    "again. Nothing was done.",
+)
+WORK_STOPPED: Final = ProblemType(
+    "work-stopped",
+    503,
+    "Stopped before it was done",
+    "A long read ran past the server's deadline for one request "
+    "(`CARDFLOW_REQUEST_SECONDS`) and was stopped; nothing was changed. Ask for less (a "
+    "smaller page), or try again after `Retry-After` seconds.",
+)
 NOT_FOUND: Final = ProblemType("not-found", 404, "Not found", "No route has that path.")
 METHOD_NOT_ALLOWED: Final = ProblemType(
     "method-not-allowed",
@@ -159,6 +175,8 @@ PROBLEM_TYPES: Final[tuple[ProblemType, ...]] = (
     INVALID_REQUEST,
     VALIDATION_ERROR,
     PAYLOAD_TOO_LARGE,
+    RATE_LIMITED,
+    WORK_STOPPED,
     NOT_FOUND,
     METHOD_NOT_ALLOWED,
     INTEGRITY_FAILURE,

@@ -14,7 +14,7 @@ from api.sweeps.schemas import SweepOut
 from workflow.service import MAX_SWEEP
 from workflow.states import Channel
 
-router = APIRouter(prefix="/v1/sweeps", tags=["deadlines"], responses=documented(401, 500))
+router = APIRouter(prefix="/v1/sweeps", tags=["deadlines"], responses=documented(401, 429, 500))
 
 
 @router.post(

@@ -13,6 +13,7 @@ from ledger.sql.schema import (
     metadata,
     normalise_url,
     schema_transaction,
+    verify_runs_table,
     writer_grants,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "metadata",
     "normalise_url",
     "schema_transaction",
+    "verify_runs_table",
     "writer_grants",
 ]

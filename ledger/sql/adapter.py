@@ -11,7 +11,7 @@ seq N+1 before seq N has committed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Exists, and_, bindparam, exists, or_, sele
 from sqlalchemy.exc import DBAPIError
 
 from ledger.append import Request, plan, plan_many
-from ledger.entry import GENESIS_HASH, TRANSITION, Draft, Entry
+from ledger.entry import GENESIS_HASH, REFUSAL, TRANSITION, Draft, Entry
 from ledger.errors import LedgerError
 from ledger.merkle import EMPTY_ROOT, Node
 from ledger.sql.codec import (
@@ -60,6 +60,8 @@ from ledger.store import (
     Unreadable,
 )
 
+_IN_LIST: Final = 500
+"""The most values one ``IN`` list carries: well inside every driver's parameter limit."""
 _HEAD: Final = select(heads_table).where(heads_table.c.card_id == bindparam("card_id"))
 
 
@@ -189,6 +191,15 @@ class SqlLedger:
             .order_by(entries_table.c.seq)
             .limit(max(limit, 0))
         )
+        with self.engine.connect() as conn:
+            return [entry_of(row._mapping) for row in conn.execute(query)]
+
+    def card_page(self, card_id: str, *, after: int, limit: int, refusals: bool) -> list[Entry]:
+        entries = entries_table.c
+        query = select(entries_table).where(entries.card_id == card_id, entries.seq > after)
+        if not refusals:
+            query = query.where(entries.kind != REFUSAL)
+        query = query.order_by(entries.seq).limit(max(limit, 0))
         with self.engine.connect() as conn:
             return [entry_of(row._mapping) for row in conn.execute(query)]
 
@@ -326,6 +337,23 @@ class SqlLedger:
         with self.engine.connect() as conn:
             found = conn.execute(query).scalar_one_or_none()
         return None if found is None else hash_bytes(found)
+
+    def tree_nodes_at(self, wanted: Collection[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        by_level: dict[int, list[int]] = {}
+        for level, index in wanted:
+            by_level.setdefault(level, []).append(index)
+        nodes = tree_table.c
+        query = select(nodes.idx, nodes.hash).where(
+            nodes.level == bindparam("level"), nodes.idx.in_(bindparam("indexes", expanding=True))
+        )
+        found: dict[tuple[int, int], bytes] = {}
+        with self.engine.connect() as conn:
+            for level, indexes in sorted(by_level.items()):
+                for start in range(0, len(indexes), _IN_LIST):
+                    chunk = sorted(set(indexes[start : start + _IN_LIST]))
+                    for row in conn.execute(query, {"level": level, "indexes": chunk}):
+                        found[level, int(row.idx)] = hash_bytes(row.hash)
+        return found
 
     def tree_nodes(self) -> Iterator[Node]:
         nodes = tree_table.c

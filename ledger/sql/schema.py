@@ -20,6 +20,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -226,6 +227,26 @@ bound_keys_table = Table(
 """The keys the database is bound to (``ledger.binding``): the log keys' public halves
 and the person key's check value, never a secret; written by the owner only."""
 
+verify_runs_table = Table(
+    "ledger_verify_runs",
+    metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Column("seconds", Float),
+    Column("ok", Boolean),
+    Column("entries", BigInteger),
+    Column("cards", BigInteger),
+    Column("checkpoints", BigInteger),
+    Column("first_bad_seq", BigInteger),
+    Column("problems", Text),
+    Column("stopped", Text),
+    Index("ledger_verify_runs_started", "started_at"),
+)
+"""The server's whole-ledger checks, one row a run (``api.ledger.runs``): a report about
+the ledger, not one of its facts. Nothing hashes or signs it and nothing decides from it;
+any worker reads the last one from here."""
+
 _APPEND_ONLY: Final = ("ledger_entries", "ledger_tree", "ledger_checkpoints", "ledger_keys")
 
 _SQLITE_TRIGGERS: Final = tuple(
@@ -308,11 +329,13 @@ WRITER_PRIVILEGES: Final = {
     "persons": ("SELECT", "INSERT", "UPDATE", "DELETE"),
     "api_keys": ("SELECT",),
     "ledger_keys": ("SELECT",),
+    "ledger_verify_runs": ("SELECT", "INSERT", "UPDATE"),
 }
 """What cardflow's writer role may do to each table, and nothing more: the ledger's own
 tables take INSERT and SELECT only; the tip, the heads, the receipts and the persons
 are state kept beside them, which appends move and erasure removes; the API keys are
-read, and only the database's owner makes and revokes them."""
+read, and only the database's owner makes and revokes them; the verify runs are a report
+the server writes and finishes."""
 
 
 def writer_grants(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -244,3 +245,19 @@ def allowed_now(state: State) -> list[dict[str, Any]]:
         }
         for event in allowed_events(state)
     ]
+
+
+def verified(client: TestClient, *, within: float = 30.0) -> dict[str, Any]:
+    """Start the server's whole-ledger check and wait for its result (``within`` seconds
+    at most): the body ``GET /v1/ledger/verify`` then serves."""
+    started = client.post("/v1/ledger/verify")
+    assert started.status_code == 202, started.text
+    assert started.headers["location"] == "/v1/ledger/verify"
+    waited = 0.0
+    while True:
+        body: dict[str, Any] = client.get("/v1/ledger/verify").json()
+        if body["running_since"] is None and body["started_at"] is not None:
+            return body
+        assert waited < within, "the check did not finish"
+        time.sleep(0.02)
+        waited += 0.02

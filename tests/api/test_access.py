@@ -58,6 +58,7 @@ EXPECTED: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     ("GET", "/v1/ledger/key"): FOLLOWING,
     ("GET", "/v1/ledger/keys"): FOLLOWING,
     ("GET", "/v1/ledger/verify"): OVERSIGHT,
+    ("POST", "/v1/ledger/verify"): OVERSIGHT,
     ("POST", "/v1/sweeps"): frozenset({"system", "follower", "admin"}),
     ("GET", "/v1/workflow"): EVERYONE,
 }
@@ -102,6 +103,7 @@ REQUESTS: Final[Mapping[tuple[str, str], Request]] = {
     ("GET", "/v1/ledger/key"): lambda c, _: c.get("/v1/ledger/key"),
     ("GET", "/v1/ledger/keys"): lambda c, _: c.get("/v1/ledger/keys"),
     ("GET", "/v1/ledger/verify"): lambda c, _: c.get("/v1/ledger/verify"),
+    ("POST", "/v1/ledger/verify"): lambda c, _: c.post("/v1/ledger/verify"),
     ("POST", "/v1/sweeps"): lambda c, _: c.post("/v1/sweeps"),
     ("GET", "/v1/workflow"): lambda c, _: c.get("/v1/workflow"),
 }

@@ -29,6 +29,7 @@ from tests.api.conftest import (
     NAME,
     TestClient,
     problem,
+    verified,
 )
 from workflow.definition import DEFINITION_VERSION
 from workflow.states import Channel, Event, Presenter, Role
@@ -142,6 +143,8 @@ class TestPrivacy:
             answers.append(client.get(f"/v1/cards/{card_id}"))
             answers.append(client.get(f"/v1/cards/{card_id}/history"))
             answers.append(client.get("/v1/ledger/entries"))
+            answers.append(client.post("/v1/ledger/verify"))
+            verified(client)
             answers.append(client.get("/v1/ledger/verify"))
         for response in answers:
             said = response.text + json.dumps(dict(response.headers))
@@ -242,6 +245,7 @@ class TestOpenApi:
             ("GET", "/v1/ledger/key"),
             ("GET", "/v1/ledger/keys"),
             ("GET", "/v1/ledger/verify"),
+            ("POST", "/v1/ledger/verify"),
             ("POST", "/v1/sweeps"),
             ("GET", "/v1/workflow"),
         }

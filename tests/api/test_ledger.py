@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from ledger.verify import Problem, Report
-from workflow.states import State
+from tests.api.conftest import problem, verified
+from workflow.states import Role, State
 
 
 class TestFeed:
@@ -64,15 +67,20 @@ class TestFeed:
 
 
 class TestVerify:
-    """Verification answers 200 with a report, whether or not the ledger is intact."""
+    """The whole-ledger check runs in the background, started by a supervisor or an
+    administrator; its last result is served without checking again."""
 
     def test_an_intact_ledger_verifies(self, cards, client, audit):
         cards.in_state(State.ACTIVATED)
         cards.new()
         audit.checkpoint()
-        response = client.get("/v1/ledger/verify")
-        assert response.status_code == 200
-        assert response.json() == {
+        body = verified(client)
+        assert body["started_at"] <= body["finished_at"]
+        assert body["seconds"] >= 0
+        del body["started_at"], body["finished_at"], body["seconds"]
+        assert body == {
+            "running_since": None,
+            "stopped": None,
             "ok": True,
             "entries": audit.ledger.tip().size,
             "cards": 2,
@@ -82,7 +90,43 @@ class TestVerify:
         }
 
     def test_an_empty_ledger_verifies(self, client):
-        assert client.get("/v1/ledger/verify").json()["ok"] is True
+        assert verified(client)["ok"] is True
+
+    def test_before_any_run_there_is_no_result(self, client):
+        body = client.get("/v1/ledger/verify").json()
+        assert (body["started_at"], body["ok"], body["running_since"]) == (None, None, None)
+
+    def test_the_result_is_served_not_recomputed(self, cards, client, audit, monkeypatch):
+        cards.new()
+        first = verified(client)
+        monkeypatch.setattr(audit, "verify", lambda **_: pytest.fail("checked again"))
+        for _ in range(3):
+            assert client.get("/v1/ledger/verify").json() == first
+
+    def test_one_run_at_a_time(self, app, client, audit, monkeypatch):
+        release = threading.Event()
+        runs: list[int] = []
+
+        def slow(**_: object) -> Report:
+            runs.append(1)
+            release.wait(10)
+            return Report(entries=0, cards=0, problems=())
+
+        monkeypatch.setattr(audit, "verify", slow)
+        first = client.post("/v1/ledger/verify")
+        second = client.post("/v1/ledger/verify")
+        assert (first.status_code, second.status_code) == (202, 202)
+        assert second.json()["running_since"] == first.json()["running_since"] is not None
+        release.set()
+        body = verified(client)
+        assert body["ok"] is True
+        assert len(runs) == 2  # the one running, then the one ``verified`` started
+
+    @pytest.mark.parametrize("role", [Role.CLERK, Role.SYSTEM])
+    def test_only_supervisors_and_administrators_verify(self, client_as, role):
+        caller = client_as(role, name="not-an-auditor")
+        problem(caller.post("/v1/ledger/verify"), 403, "not-permitted")
+        problem(caller.get("/v1/ledger/verify"), 403, "not-permitted")
 
     def test_a_damaged_ledger_is_reported_not_raised(self, client, audit, monkeypatch):
         damaged = Report(
@@ -95,16 +139,9 @@ class TestVerify:
             ),
         )
         monkeypatch.setattr(audit, "verify", lambda **_: damaged)
-        response = client.get("/v1/ledger/verify")
-        assert response.status_code == 200
-        assert response.json() == {
-            "ok": False,
-            "entries": 3,
-            "cards": 1,
-            "checkpoints": 0,
-            "first_bad_seq": 2,
-            "problems": [
-                {"seq": 2, "what": "entry 2 was altered: its contents do not match its hash"},
-                {"seq": None, "what": "card x has entries but no head"},
-            ],
-        }
+        body = verified(client)
+        assert (body["ok"], body["first_bad_seq"]) == (False, 2)
+        assert body["problems"] == [
+            {"seq": 2, "what": "entry 2 was altered: its contents do not match its hash"},
+            {"seq": None, "what": "card x has entries but no head"},
+        ]

@@ -43,12 +43,15 @@ from workflow.errors import (
     WorkflowError,
 )
 from workflow.identity import check_character
+from workflow.moments import timestamp
 from workflow.policy import DEFAULT_POLICY, Window
 from workflow.service import (
     ERASE_EVENT,
     SWEEPER,
     Actor,
     Applicant,
+    Batch,
+    BatchItem,
     Card,
     CardService,
     Erasure,
@@ -923,3 +926,99 @@ def clerk_not_told_which(desk: Desk) -> None:
 def admin_told_which(desk: Desk) -> None:
     told = _holder_told(desk, "an administrator")
     assert told["holder"] == desk.card_id
+
+
+# -- Refusal notes, bounded ----------------------------------------------------------------
+
+_PRODUCE_EVIDENCE: Final = {"production_batch": "B2026-050"}
+
+
+@when(
+    words("the issuing bank sends one batch that produces the card {times:d} times"),
+    target_fixture="outcomes",
+)
+def a_batch_produces_the_card(service: CardService, desk: Desk, times: int) -> list[object]:
+    bank = clerk_at(Channel.ISSUING_BANK)
+    items = [BatchItem(card_id=desk.card_id) for _ in range(times)]
+    batch = Batch(Event.PRODUCE, Channel.ISSUING_BANK, bank, items, evidence=_PRODUCE_EVIDENCE)
+    return list(service.batch(batch).outcomes)
+
+
+@given(
+    words("the issuing bank tries to produce the card {times:d} times"), target_fixture="outcomes"
+)
+@when(
+    words("the issuing bank tries to produce the card {times:d} times"), target_fixture="outcomes"
+)
+def the_bank_tries_again_and_again(service: CardService, desk: Desk, times: int) -> list[object]:
+    step = Step(
+        Event.PRODUCE,
+        Channel.ISSUING_BANK,
+        clerk_at(Channel.ISSUING_BANK),
+        evidence=_PRODUCE_EVIDENCE,
+    )
+    outcomes: list[object] = []
+    for _ in range(times):
+        try:
+            outcomes.append(service.transition(desk.card_id, step))
+        except WorkflowError as refused:
+            outcomes.append(refused)
+    return outcomes
+
+
+@when("an hour passes")
+def an_hour_passes(clock: FakeClock) -> None:
+    clock.advance(hours=1)
+
+
+@then(words("each of the {times:d} items is refused because the card is {state:State}"))
+@then(words("each of the {times:d} attempts is refused because the card is {state:State}"))
+def each_refused(outcomes: list[object], times: int, state: State) -> None:
+    assert len(outcomes) == times
+    for outcome in outcomes:
+        assert isinstance(outcome, TransitionNotAllowed), outcome
+        assert outcome.state is state
+
+
+def _notes(service: CardService, desk: Desk) -> list[Entry]:
+    return [e for e in service.history(desk.card_id, refusals=True) if e.kind == REFUSAL]
+
+
+@then(
+    words(
+        "the card's record notes the refusals in {entries:d} entries, standing for "
+        "{attempts:d} attempts"
+    )
+)
+def noted_in_entries(service: CardService, desk: Desk, entries: int, attempts: int) -> None:
+    notes = _notes(service, desk)
+    assert len(notes) == entries
+    assert sum(int(str(note.evidence.get("attempts", "1"))) for note in notes) == attempts
+    assert {note.batch_id for note in notes} != {None}
+
+
+@then(
+    words(
+        "the card's record notes {count:d} refused attempts, the last saying none more are "
+        "noted for an hour"
+    )
+)
+def noted_up_to_the_bound(service: CardService, desk: Desk, clock: FakeClock, count: int) -> None:
+    notes = _notes(service, desk)
+    assert len(notes) == count
+    assert [("unnoted_until" in note.evidence) for note in notes] == [False] * (count - 1) + [True]
+    first = notes[0].recorded_at
+    assert notes[-1].evidence["unnoted_until"] == timestamp(first + timedelta(hours=1))
+
+
+@then(words("the card's record notes {count:d} refused attempts"))
+def noted_count(service: CardService, desk: Desk, count: int) -> None:
+    assert len(_notes(service, desk)) == count
+
+
+@then("the card still stands where it was")
+def still_where_it_was(service: CardService, desk: Desk, audit: Audit) -> None:
+    assert desk.card is not None
+    now = service.card(desk.card_id)
+    assert (now.state, now.version) == (desk.card.state, desk.card.version)
+    assert audit.verify().ok

@@ -432,6 +432,21 @@ class TestReading:
         assert [e.card_id for e in ledger.entries_for("b")] == ["b", "b"]
         assert ledger.entries_for("nobody") == []
 
+    def test_a_card_page_is_a_slice_of_its_entries_refusals_only_if_asked(self, ledger):
+        note = {"kind": REFUSAL, "to_state": "applied", "from_state": "applied"}
+        ledger.append([draft("a", 1), draft("b", 1)])
+        ledger.append([draft("a", 1, **note), draft("a", 1, **note), draft("b", 2)])
+        ledger.append([draft("a", 2)])
+        every = [e.seq for e in ledger.entries_for("a")]
+        assert every == [1, 3, 4, 6]
+        page = ledger.card_page
+        assert [e.seq for e in page("a", after=0, limit=2, refusals=True)] == [1, 3]
+        assert [e.seq for e in page("a", after=3, limit=2, refusals=True)] == [4, 6]
+        assert [e.seq for e in page("a", after=6, limit=2, refusals=True)] == []
+        assert [e.seq for e in page("a", after=0, limit=5, refusals=False)] == [1, 6]
+        assert [e.seq for e in page("a", after=1, limit=1, refusals=False)] == [6]
+        assert page("nobody", after=0, limit=5, refusals=True) == []
+
     def test_entries_after_pages_through_the_ledger(self, ledger):
         ledger.append([draft(f"c{i}", 1) for i in range(5)])
         assert [e.seq for e in ledger.entries_after(0, 2)] == [1, 2]
@@ -501,6 +516,15 @@ class TestMerkleTree:
         verify_consistency(13, size, consistency_proof(get, 13, size), first_root, root)
         assert ledger.tree_node(0, size) is None
         assert ledger.tree_node(5, 0) is None
+
+    def test_many_nodes_read_at_once_are_the_nodes_read_one_by_one(self, ledger):
+        ledger.append([draft(f"c{i}", 1) for i in range(1100)])
+        wanted = {(level, index) for level in range(12) for index in range(0, 1100 >> level)}
+        wanted |= {(0, 1100), (11, 0), (3, 999)}  # beyond the tree: not held
+        held = ledger.tree_nodes_at(wanted)
+        assert held == {key: node for key in wanted if (node := ledger.tree_node(*key)) is not None}
+        assert len(held) == sum(1100 >> level for level in range(11))
+        assert ledger.tree_nodes_at(()) == {}
 
     def test_every_node_in_the_order_appends_complete_them(self, ledger):
         frontier, completed = Frontier(), []

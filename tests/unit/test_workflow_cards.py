@@ -336,6 +336,10 @@ class CountingLedger(MemoryLedger):
         self.calls["entries_for"] += 1
         return super().entries_for(card_id)
 
+    def card_page(self, card_id, **page):
+        self.calls["card_page"] += 1
+        return super().card_page(card_id, **page)
+
     def receipt(self, actor, key):
         self.calls["receipt"] += 1
         return super().receipt(actor, key)
@@ -377,7 +381,8 @@ COLLECT = Step(
 
 
 class TestOneAppend:
-    """A step reads the card once and writes once: its move, or the note of its refusal."""
+    """A step reads the card once and writes once: its move, or the note of its refusal
+    (a refusal also reads the card's notes since its last move, to keep them bounded)."""
 
     @pytest.fixture
     def counting(self, clock) -> CountingLedger:
@@ -396,7 +401,7 @@ class TestOneAppend:
         counting.calls.clear()
         with pytest.raises(TransitionNotAllowed):
             cards.transition(card.card_id, PRODUCE)
-        assert counting.calls == {"head": 1, "append": 1}
+        assert counting.calls == {"head": 1, "card_page": 1, "append": 1}
         ((noted,),) = counting.appended[-1:]
         assert (noted.kind, noted.version, noted.event) == ("refusal", 1, "produce")
 
@@ -406,7 +411,7 @@ class TestOneAppend:
         counting.calls.clear()
         with pytest.raises(StaleVersion):
             review(cards, card.card_id, expected_version=3)
-        assert counting.calls == {"head": 1, "append": 1}
+        assert counting.calls == {"head": 1, "card_page": 1, "append": 1}
 
     def test_an_idempotent_step(self, counting, clock):
         cards = CardService(counting, clock=clock)
@@ -415,7 +420,7 @@ class TestOneAppend:
         counting.calls.clear()
         with pytest.raises(TransitionNotAllowed):
             cards.transition(card.card_id, step)
-        assert counting.calls == {"receipt": 2, "head": 1, "append": 1}
+        assert counting.calls == {"receipt": 2, "head": 1, "card_page": 1, "append": 1}
 
     def test_a_refusal_that_lost_its_race_is_decided_again_and_may_accept(self, clock):
         """Refused on an applied card; by the time the note is written the card is
