@@ -354,6 +354,23 @@ class Demo:
         return moved | ({Channel.SYSTEM} if self.swept.swept else set())
 
 
+class StoryClock:
+    """The demo's clock: the day of the story being told. Each step is recorded on the
+    day it tells of (a channel may not date a step far back), so the deadlines it starts
+    run from that day, and the sweep, on the last day, finds those that passed."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def on_day(self, day: float) -> datetime:
+        self.now = self.start + timedelta(days=day)
+        return self.now
+
+
 class People:
     """Made-up people for the demo: valid citizen ID numbers, none handed out twice and
     none of a person who already holds a card in this ledger."""
@@ -384,13 +401,15 @@ def run_demo(
 ) -> Demo:
     """Tell every story through ``service``, sweep the deadlines that passed, then verify
     the whole ledger with ``audit``."""
+    clock = StoryClock((now or datetime.now(UTC)) - timedelta(days=DAYS_AGO))
+    service = service.on_clock(clock)
     people = People(service, rng or random.Random())  # noqa: S311 -- made-up ID numbers
-    start = (now or datetime.now(UTC)) - timedelta(days=DAYS_AGO)
     told = [
-        _tell(service, story, name, start, people)
+        _tell(service, story, name, clock, people)
         for story, name in zip(STORIES, NAMES, strict=True)
     ]
-    told.append(_tell_batches(service, start, people))
+    told.append(_tell_batches(service, clock, people))
+    clock.on_day(DAYS_AGO)
     swept = service.sweep(actor=ACTORS[C.SYSTEM])
     for tale in told:
         card = None if tale.card is None else service.card(tale.card.card_id)
@@ -408,19 +427,19 @@ def run_demo(
     return Demo(told, swept, audit.verify())
 
 
-def _tell(service: CardService, story: Story, name: str, start: datetime, people: People) -> Told:
+def _tell(service: CardService, story: Story, name: str, clock: StoryClock, people: People) -> Told:
     tale = Told(story)
     applicant = Applicant(name=name, id_number=people.new(story.region, story.born))
     if story.mistyped_id_first:
         mistyped = Applicant(name=name, id_number=_mistyped(applicant.id_number))
         try:
-            service.apply(mistyped, _step(story.moves[0], start))
+            service.apply(mistyped, _step(story.moves[0], clock))
             tale.surprises += 1
             tale.lines.append("UNEXPECTED success: an application with a mistyped ID number")
         except WorkflowError as refusal:
             tale.lines.append(f"refused apply (a mistyped ID number): {refusal.detail}")
     for move in story.moves:
-        step = _step(move, start)
+        step = _step(move, clock)
         try:
             if move.event is Event.APPLY:
                 tale.card = service.apply(applicant, step)
@@ -460,7 +479,7 @@ BATCH_STORY: Final = Story(
 BATCH_NAMES: Final = ("Huang Li", "Xu Qiang", "Ma Yun", "Hu Jie", "Guo Ping")
 
 
-def _tell_batches(service: CardService, start: datetime, people: People) -> Told:
+def _tell_batches(service: CardService, clock: StoryClock, people: People) -> Told:
     """Five applications in one employer's batch (one ID mistyped, one photo missing), the
     three accepted reviewed, and produced in one bank batch with a card not yet reviewed."""
     tale = Told(BATCH_STORY)
@@ -469,7 +488,7 @@ def _tell_batches(service: CardService, start: datetime, people: People) -> Told
         BatchItem(
             applicant=Applicant(name, people.new(BATCH_STORY.region, BATCH_STORY.born)),
             evidence=apply.evidence,
-            occurred_at=start,
+            occurred_at=clock.on_day(apply.day),
         )
         for name in BATCH_NAMES
     ]
@@ -478,13 +497,13 @@ def _tell_batches(service: CardService, start: datetime, people: People) -> Told
     sent = service.batch(Batch(E.APPLY, C.EMPLOYER, ACTORS[C.EMPLOYER], items, UNIT_BATCH))
     opened = _told_batch(tale, apply, sent, expected_refusals={1, 3})
     for card in opened:
-        service.transition(card.card_id, _step(review, start))
+        service.transition(card.card_id, _step(review, clock))
     at_counter = Move(E.APPLY, C.CARD_CENTER, APPLICATION, 0)
     late = service.apply(
         Applicant("Lin Tao", people.new("440305", "19990101")),
-        _step(at_counter, start),
+        _step(at_counter, clock),
     )
-    produced_at = start + timedelta(days=produce.day)
+    produced_at = clock.on_day(produce.day)
     to_produce = [
         BatchItem(card_id=card.card_id, occurred_at=produced_at) for card in (*opened, late)
     ]
@@ -529,14 +548,14 @@ def _with_mistyped_id(applicant: Applicant | None) -> Applicant:
     return replace(applicant, id_number=_mistyped(applicant.id_number))
 
 
-def _step(move: Move, start: datetime) -> Step:
+def _step(move: Move, clock: StoryClock) -> Step:
     return Step(
         event=move.event,
         channel=move.channel,
         actor=ACTORS[move.channel],
         presenter=move.presenter,
         evidence=move.evidence,
-        occurred_at=start + timedelta(days=move.day),
+        occurred_at=clock.on_day(move.day),
     )
 
 

@@ -115,7 +115,7 @@ def opening(
     identity = parse_identity_number(applicant.id_number, today=china_date(now))
     if not applicant.name.strip():
         raise InvalidRequest("the applicant's name is empty")
-    applied_on = china_date(step.occurred_at or now)
+    applied_on = china_date(drafts.claimed_moment(ports, step, now))
     if applied_on < identity.birth_date:
         raise InvalidRequest("occurred_at is before the applicant's date of birth")
     circumstances = circumstances_of(
@@ -131,7 +131,6 @@ def opening(
         presenter=step.presenter,
         evidence=step.evidence,
         now=now,
-        occurred_at=step.occurred_at,
         policy=ports.policy,
         circumstances=circumstances,
     )
@@ -163,7 +162,6 @@ def moved(
         presenter=step.presenter,
         evidence=step.evidence,
         now=now,
-        occurred_at=step.occurred_at,
         policy=ports.policy,
     )
     draft = drafts.transition(

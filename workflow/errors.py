@@ -11,6 +11,7 @@
     │   ├── UnknownName         an event, channel or presenter cardflow does not know
     │   ├── InvalidIdentity     an ID number that fails its check
     │   ├── KeyReused           an idempotency key sent again with a different request
+    │   ├── MisdatedStep        occurred_at further back than the region allows, or ahead
     │   └── InvalidEvidence     evidence missing, unknown, or of the wrong form
     ├── ChannelNotAllowed       that channel never carries that event (or not for an agent)
     ├── NotPermitted            the caller's role or channels do not allow the request
@@ -29,6 +30,7 @@ which never reach HTTP, live in ``api/problems/``, not here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from enum import StrEnum
 
 from workflow.states import Channel, Event, State
@@ -110,6 +112,17 @@ class KeyReused(InvalidRequest):
             "use a new key for a new request"
         )
         self.key = key
+
+
+class MisdatedStep(InvalidRequest):
+    """A step said to have happened outside the span cardflow takes: further back than the
+    region policy's window (``ahead`` false), or ahead of cardflow's clock by more than a
+    clock may drift (``ahead`` true); ``window`` is that span."""
+
+    def __init__(self, detail: str, *, ahead: bool, window: timedelta) -> None:
+        super().__init__(detail)
+        self.ahead = ahead
+        self.window = window
 
 
 class InvalidEvidence(InvalidRequest):

@@ -97,7 +97,6 @@ def decide(
     presenter: Presenter,
     evidence: Mapping[str, object],
     now: datetime,
-    occurred_at: datetime | None = None,
     policy: Policy = DEFAULT_POLICY,
     circumstances: frozenset[Circumstance] = frozenset(),
 ) -> Decision:
@@ -106,8 +105,8 @@ def decide(
     The checks run from the most general to the most particular: the channel, then
     the card's state, then the conditions of the step (a deadline passed, a function
     not yet active), then the evidence, so that the refusal names the rule a
-    supervisor would cite first. ``now`` is when the step is decided, ``occurred_at``
-    when the channel says it happened (``now`` if it says nothing).
+    supervisor would cite first. ``now`` is when the step is decided and recorded: a
+    deadline the step starts runs from it, never from the time a channel claims.
     """
     state = standing.state
     rule = RULES_BY_PAIR.get((event, channel))
@@ -139,7 +138,7 @@ def decide(
         )
     _check_conditions(card_id, rule, standing, now, policy)
     recorded = check_evidence(rule, presenter, evidence, policy=policy, circumstances=circumstances)
-    due_at = _due_after(rule, standing, to_state, occurred_at or now, policy)
+    due_at = _due_after(rule, standing, to_state, now, policy)
     return Decision(event, channel, presenter, state, to_state, recorded, rule.issues, due_at)
 
 
@@ -171,9 +170,9 @@ def _check_conditions(
 
 
 def _due_after(
-    rule: Rule, standing: Standing, to_state: State, occurred_at: datetime, policy: Policy
+    rule: Rule, standing: Standing, to_state: State, recorded_at: datetime, policy: Policy
 ) -> datetime | None:
-    """The card's deadline once ``rule`` has moved it to ``to_state``."""
+    """The card's deadline once ``rule`` has moved it to ``to_state`` at ``recorded_at``."""
     (transition,) = (
         t
         for t in TRANSITIONS
@@ -182,7 +181,7 @@ def _due_after(
     if rule.financial:
         return None
     if transition.starts is not None:
-        return occurred_at + policy.window(transition.starts)
+        return recorded_at + policy.window(transition.starts)
     if transition.keeps:
         return standing.due_at
     if transition.resumes:

@@ -81,6 +81,19 @@ class CardService:
     ) -> None:
         self._ports = Ports(ledger, clock, new_id, policy, person_key)
 
+    def on_clock(self, clock: Callable[[], datetime]) -> CardService:
+        """The same use cases over the same ledger, policy and key, deciding by ``clock``:
+        what a replay of past days (the demo's stories) runs on, so that each step is
+        recorded on the day it tells of and its deadlines run from that day."""
+        ports = self._ports
+        return CardService(
+            ports.ledger,
+            clock=clock,
+            new_id=ports.new_id,
+            policy=ports.policy,
+            person_key=ports.person_key,
+        )
+
     @property
     def ledger(self) -> Ledger:
         return self._ports.ledger

@@ -100,7 +100,8 @@ INVALID_REQUEST: Final = ProblemType(
     422,
     "Invalid request",
     "The request fits the schema but cannot stand as it is, e.g. `occurred_at` in the future "
-    "or `If-Match` disagreeing with `expected_version`.",
+    "or further back than the region policy's `backdating_hours` (72 unless the region sets "
+    "it), or `If-Match` disagreeing with `expected_version`.",
 )
 VALIDATION_ERROR: Final = ProblemType(
     "validation-error",

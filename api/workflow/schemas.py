@@ -28,6 +28,7 @@ from workflow.definition import (
     events_for,
 )
 from workflow.diagram import mermaid
+from workflow.drafts import CLOCK_SKEW
 from workflow.policy import DEFAULT_POLICY, Policy, Window
 from workflow.states import Channel, Event, Presenter, State
 
@@ -168,6 +169,18 @@ class PinRuleOut(BaseModel):
     must_change: bool
 
 
+class ClaimsOut(BaseModel):
+    """How far from the moment cardflow records a step its channel may say it happened."""
+
+    backdating_hours: int = Field(
+        description="At most this long before it is recorded; an older claim is refused "
+        "(422). Deadlines run from when a step is recorded, never from the time claimed."
+    )
+    future_minutes: int = Field(
+        description="At most this far ahead of cardflow's clock, for a channel's clock skew."
+    )
+
+
 class PolicyOut(BaseModel):
     """The region policy this cardflow decides under; every entry records its label."""
 
@@ -178,6 +191,7 @@ class PolicyOut(BaseModel):
     label: str = Field(description="What each ledger entry records: region/version+digest.")
     windows: dict[Window, int] = Field(description="Each window's length in days.")
     pin: PinRuleOut
+    claims: ClaimsOut
 
     @classmethod
     def of(cls, policy: Policy) -> PolicyOut:
@@ -187,6 +201,10 @@ class PolicyOut(BaseModel):
             label=policy.label,
             windows={window: policy.days(window) for window in Window},
             pin=PinRuleOut(initial=policy.initial_pin, must_change=policy.pin_must_change),
+            claims=ClaimsOut(
+                backdating_hours=policy.backdating_hours,
+                future_minutes=int(CLOCK_SKEW.total_seconds() // 60),
+            ),
         )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 import pytest
@@ -34,6 +34,7 @@ from workflow.errors import (
     ConditionNotMet,
     InvalidEvidence,
     InvalidIdentity,
+    MisdatedStep,
     NotPermitted,
     PersonHoldsCard,
     StillHolder,
@@ -204,6 +205,8 @@ class Desk:
     swept: SweepReport | None = None
     kept: SignedCheckpoint | None = None
     erasure: Erasure | None = None
+    dated: datetime | None = None
+    """When the clerk says the next step happened (``None``: they say nothing)."""
 
     @property
     def card_id(self) -> str:
@@ -297,7 +300,15 @@ def attempt(
     opening: bool = False,
 ) -> None:
     """Try one step, keeping the card it leads to or the refusal that stops it."""
-    step = Step(event, channel, actor or clerk_at(channel), presenter, evidence_from(evidence))
+    step = Step(
+        event,
+        channel,
+        actor or clerk_at(channel),
+        presenter,
+        evidence_from(evidence),
+        occurred_at=desk.dated,
+    )
+    desk.dated = None
     desk.attempted = step
     desk.refusal = None
     desk.before = snapshot(service, None if opening else desk.card_id)
@@ -391,6 +402,30 @@ def days_pass(clock: FakeClock, days: int) -> None:
 def a_region_policy(clock: FakeClock, window: Window, days: int) -> CardService:
     policy = replace(DEFAULT_POLICY, region="test-region", **{_POLICY_FIELDS[window]: days})
     return CardService(MemoryLedger(clock=clock), clock=clock, policy=policy)
+
+
+@given(
+    words("a region policy that lets a channel date a step at most {hours:d} hours back"),
+    target_fixture="service",
+)
+def a_policy_with_backdating(clock: FakeClock, hours: int) -> CardService:
+    policy = replace(DEFAULT_POLICY, region="test-region", backdating_hours=hours)
+    return CardService(MemoryLedger(clock=clock), clock=clock, policy=policy)
+
+
+@given(words("the clerk dates the next step {hours:d} hours back"))
+def dated_hours_back(clock: FakeClock, desk: Desk, hours: int) -> None:
+    desk.dated = clock.now - timedelta(hours=hours)
+
+
+@given(words("the clerk dates the next step {days:d} days back"))
+def dated_days_back(clock: FakeClock, desk: Desk, days: int) -> None:
+    desk.dated = clock.now - timedelta(days=days)
+
+
+@given(words("the clerk dates the next step {minutes:d} minutes ahead"))
+def dated_ahead(clock: FakeClock, desk: Desk, minutes: int) -> None:
+    desk.dated = clock.now + timedelta(minutes=minutes)
 
 
 @given(
@@ -505,7 +540,13 @@ def the_sweep_took(desk: Desk, count: int) -> None:
 def due_after(service: CardService, desk: Desk, days: int, event: Event) -> None:
     card = service.card(desk.card_id)
     (last,) = [e for e in service.history(desk.card_id) if e.event == event][-1:]
-    assert card.due_at == last.occurred_at + timedelta(days=days)
+    assert card.due_at == last.recorded_at + timedelta(days=days)
+
+
+@then(words("the step is recorded as happening {hours:d} hours before it was recorded"))
+def recorded_as_claimed(service: CardService, desk: Desk, hours: int) -> None:
+    last = service.history(desk.card_id)[-1]
+    assert last.recorded_at - last.occurred_at == timedelta(hours=hours)
 
 
 @then("no deadline runs for the card")
@@ -745,6 +786,21 @@ def refused_because_holds(service: CardService, desk: Desk) -> None:
     assert error.holder == desk.card_id
     assert desk.applicant.id_number not in error.detail
     assert snapshot(service, None) == desk.before
+
+
+@then(grammar.REFUSED_DATED_BACK)
+def refused_because_dated_back(desk: Desk) -> None:
+    refused = refusal(desk)
+    assert isinstance(refused, MisdatedStep), refused
+    assert not refused.ahead
+    assert "hours back" in refused.detail
+
+
+@then(grammar.REFUSED_DATED_AHEAD)
+def refused_because_dated_ahead(desk: Desk) -> None:
+    refused = refusal(desk)
+    assert isinstance(refused, MisdatedStep), refused
+    assert refused.ahead
 
 
 @then("no card is opened")
