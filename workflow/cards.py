@@ -37,7 +37,7 @@ from workflow.identity import parse_identity_number
 from workflow.moments import china_date
 from workflow.ports import RETRIES, Ports
 from workflow.records import Applicant, Card, Step
-from workflow.rules import Standing, allowed_events, decide
+from workflow.rules import Standing, allowed_events, check_document, decide
 from workflow.states import Channel, Event, State
 
 log = structlog.get_logger()
@@ -134,6 +134,7 @@ def opening(
         policy=ports.policy,
         circumstances=circumstances,
     )
+    check_document(decision.evidence, identity)
     person = Person(
         ref=ports.person_ref(identity.number),
         id_number=identity.number,

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Final
 
 from workflow.definition import (
+    DOCUMENTS,
     ENDED,
     EVIDENCE,
     RULES_BY_PAIR,
@@ -26,9 +27,11 @@ from workflow.errors import (
     Condition,
     ConditionNotMet,
     InvalidEvidence,
+    InvalidIdentity,
     NotFromHere,
     TransitionNotAllowed,
 )
+from workflow.identity import LOOKS, IdentityNumber, NumberShape
 from workflow.machine import LIFECYCLE
 from workflow.moments import timestamp
 from workflow.policy import DEFAULT_POLICY, Policy
@@ -231,6 +234,24 @@ def check_evidence(
             malformed=malformed,
         )
     return {proof.key: _recorded(evidence[proof.key]) for proof in (*required, *shown_anyway)}
+
+
+def check_document(evidence: Mapping[str, EvidenceValue], identity: IdentityNumber) -> None:
+    """Refuse an application whose identity document does not carry a number of the
+    shape applied with (a residence permit number declared as a resident ID card, a
+    citizen number as a passport), saying what each looks like, never the number."""
+    key = evidence.get("identity_document")
+    document = DOCUMENTS.get(key) if isinstance(key, str) else None
+    if document is None or identity.shape in document.carries:
+        return
+    carries = " or ".join(LOOKS[shape] for shape in NumberShape if shape in document.carries)
+    fitting = [d.key for d in DOCUMENTS.values() if identity.shape in d.carries]
+    raise InvalidIdentity(
+        "document",
+        f"{document.says} ({document.key}) carries {carries}, and the number given is "
+        f"{LOOKS[identity.shape]}: name the document the number is on "
+        f"({' or '.join(fitting)})",
+    )
 
 
 def _rule_reaches(rule: Rule, state: State | None) -> bool:

@@ -118,6 +118,29 @@ class TestApply:
         assert BAD_CHECK_ID_NUMBER not in response.text
         assert cards.snapshot() == before
 
+    @pytest.mark.parametrize(
+        ("document", "id_number", "looks"),
+        [
+            ("resident_id_card", "810000199001010019", "Hong Kong resident's residence permit"),
+            ("passport", "11010519491231002X", "a citizen ID number"),
+            ("hk_macao_travel_permit", "830000199001010012", "Taiwan resident's"),
+        ],
+    )
+    def test_a_document_that_does_not_carry_the_number_is_refused(
+        self, cards, document, id_number, looks
+    ):
+        before = cards.snapshot()
+        response = cards.apply(
+            applicant={"name": "Lin Yi", "id_number": id_number},
+            evidence={**APPLICATION, "identity_document": document},
+        )
+        body = problem(response, 422, "invalid-identity")
+        assert body["check"] == "document"
+        assert f"({document}) carries" in body["detail"]
+        assert looks in body["detail"]
+        assert id_number not in response.text
+        assert cards.snapshot() == before
+
     def test_a_blank_name_is_refused(self, cards):
         before = cards.snapshot()
         problem(

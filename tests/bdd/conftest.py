@@ -803,6 +803,16 @@ def refused_because_dated_ahead(desk: Desk) -> None:
     assert refused.ahead
 
 
+@then(words(grammar.REFUSED_DOCUMENT))
+def refused_because_document(desk: Desk, document: str) -> None:
+    """The refusal names the document and what the number looks like, never the number."""
+    refused = refusal(desk)
+    assert isinstance(refused, InvalidIdentity), refused
+    assert refused.check == "document"
+    assert refused.detail.startswith(document), refused.detail
+    assert desk.applicant.id_number not in refused.detail
+
+
 @then("no card is opened")
 def no_card_opened(service: CardService, desk: Desk) -> None:
     """A refused application writes nothing at all: there is no card to note it on."""
