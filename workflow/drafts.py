@@ -190,7 +190,8 @@ def refusal_evidence(refused: WorkflowError) -> dict[str, str]:
             why = f"expected version {refused.expected}, card at {refused.actual}"
         case InvalidEvidence():
             gaps = [f"missing: {'; '.join(refused.missing)}"] if refused.missing else []
-            gaps += [f"{len(refused.unknown)} unknown item(s)"] if refused.unknown else []
+            unknown = len(refused.unknown) + refused.unrecognised
+            gaps += [f"{unknown} unknown item(s)"] if unknown else []
             gaps += [f"{len(refused.malformed)} malformed item(s)"] if refused.malformed else []
             why = ", ".join(gaps)
         case NotPermitted() | ChannelNotAllowed() | ConditionNotMet():

@@ -91,6 +91,39 @@ def channels_allowed(event: Event, state: State | None) -> tuple[Channel, ...]:
     )
 
 
+def channels_accepting(
+    event: Event, state: State | None, presenter: Presenter = Presenter.SELF
+) -> tuple[Channel, ...]:
+    """The channels that would carry ``event`` from ``state`` with ``presenter`` standing
+    at them (the evidence aside): what a refusal offers as the way to take the step."""
+    return tuple(
+        channel
+        for channel in channels_allowed(event, state)
+        if presenter is Presenter.SELF or RULES_BY_PAIR[event, channel].agent_allowed
+    )
+
+
+def offered(
+    state: State | None,
+    *,
+    presenter: Presenter = Presenter.SELF,
+    refused: tuple[Event, Channel] | None = None,
+) -> dict[Event, tuple[Channel, ...]]:
+    """What a refusal offers instead: each event allowed from ``state``, with the channels
+    that would carry it for ``presenter``; never the ``refused`` event through the refused
+    channel, and no event no channel would carry."""
+    offer = {}
+    for event in allowed_events(state):
+        channels = tuple(
+            channel
+            for channel in channels_accepting(event, state, presenter)
+            if (event, channel) != refused
+        )
+        if channels:
+            offer[event] = channels
+    return offer
+
+
 def decide(
     *,
     card_id: str,
@@ -117,14 +150,14 @@ def decide(
         raise ChannelNotAllowed(
             event=event,
             channel=channel,
-            allowed=channels_for(event),
+            allowed=channels_accepting(event, state, presenter),
             reason=f"the {channel} channel never carries {event}",
         )
     if presenter is Presenter.AGENT and not rule.agent_allowed:
         raise ChannelNotAllowed(
             event=event,
             channel=channel,
-            allowed=channels_for(event),
+            allowed=channels_accepting(event, state, presenter),
             reason=f"an agent cannot act for the insured person through {channel}",
         )
     try:
@@ -137,16 +170,21 @@ def decide(
             state=state,
             event=event,
             channel=channel,
-            allowed=allowed_events(state),
+            offered=offered(state, presenter=presenter, refused=(event, channel)),
         )
-    _check_conditions(card_id, rule, standing, now, policy)
+    _check_conditions(card_id, rule, standing, now, policy, presenter)
     recorded = check_evidence(rule, presenter, evidence, policy=policy, circumstances=circumstances)
     due_at = _due_after(rule, standing, to_state, now, policy)
     return Decision(event, channel, presenter, state, to_state, recorded, rule.issues, due_at)
 
 
 def _check_conditions(
-    card_id: str, rule: Rule, standing: Standing, now: datetime, policy: Policy
+    card_id: str,
+    rule: Rule,
+    standing: Standing,
+    now: datetime,
+    policy: Policy,
+    presenter: Presenter = Presenter.SELF,
 ) -> None:
     """Refuse a step whose deadline has not passed, or that activates an active function."""
     refuse = None
@@ -168,7 +206,9 @@ def _check_conditions(
             event=rule.event,
             condition=condition,
             reason=reason,
-            allowed=allowed_events(standing.state),
+            offered=offered(
+                standing.state, presenter=presenter, refused=(rule.event, rule.channel)
+            ),
         )
 
 
@@ -202,7 +242,11 @@ def check_evidence(
 ) -> dict[str, EvidenceValue]:
     """The evidence to record, or ``InvalidEvidence`` naming every gap at once.
 
-    Evidence a circumstance waives (a young child's photo) is recorded if it is shown.
+    Evidence not given (or ``null``) is missing; given in the wrong form (``false`` where
+    it must be confirmed, an empty reference) it is wrong. A key the step does not take
+    is named only if it is one of cardflow's own evidence keys: any other is counted,
+    never repeated, as a caller may put anything there. Evidence a circumstance waives
+    (a young child's photo) is recorded if it is shown (``false``: not shown).
     """
     required = required_evidence(
         rule, presenter, circumstances, pin_must_change=policy.pin_must_change
@@ -213,24 +257,26 @@ def check_evidence(
         if not _absent(evidence.get(key))
     )
     wanted = {proof.key for proof in (*required, *shown_anyway)}
-    missing = [proof.says for proof in required if _absent(evidence.get(proof.key))]
+    missing = [proof.says for proof in required if evidence.get(proof.key) is None]
     waived = set(waived_evidence(rule, circumstances))
-    unknown = sorted(key for key in evidence if key not in wanted | waived)
+    unasked = [key for key in evidence if key not in wanted | waived]
+    unknown = sorted(key for key in unasked if key in EVIDENCE)
     malformed = [
         problem
         for proof in (*required, *shown_anyway)
-        if not _absent(evidence.get(proof.key))
+        if evidence.get(proof.key) is not None
         and (problem := _malformed(proof, evidence[proof.key])) is not None
     ]
     expired = evidence.get("deadline_expired")
     if rule.due is not None and expired not in (None, str(rule.due)) and not malformed:
         malformed.append(f"{EVIDENCE['deadline_expired'].says}: {rule.due} for {rule.event}")
-    if missing or unknown or malformed:
+    if missing or unasked or malformed:
         raise InvalidEvidence(
             event=rule.event,
             channel=rule.channel,
             missing=missing,
             unknown=unknown,
+            unrecognised=len(unasked) - len(unknown),
             malformed=malformed,
         )
     return {proof.key: _recorded(evidence[proof.key]) for proof in (*required, *shown_anyway)}
@@ -264,6 +310,8 @@ def _absent(value: object) -> bool:
 
 def _malformed(proof: Proof, value: object) -> str | None:
     if proof.kind is Kind.CONFIRMED:
+        if value is False:
+            return f"{proof.says}: false, where it must be confirmed with true"
         return None if value is True else f"{proof.says}: confirm it with true"
     if proof.kind is Kind.CHOICE:
         if value in proof.choices:

@@ -67,7 +67,8 @@ INVALID_EVIDENCE: Final = ProblemType(
     "invalid-evidence",
     422,
     "Evidence missing or malformed",
-    "`missing`, `unknown` and `malformed` name every gap in the evidence, in a clerk's words.",
+    "`missing`, `unknown` and `malformed` name every gap in the evidence, in a clerk's words; "
+    "`unrecognised` counts the keys cardflow does not know, never repeating them.",
 )
 CHANNEL_NOT_ALLOWED: Final = ProblemType(
     "channel-not-allowed",

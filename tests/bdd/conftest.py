@@ -675,7 +675,13 @@ def it_may_now_only_be(service: CardService, desk: Desk, events: str) -> None:
         assert set(desk.refusal.allowed) == allowed
     if isinstance(desk.refusal, TransitionNotAllowed):
         _, _, allowed_now = desk.refusal.detail.partition("allowed now: ")
-        assert set(allowed_now.split(", ")) == {str(event) for event in allowed}
+        told = re.sub(r" \(only through [^)]*\)", "", allowed_now)
+        assert set(told.split(", ")) == {str(event) for event in allowed}
+    if isinstance(desk.refusal, TransitionNotAllowed | ConditionNotMet):
+        assert desk.refusal.offered is not None
+        step = desk.attempted
+        assert step is not None
+        assert step.channel not in desk.refusal.offered.get(step.event, ())
 
 
 @then("nothing more may happen to the card")
