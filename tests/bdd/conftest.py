@@ -684,6 +684,24 @@ def it_may_now_only_be(service: CardService, desk: Desk, events: str) -> None:
         assert step.channel not in desk.refusal.offered.get(step.event, ())
 
 
+@then(words("it may be {event:Event} now only through the {channel:Channel} channel"))
+def offered_only_through(desk: Desk, event: Event, channel: Channel) -> None:
+    """The refusal offers the step through the channels that would take it, and no other."""
+    refused = refusal(desk)
+    assert isinstance(refused, TransitionNotAllowed | ConditionNotMet), refused
+    assert refused.offered is not None
+    assert tuple(refused.offered[event]) == (channel,)
+    assert f"{event} (only through {channel})" in refused.detail
+
+
+@then("no channel is offered for that step")
+def no_channel_offered(desk: Desk) -> None:
+    refused = refusal(desk)
+    assert isinstance(refused, ChannelNotAllowed), refused
+    assert refused.allowed == ()
+    assert refused.detail.endswith("channels that would carry it now: none")
+
+
 @then("nothing more may happen to the card")
 def nothing_more(service: CardService, desk: Desk) -> None:
     assert service.card(desk.card_id).allowed == ()
