@@ -187,7 +187,12 @@ def refusal_evidence(refused: WorkflowError) -> dict[str, str]:
         case TransitionNotAllowed():
             why = f"not allowed from {refused.state}"
         case StaleVersion():
-            why = f"expected version {refused.expected}, card at {refused.actual}"
+            expected = (
+                f"version {refused.expected}"
+                if refused.expected <= refused.actual
+                else "a version it never had"
+            )
+            why = f"expected {expected}, card at {refused.actual}"
         case InvalidEvidence():
             gaps = [f"missing: {'; '.join(refused.missing)}"] if refused.missing else []
             unknown = len(refused.unknown) + refused.unrecognised

@@ -306,13 +306,20 @@ class StillHolder(Conflict):
 
 
 class StaleVersion(Conflict):
-    """The caller expected a version the card has moved past (or another writer won)."""
+    """The caller expected a version the card has moved past (or another writer won), or
+    one it never had; the detail names the expected version only if the card had it (a
+    caller may have put any number there)."""
 
     def __init__(
         self, *, card_id: str, expected: int, actual: int, state: State, allowed: Sequence[Event]
     ) -> None:
+        expected_words = (
+            f"not {expected}"
+            if expected <= actual
+            else "a version before the one expected, which it never had"
+        )
         super().__init__(
-            f"card {card_id} is at version {actual}, not {expected}: read it again and retry"
+            f"card {card_id} is at version {actual}, {expected_words}: read it again and retry"
         )
         self.card_id = card_id
         self.expected = expected

@@ -251,7 +251,7 @@ def refusal_problem(error: WorkflowError, request_id: str) -> Problem:
                 **head(kind),
                 **said,
                 card_id=error.card_id,
-                expected_version=error.expected,
+                expected_version=error.expected if error.expected <= error.actual else None,
                 current_version=error.actual,
                 state=error.state,
                 allowed_events=AllowedEventOut.listing(error.state, error.allowed),

@@ -291,7 +291,9 @@ class StaleProblem(Problem):
     )
 
     card_id: str
-    expected_version: int
+    expected_version: int | None = Field(
+        description="The version the caller expected; `null` if the card never had it."
+    )
     current_version: int
     state: State
     allowed_events: list[AllowedEventOut]

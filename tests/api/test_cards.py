@@ -655,6 +655,26 @@ class TestOptimisticConcurrency:
         assert body["allowed_events"] == allowed_now(State.REVIEWED)
         assert cards.snapshot(card_id) == before
 
+    @pytest.mark.parametrize("how", ["body", "if-match"])
+    def test_a_version_the_card_never_had_is_not_repeated(self, cards, how):
+        """An 18-digit number where the version goes (an ID number, say) is neither
+        echoed nor written to the refusal's note."""
+        number = 110105194912310021
+        card_id = cards.new()
+        extra = (
+            {"expected_version": number}
+            if how == "body"
+            else {"headers": {"If-Match": f'"{number}"'}}
+        )
+        response = cards.step(card_id, *self.REVIEW, **extra)
+        body = problem(response, 409, "stale-version")
+        assert (body["expected_version"], body["current_version"]) == (None, 1)
+        assert str(number) not in response.text
+        history = cards.client.get(
+            f"/v1/cards/{card_id}/history", params={"include_refusals": True}
+        )
+        assert str(number) not in history.text
+
     @pytest.mark.parametrize("tag", ['"1"', "1", ' "1" '])
     def test_if_match_names_the_version_expected(self, cards, tag):
         card_id = cards.new()
