@@ -45,6 +45,7 @@ from api.logs import configure_logging
 from api.problems import (
     EXCEPTION_HANDLERS,
     PROBLEM_JSON,
+    contract_names,
     internal_error,
     problem_types_markdown,
     too_large,
@@ -234,7 +235,7 @@ def _unkept_in_target(scope: Scope) -> list[str | int] | None:
     query = scope.get("query_string", b"").decode("latin-1")
     for name, value in parse_qsl(query, keep_blank_values=True):
         if UNKEPT.search(name) or UNKEPT.search(value):
-            return ["query", name if not UNKEPT.search(name) else "?"]
+            return ["query", name if name in contract_names(scope["app"]) else "?"]
     return None
 
 

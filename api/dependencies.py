@@ -19,6 +19,28 @@ from workflow.errors import InvalidRequest
 from workflow.service import Actor, CardService
 
 _VERSION_TAG: Final = re.compile(r'\s*(?:"(\d{1,18})"|(\d{1,18}))\s*')
+_SCHEMES: Final = {
+    name.lower(): name
+    for name in (
+        "Basic",
+        "Digest",
+        "DPoP",
+        "GNAP",
+        "HOBA",
+        "Mutual",
+        "Negotiate",
+        "NTLM",
+        "OAuth",
+        "PrivateToken",
+        "SCRAM-SHA-1",
+        "SCRAM-SHA-256",
+        "vapid",
+        "Token",
+        "ApiKey",
+    )
+}
+"""The HTTP authentication schemes a refusal may name (IANA's registry, and two that API
+clients often send)."""
 
 
 def card_service(request: Request) -> CardService:
@@ -49,9 +71,13 @@ def current_key(request: Request, _declared: Annotated[object, Security(BEARER)]
     authorization = request.headers.get("authorization")
     if authorization is None:
         raise Unauthenticated("send an API key as 'Authorization: Bearer cf_…'")
-    scheme, _, token = authorization.partition(" ")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        raise Unauthenticated(_not_bearer(scheme))
+    if not token.strip():
+        raise Unauthenticated("the Bearer credential is empty: send 'Authorization: Bearer cf_…'")
     keys: Keys = request.app.state.keys
-    key = keys.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+    key = keys.authenticate(token.strip())
     if key is None:
         raise Unauthenticated("the API key is unknown or revoked")
     request.state.principal = key.actor.name
@@ -103,6 +129,16 @@ def _count(request: Request, key_id: str) -> None:
     kind = kind_of(request.method, route, request.query_params)
     if limiter is not None and kind is not None:
         limiter.take(key_id, kind)
+
+
+def _not_bearer(scheme: str) -> str:
+    """Why a credential of another scheme is refused, naming the scheme only if it is a
+    registered one (what a caller wrote there may be anything, a password among it)."""
+    if scheme.startswith("cf_"):
+        return "the API key needs its scheme: send 'Authorization: Bearer cf_…'"
+    named = _SCHEMES.get(scheme.lower())
+    given = f"a {named} credential" if named else "a credential of another scheme"
+    return f"cardflow takes an API key as 'Authorization: Bearer cf_…', not {given}"
 
 
 def for_the_log(request: Request, **fields: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
@@ -119,6 +119,11 @@ class AllowedEventOut(BaseModel):
 
     event: Event
     channels: list[Channel]
+
+    @classmethod
+    def offer(cls, offered: Mapping[Event, Sequence[Channel]]) -> list[AllowedEventOut]:
+        """What a refusal offers instead, as the rules worked it out."""
+        return [cls(event=event, channels=list(channels)) for event, channels in offered.items()]
 
     @classmethod
     def listing(cls, state: State | None, events: Sequence[Event]) -> list[AllowedEventOut]:

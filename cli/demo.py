@@ -331,7 +331,7 @@ def _tell_batches(service: CardService, clock: StoryClock, people: People) -> To
         for name in BATCH_NAMES
     ]
     items[1] = replace(items[1], applicant=_with_mistyped_id(items[1].applicant))
-    items[3] = replace(items[3], evidence={**apply.evidence, "photo": False})
+    items[3] = replace(items[3], evidence={k: v for k, v in apply.evidence.items() if k != "photo"})
     sent = service.batch(Batch(E.APPLY, C.EMPLOYER, ACTORS[C.EMPLOYER], items, UNIT_BATCH))
     refusals = {1: "a mistyped ID number", 3: "no photo"}
     opened = _told_batch(tale, apply, applied_at, sent, [None] * len(items), refusals)

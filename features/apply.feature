@@ -24,7 +24,6 @@ Feature: Applying for a card
     Examples: at the card management center
       | channel     | evidence                                                                                                                       |
       | card_center | a resident ID card, the completed registration form, a photo of the applicant and the applicant's signature on the form        |
-      | card_center | a passport, the completed registration form, a photo of the applicant and the applicant's signature on the form                |
       | card_center | a military officer's card, the completed registration form, a photo of the applicant and the applicant's signature on the form |
 
     @community
@@ -34,8 +33,8 @@ Feature: Applying for a card
 
     @bank_outlet
     Examples: at the bank
-      | channel     | evidence                                                                                                                                 |
-      | bank_outlet | a Hong Kong and Macao travel permit, the completed registration form, a photo of the applicant and the applicant's signature on the form |
+      | channel     | evidence                                                                                                                |
+      | bank_outlet | a resident ID card, the completed registration form, a photo of the applicant and the applicant's signature on the form |
 
     @employer
     Examples: by the employer in batch

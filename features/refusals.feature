@@ -17,6 +17,25 @@ Feature: What cardflow refuses
     And the card and its history are unchanged
     And the refused attempt is noted on the card's record
 
+  # Source: seed 000 — the card is collected at the card management center once it has come back there; cardflow's rule — a refusal offers the channels that would take the step
+  @employer
+  Scenario: A returned card refused at the employer is offered the card management center
+    Given a card that has been returned
+    When the card is collected through the employer channel with the acceptance receipt and a valid ID shown at the counter
+    Then it is refused because the card is returned
+    And it may be collected now only through the card_center channel
+    And the card and its history are unchanged
+    And the refused attempt is noted on the card's record
+
+  # Source: seed 000 — an agent may stand in at a counter, not where the insured person must act in person; cardflow's rule — a refusal offers no channel that would refuse the presenter too
+  @card_center
+  Scenario: An agent refused where no agent may stand in is offered no other channel
+    Given a card that has been applied
+    When the card is reviewed by an agent through the card_center channel with staff checked the registration information and both IDs
+    Then it is refused because no agent may stand in through the card_center channel
+    And no channel is offered for that step
+    And the card and its history are unchanged
+
   # Source: seed 004 — cards are made for applications that passed review
   @issuing_bank
   Scenario: A card cannot be produced before its application is reviewed

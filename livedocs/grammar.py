@@ -123,6 +123,11 @@ REFUSED_WINDOW_OPEN: Final = "it is refused because the {window:Window} has not 
 REFUSED_NO_DEADLINE: Final = "it is refused because no deadline runs for the card"
 REFUSED_FINANCIAL_ACTIVE: Final = "it is refused because its financial function is already active"
 REFUSED_HOLDS_CARD: Final = "it is refused because the applicant already holds that card"
+REFUSED_DATED_BACK: Final = "it is refused because it is dated further back than the region allows"
+REFUSED_DATED_AHEAD: Final = "it is refused because it is dated ahead of cardflow's clock"
+REFUSED_DOCUMENT: Final = (
+    "it is refused because {document} does not carry a number like the one given"
+)
 
 REFUSALS: Final[tuple[str, ...]] = (
     REFUSED_STATE,
@@ -138,6 +143,9 @@ REFUSALS: Final[tuple[str, ...]] = (
     REFUSED_NO_DEADLINE,
     REFUSED_FINANCIAL_ACTIVE,
     REFUSED_HOLDS_CARD,
+    REFUSED_DATED_BACK,
+    REFUSED_DATED_AHEAD,
+    REFUSED_DOCUMENT,
 )
 """Every way a step says that what was tried is refused."""
 

@@ -19,7 +19,7 @@ from ledger.store import (
     VersionConflict,
 )
 from workflow import cards, refusals
-from workflow.definition import batch_rules
+from workflow.definition import EVIDENCE, batch_rules
 from workflow.errors import InvalidRequest, WorkflowError
 from workflow.idempotency import move_fingerprint, opening_fingerprint
 from workflow.ports import Ports
@@ -84,9 +84,12 @@ def _step(batch: Batch, batch_id: str, item: BatchItem, key: str | None) -> Step
     """The item as a step of its own, or why it cannot be one."""
     shared = batch.evidence.keys() & item.evidence.keys()
     if shared:
+        named = sorted(key for key in shared if key in EVIDENCE)
+        others = len(shared) - len(named)
+        said = [*named, *([f"{others} key(s) cardflow does not know"] if others else [])]
         return InvalidRequest(
-            f"evidence {', '.join(sorted(shared))} is given for the batch and again "
-            "for the item: give it once"
+            f"evidence {', '.join(said)} is given for the batch and again for the item: "
+            "give it once"
         )
     opens = batch.event is Event.APPLY
     if (item.applicant is not None, item.card_id is not None) != (opens, not opens):

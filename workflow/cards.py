@@ -37,7 +37,7 @@ from workflow.identity import parse_identity_number
 from workflow.moments import china_date
 from workflow.ports import RETRIES, Ports
 from workflow.records import Applicant, Card, Step
-from workflow.rules import Standing, allowed_events, channels_allowed, decide
+from workflow.rules import Standing, allowed_events, channels_allowed, check_document, decide
 from workflow.states import Channel, Event, State
 
 log = structlog.get_logger()
@@ -126,7 +126,7 @@ def opening(
     identity = parse_identity_number(applicant.id_number, today=china_date(now))
     if not applicant.name.strip():
         raise InvalidRequest("the applicant's name is empty")
-    applied_on = china_date(step.occurred_at or now)
+    applied_on = china_date(drafts.claimed_moment(ports, step, now))
     if applied_on < identity.birth_date:
         raise InvalidRequest("occurred_at is before the applicant's date of birth")
     circumstances = circumstances_of(
@@ -142,10 +142,10 @@ def opening(
         presenter=step.presenter,
         evidence=step.evidence,
         now=now,
-        occurred_at=step.occurred_at,
         policy=ports.policy,
         circumstances=circumstances,
     )
+    check_document(decision.evidence, identity)
     person = Person(
         ref=ports.person_ref(identity.number),
         id_number=identity.number,
@@ -174,7 +174,6 @@ def moved(
         presenter=step.presenter,
         evidence=step.evidence,
         now=now,
-        occurred_at=step.occurred_at,
         policy=ports.policy,
     )
     draft = drafts.transition(

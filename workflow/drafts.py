@@ -15,6 +15,7 @@ from workflow.errors import (
     ConditionNotMet,
     InvalidEvidence,
     InvalidRequest,
+    MisdatedStep,
     NotPermitted,
     StaleVersion,
     TransitionNotAllowed,
@@ -46,11 +47,7 @@ def transition(
 ) -> Draft:
     """The entry ``decision`` writes as ``version`` of the card; ``since`` is when the
     card's last step happened, which no step may precede."""
-    occurred_at = step.occurred_at or now
-    if occurred_at.tzinfo is None:
-        raise InvalidRequest("occurred_at must carry a time zone")
-    if occurred_at > now + CLOCK_SKEW:
-        raise InvalidRequest("occurred_at is in the future")
+    occurred_at = claimed_moment(ports, step, now)
     if since is not None and occurred_at < since:
         raise InvalidRequest(
             f"occurred_at is {timestamp(occurred_at)}, before the card's last step "
@@ -79,6 +76,44 @@ def transition(
         batch_id=step.batch_id,
         fingerprint=fingerprint if step.idempotency_key else None,
     )
+
+
+def claimed_moment(ports: Ports, step: Step, now: datetime) -> datetime:
+    """When ``step`` happened as its channel says (``now`` if it says nothing), once it is
+    shown to fall in the region policy's window before ``now``, or the refusal naming it.
+
+    Only the time a step is recorded starts a deadline, so a claim cannot move one; the
+    window bounds how far back a channel may date a step at all (an offline hospital
+    sending its day), so a chain of backdated steps cannot be written either.
+    """
+    if step.occurred_at is None:
+        return now
+    claimed = step.occurred_at
+    if claimed.tzinfo is None:
+        raise InvalidRequest("occurred_at must carry a time zone")
+    if claimed > now + CLOCK_SKEW:
+        raise MisdatedStep(
+            f"occurred_at is in the future: a channel's clock may run at most "
+            f"{_minutes(CLOCK_SKEW)} minutes ahead of cardflow's ({timestamp(now)})",
+            ahead=True,
+            window=CLOCK_SKEW,
+        )
+    policy = ports.policy
+    if claimed < now - policy.backdating:
+        raise MisdatedStep(
+            f"occurred_at is more than {policy.backdating_hours} hours before cardflow "
+            f"records the step ({timestamp(now)}): under region policy {policy.label} a "
+            f"channel may date a step at most {policy.backdating_hours} hours back "
+            "(backdating_hours); send it dated now, and keep the day it happened in the "
+            "channel's own records",
+            ahead=False,
+            window=policy.backdating,
+        )
+    return claimed
+
+
+def _minutes(span: timedelta) -> int:
+    return int(span.total_seconds() // 60)
 
 
 def with_replacement(ports: Ports, draft: Draft) -> list[Draft]:
@@ -152,14 +187,27 @@ def refusal_evidence(refused: WorkflowError) -> dict[str, str]:
         case TransitionNotAllowed():
             why = f"not allowed from {refused.state}"
         case StaleVersion():
-            why = f"expected version {refused.expected}, card at {refused.actual}"
+            expected = (
+                f"version {refused.expected}"
+                if refused.expected <= refused.actual
+                else "a version it never had"
+            )
+            why = f"expected {expected}, card at {refused.actual}"
         case InvalidEvidence():
             gaps = [f"missing: {'; '.join(refused.missing)}"] if refused.missing else []
-            gaps += [f"{len(refused.unknown)} unknown item(s)"] if refused.unknown else []
+            unknown = len(refused.unknown) + refused.unrecognised
+            gaps += [f"{unknown} unknown item(s)"] if unknown else []
             gaps += [f"{len(refused.malformed)} malformed item(s)"] if refused.malformed else []
             why = ", ".join(gaps)
         case NotPermitted() | ChannelNotAllowed() | ConditionNotMet():
             why = refused.reason
+        case MisdatedStep():
+            hours = int(refused.window.total_seconds() // 3600)
+            why = (
+                "dated ahead of cardflow's clock"
+                if refused.ahead
+                else f"dated more than {hours} hours back"
+            )
         case _:
             why = "the request was invalid"
     return {"refused": kind.lstrip("_"), "reason": why}

@@ -11,6 +11,7 @@
     │   ├── UnknownName         an event, channel or presenter cardflow does not know
     │   ├── InvalidIdentity     an ID number that fails its check
     │   ├── KeyReused           an idempotency key sent again with a different request
+    │   ├── MisdatedStep        occurred_at further back than the region allows, or ahead
     │   └── InvalidEvidence     evidence missing, unknown, or of the wrong form
     ├── ChannelNotAllowed       that channel never carries that event (or not for an agent)
     ├── NotPermitted            the caller's role or channels do not allow the request
@@ -28,10 +29,15 @@ which never reach HTTP, live in ``api/problems/``, not here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from enum import StrEnum
+from typing import Final
 
 from workflow.states import Channel, Event, State
+
+_CARD_ID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class Condition(StrEnum):
@@ -65,10 +71,16 @@ class NotFromHere(WorkflowError):
 
 
 class CardNotFound(WorkflowError):
-    """No card has that id."""
+    """No card has that id; the detail never repeats it, as a caller may have put anything
+    (an ID number) where the id goes."""
 
     def __init__(self, card_id: str) -> None:
-        super().__init__(f"no card with id {card_id!r}")
+        super().__init__(
+            "no card has the id given"
+            if _CARD_ID.fullmatch(card_id)
+            else "no card has the id given, which is not of the form of one (cardflow's card "
+            "ids are UUIDs)"
+        )
         self.card_id = card_id
 
 
@@ -87,7 +99,7 @@ class UnknownName(InvalidRequest):
     """A name outside cardflow's vocabulary; ``valid`` lists the names it knows."""
 
     def __init__(self, what: str, name: str, valid: Sequence[str]) -> None:
-        super().__init__(f"unknown {what} {name!r}; valid: {', '.join(valid)}")
+        super().__init__(f"that is not a {what} cardflow knows; valid: {', '.join(valid)}")
         self.what = what
         self.name = name
         self.valid = tuple(valid)
@@ -106,14 +118,26 @@ class KeyReused(InvalidRequest):
 
     def __init__(self, key: str) -> None:
         super().__init__(
-            f"idempotency key {key!r} was used for a different request; "
-            "use a new key for a new request"
+            "this idempotency key was used for a different request; use a new key for a new request"
         )
         self.key = key
 
 
+class MisdatedStep(InvalidRequest):
+    """A step said to have happened outside the span cardflow takes: further back than the
+    region policy's window (``ahead`` false), or ahead of cardflow's clock by more than a
+    clock may drift (``ahead`` true); ``window`` is that span."""
+
+    def __init__(self, detail: str, *, ahead: bool, window: timedelta) -> None:
+        super().__init__(detail)
+        self.ahead = ahead
+        self.window = window
+
+
 class InvalidEvidence(InvalidRequest):
-    """Evidence missing or malformed; each list says exactly what, in a clerk's words."""
+    """Evidence missing or wrong; each list says exactly what, in a clerk's words.
+    ``unknown`` names keys of cardflow's vocabulary the step does not take;
+    ``unrecognised`` counts the others, which are never repeated."""
 
     def __init__(
         self,
@@ -122,6 +146,7 @@ class InvalidEvidence(InvalidRequest):
         channel: Channel,
         missing: Sequence[str] = (),
         unknown: Sequence[str] = (),
+        unrecognised: int = 0,
         malformed: Sequence[str] = (),
     ) -> None:
         parts = []
@@ -129,6 +154,9 @@ class InvalidEvidence(InvalidRequest):
             parts.append("missing: " + "; ".join(missing))
         if unknown:
             parts.append("not evidence for this step: " + ", ".join(unknown))
+        if unrecognised:
+            keys = "key" if unrecognised == 1 else "keys"
+            parts.append(f"{unrecognised} evidence {keys} cardflow does not know")
         if malformed:
             parts.append("malformed: " + "; ".join(malformed))
         super().__init__(f"{event} through {channel} refused, " + "; ".join(parts))
@@ -136,18 +164,20 @@ class InvalidEvidence(InvalidRequest):
         self.channel = channel
         self.missing = tuple(missing)
         self.unknown = tuple(unknown)
+        self.unrecognised = unrecognised
         self.malformed = tuple(malformed)
 
 
 class ChannelNotAllowed(WorkflowError):
-    """The channel never carries the event, whatever the card's state."""
+    """The channel never carries the event (or not for an agent), whatever the card's
+    state; ``allowed`` are the channels that would carry it for this card and presenter."""
 
     def __init__(
         self, *, event: Event, channel: Channel, allowed: Sequence[Channel], reason: str
     ) -> None:
         super().__init__(
-            f"{event} through {channel} is not allowed: {reason}; "
-            f"channels that may carry {event}: {', '.join(allowed)}"
+            f"{event} through {channel} is not allowed: {reason}; channels that would "
+            f"carry it now: {', '.join(allowed) or 'none'}"
         )
         self.event = event
         self.channel = channel
@@ -172,8 +202,26 @@ class Conflict(WorkflowError):
     """The card is not in a state where the request makes sense."""
 
 
+Offer = Mapping[Event, Sequence[Channel]]
+"""What a refusal offers instead: each event allowed now, with the channels that would
+carry it for the presenter who stood there (the refused event through the refused
+channel never among them)."""
+
+
+def _offered_words(offer: Offer, event: Event) -> str:
+    """The offer as a refusal's detail says it: the refused event's other channels named."""
+    words = [
+        f"{allowed} (only through {', '.join(channels)})"
+        if allowed is event and channels
+        else str(allowed)
+        for allowed, channels in offer.items()
+    ]
+    return ", ".join(words) if words else "none"
+
+
 class TransitionNotAllowed(Conflict):
-    """The event is not allowed from the card's current state."""
+    """The event is not allowed from the card's current state (through that channel);
+    ``offered`` is what is, for the presenter who asked."""
 
     def __init__(
         self,
@@ -182,19 +230,21 @@ class TransitionNotAllowed(Conflict):
         state: State | None,
         event: Event,
         channel: Channel,
-        allowed: Sequence[Event],
+        allowed: Sequence[Event] = (),
+        offered: Offer | None = None,
     ) -> None:
-        allowed_words = ", ".join(allowed) if allowed else "none"
+        offer: Offer = offered if offered is not None else dict.fromkeys(allowed, ())
         where = "does not exist yet" if state is None else f"is {state}"
         super().__init__(
             f"card {card_id} {where}: {event} through {channel} is not allowed now; "
-            f"allowed now: {allowed_words}"
+            f"allowed now: {_offered_words(offer, event)}"
         )
         self.card_id = card_id
         self.state = state
         self.event = event
         self.channel = channel
-        self.allowed = tuple(allowed)
+        self.offered = offered
+        self.allowed = tuple(offer)
 
 
 class ConditionNotMet(Conflict):
@@ -210,7 +260,8 @@ class ConditionNotMet(Conflict):
         event: Event,
         condition: Condition,
         reason: str,
-        allowed: Sequence[Event],
+        allowed: Sequence[Event] = (),
+        offered: Offer | None = None,
     ) -> None:
         subject = f"card {card_id}: " if card_id is not None else ""
         super().__init__(f"{subject}{event} is not allowed now: {reason}")
@@ -219,7 +270,8 @@ class ConditionNotMet(Conflict):
         self.event = event
         self.condition = condition
         self.reason = reason
-        self.allowed = tuple(allowed)
+        self.offered = offered
+        self.allowed = tuple(offered) if offered is not None else tuple(allowed)
 
 
 class PersonHoldsCard(ConditionNotMet):
@@ -273,13 +325,20 @@ class StillHolder(Conflict):
 
 
 class StaleVersion(Conflict):
-    """The caller expected a version the card has moved past (or another writer won)."""
+    """The caller expected a version the card has moved past (or another writer won), or
+    one it never had; the detail names the expected version only if the card had it (a
+    caller may have put any number there)."""
 
     def __init__(
         self, *, card_id: str, expected: int, actual: int, state: State, allowed: Sequence[Event]
     ) -> None:
+        expected_words = (
+            f"not {expected}"
+            if expected <= actual
+            else "a version before the one expected, which it never had"
+        )
         super().__init__(
-            f"card {card_id} is at version {actual}, not {expected}: read it again and retry"
+            f"card {card_id} is at version {actual}, {expected_words}: read it again and retry"
         )
         self.card_id = card_id
         self.expected = expected

@@ -107,6 +107,38 @@ _CALLED: Final = {
 _LEGACY_CALLED: Final = "a legacy (15-character) foreign permanent residence ID number"
 
 
+class NumberShape(StrEnum):
+    """What an identity number looks like, finely enough to tell which document carries it."""
+
+    CITIZEN = "citizen"
+    HONG_KONG = "hong_kong_residence_permit"
+    MACAO = "macao_residence_permit"
+    TAIWAN = "taiwan_residence_permit"
+    FOREIGN = "foreign_permanent_residence"
+    LEGACY_FOREIGN = "legacy_foreign_permanent_residence"
+
+
+LOOKS: Final[dict[NumberShape, str]] = {
+    NumberShape.CITIZEN: "a citizen ID number (18 characters beginning with a province's code)",
+    NumberShape.HONG_KONG: "a Hong Kong resident's residence permit number (18 characters "
+    "beginning 810000)",
+    NumberShape.MACAO: "a Macao resident's residence permit number (18 characters beginning "
+    "820000)",
+    NumberShape.TAIWAN: "a Taiwan resident's residence permit number (18 characters beginning "
+    "830000)",
+    NumberShape.FOREIGN: "a foreign permanent residence ID number (18 characters beginning with 9)",
+    NumberShape.LEGACY_FOREIGN: "a legacy foreign permanent residence ID number (three letters "
+    "and twelve digits)",
+}
+"""Each shape in words a refusal can use: what the number looks like, never the number."""
+
+_PERMIT_SHAPES: Final = {
+    "810000": NumberShape.HONG_KONG,
+    "820000": NumberShape.MACAO,
+    "830000": NumberShape.TAIWAN,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class CitizenId:
     """What a valid citizen ID number says about its holder."""
@@ -133,6 +165,15 @@ class IdentityNumber:
     def foreign(self) -> bool:
         """Whether the holder is a foreigner with permanent residence in China."""
         return self.kind is IdKind.FOREIGN_PERMANENT_RESIDENCE
+
+    @property
+    def shape(self) -> NumberShape:
+        """What the number looks like: which kind, and for a residence permit, whose."""
+        if self.kind is IdKind.CITIZEN:
+            return NumberShape.CITIZEN
+        if self.kind is IdKind.RESIDENCE_PERMIT:
+            return _PERMIT_SHAPES[self.number[:6]]
+        return NumberShape.LEGACY_FOREIGN if len(self.number) == 15 else NumberShape.FOREIGN
 
     def age_on(self, day: date) -> int:
         """The holder's age in completed years on ``day``.

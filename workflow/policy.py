@@ -11,14 +11,20 @@ itself live here, in a named, versioned ``Policy`` loaded from a TOML file::
     collection_days = 180      # produced, the card must be collected by then
     temporary_loss_days = 5    # a temporary loss report lapses after this
 
+    [claims]
+    backdating_hours = 72      # a channel may say a step happened at most this long
+                               # before cardflow records it
+
     [pin]
     initial = "123456"         # the PIN a new card is issued with
     must_change = true         # a bank outlet activates only once it is changed
 
 Without a file, ``DEFAULT_POLICY`` holds the seeds' values (seed 000: initial PIN
 123456, changed at the bank; seed 001: 300 days to activate the financial function).
-The seeds name no collection window and no validity for a temporary loss report; the
-defaults for those are cardflow's own and every region should set them.
+The seeds name no collection window, no validity for a temporary loss report and no limit
+on how long after the fact a channel may report a step; the defaults for those are
+cardflow's own (the 72 hours let a hospital that was offline send its day) and every
+region should set them.
 
 Every ledger entry records the label of the policy it was decided under
 (``shenzhen/2026-1+<digest>``): the digest covers every value, so a changed window can
@@ -41,6 +47,7 @@ from workflow.errors import PolicyError as PolicyError
 
 _NAME: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 _MAX_DAYS: Final = 3660
+_MAX_BACKDATING_HOURS: Final = 24 * 31
 
 
 class Window(StrEnum):
@@ -65,6 +72,9 @@ class Policy:
     temporary_loss_days: int = 5
     initial_pin: str = "123456"
     pin_must_change: bool = True
+    backdating_hours: int = 72
+    """How long before cardflow records a step its channel may say it happened. Deadlines
+    run from when cardflow recorded the step, never from the time a channel claims."""
 
     def __post_init__(self) -> None:
         for what, name in (("region", self.region), ("version", self.version)):
@@ -76,6 +86,10 @@ class Policy:
             days = self.days(window)
             if not 1 <= days <= _MAX_DAYS:
                 raise PolicyError(f"{window} is {days} days: give 1 to {_MAX_DAYS}")
+        if not 0 <= self.backdating_hours <= _MAX_BACKDATING_HOURS:
+            raise PolicyError(
+                f"backdating_hours is {self.backdating_hours}: give 0 to {_MAX_BACKDATING_HOURS}"
+            )
         if not (self.initial_pin.isdigit() and 4 <= len(self.initial_pin) <= 12):
             raise PolicyError("the initial PIN is 4 to 12 digits")
 
@@ -89,12 +103,18 @@ class Policy:
     def window(self, window: Window) -> timedelta:
         return timedelta(days=self.days(window))
 
+    @property
+    def backdating(self) -> timedelta:
+        """The furthest back a channel may claim a step happened, from when it is recorded."""
+        return timedelta(hours=self.backdating_hours)
+
     def as_dict(self) -> dict[str, Any]:
         """The policy as ``/v1/workflow`` shows it and the digest covers it."""
         return {
             "region": self.region,
             "version": self.version,
             "windows": {str(window): self.days(window) for window in Window},
+            "claims": {"backdating_hours": self.backdating_hours},
             "pin": {"initial": self.initial_pin, "must_change": self.pin_must_change},
         }
 
@@ -120,7 +140,7 @@ def load_policy(path: Path) -> Policy:
         raise PolicyError(f"cannot read the policy file {path}: {unreadable.strerror}") from None
     except tomllib.TOMLDecodeError as malformed:
         raise PolicyError(f"the policy file {path} is not TOML: {malformed}") from None
-    known = {"region": str, "version": str, "windows": dict, "pin": dict}
+    known = {"region": str, "version": str, "windows": dict, "claims": dict, "pin": dict}
     _only(document, known, f"the policy file {path}")
     windows = document.get("windows", {})
     _only(
@@ -128,6 +148,8 @@ def load_policy(path: Path) -> Policy:
         {"activation_days": int, "collection_days": int, "temporary_loss_days": int},
         "[windows]",
     )
+    claims = document.get("claims", {})
+    _only(claims, {"backdating_hours": int}, "[claims]")
     pin = document.get("pin", {})
     _only(pin, {"initial": str, "must_change": bool}, "[pin]")
     return Policy(
@@ -138,6 +160,7 @@ def load_policy(path: Path) -> Policy:
         temporary_loss_days=windows.get("temporary_loss_days", DEFAULT_POLICY.temporary_loss_days),
         initial_pin=pin.get("initial", DEFAULT_POLICY.initial_pin),
         pin_must_change=pin.get("must_change", DEFAULT_POLICY.pin_must_change),
+        backdating_hours=claims.get("backdating_hours", DEFAULT_POLICY.backdating_hours),
     )
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Final
 
 from workflow.definition import (
+    DOCUMENTS,
     ENDED,
     EVIDENCE,
     RULES_BY_PAIR,
@@ -26,9 +27,11 @@ from workflow.errors import (
     Condition,
     ConditionNotMet,
     InvalidEvidence,
+    InvalidIdentity,
     NotFromHere,
     TransitionNotAllowed,
 )
+from workflow.identity import LOOKS, IdentityNumber, NumberShape
 from workflow.machine import LIFECYCLE
 from workflow.moments import timestamp
 from workflow.policy import DEFAULT_POLICY, Policy
@@ -88,6 +91,39 @@ def channels_allowed(event: Event, state: State | None) -> tuple[Channel, ...]:
     )
 
 
+def channels_accepting(
+    event: Event, state: State | None, presenter: Presenter = Presenter.SELF
+) -> tuple[Channel, ...]:
+    """The channels that would carry ``event`` from ``state`` with ``presenter`` standing
+    at them (the evidence aside): what a refusal offers as the way to take the step."""
+    return tuple(
+        channel
+        for channel in channels_allowed(event, state)
+        if presenter is Presenter.SELF or RULES_BY_PAIR[event, channel].agent_allowed
+    )
+
+
+def offered(
+    state: State | None,
+    *,
+    presenter: Presenter = Presenter.SELF,
+    refused: tuple[Event, Channel] | None = None,
+) -> dict[Event, tuple[Channel, ...]]:
+    """What a refusal offers instead: each event allowed from ``state``, with the channels
+    that would carry it for ``presenter``; never the ``refused`` event through the refused
+    channel, and no event no channel would carry."""
+    offer = {}
+    for event in allowed_events(state):
+        channels = tuple(
+            channel
+            for channel in channels_accepting(event, state, presenter)
+            if (event, channel) != refused
+        )
+        if channels:
+            offer[event] = channels
+    return offer
+
+
 def decide(
     *,
     card_id: str,
@@ -97,7 +133,6 @@ def decide(
     presenter: Presenter,
     evidence: Mapping[str, object],
     now: datetime,
-    occurred_at: datetime | None = None,
     policy: Policy = DEFAULT_POLICY,
     circumstances: frozenset[Circumstance] = frozenset(),
 ) -> Decision:
@@ -106,8 +141,8 @@ def decide(
     The checks run from the most general to the most particular: the channel, then
     the card's state, then the conditions of the step (a deadline passed, a function
     not yet active), then the evidence, so that the refusal names the rule a
-    supervisor would cite first. ``now`` is when the step is decided, ``occurred_at``
-    when the channel says it happened (``now`` if it says nothing).
+    supervisor would cite first. ``now`` is when the step is decided and recorded: a
+    deadline the step starts runs from it, never from the time a channel claims.
     """
     state = standing.state
     rule = RULES_BY_PAIR.get((event, channel))
@@ -115,14 +150,14 @@ def decide(
         raise ChannelNotAllowed(
             event=event,
             channel=channel,
-            allowed=channels_for(event),
+            allowed=channels_accepting(event, state, presenter),
             reason=f"the {channel} channel never carries {event}",
         )
     if presenter is Presenter.AGENT and not rule.agent_allowed:
         raise ChannelNotAllowed(
             event=event,
             channel=channel,
-            allowed=channels_for(event),
+            allowed=channels_accepting(event, state, presenter),
             reason=f"an agent cannot act for the insured person through {channel}",
         )
     try:
@@ -135,16 +170,21 @@ def decide(
             state=state,
             event=event,
             channel=channel,
-            allowed=allowed_events(state),
+            offered=offered(state, presenter=presenter, refused=(event, channel)),
         )
-    _check_conditions(card_id, rule, standing, now, policy)
+    _check_conditions(card_id, rule, standing, now, policy, presenter)
     recorded = check_evidence(rule, presenter, evidence, policy=policy, circumstances=circumstances)
-    due_at = _due_after(rule, standing, to_state, occurred_at or now, policy)
+    due_at = _due_after(rule, standing, to_state, now, policy)
     return Decision(event, channel, presenter, state, to_state, recorded, rule.issues, due_at)
 
 
 def _check_conditions(
-    card_id: str, rule: Rule, standing: Standing, now: datetime, policy: Policy
+    card_id: str,
+    rule: Rule,
+    standing: Standing,
+    now: datetime,
+    policy: Policy,
+    presenter: Presenter = Presenter.SELF,
 ) -> None:
     """Refuse a step whose deadline has not passed, or that activates an active function."""
     refuse = None
@@ -166,14 +206,16 @@ def _check_conditions(
             event=rule.event,
             condition=condition,
             reason=reason,
-            allowed=allowed_events(standing.state),
+            offered=offered(
+                standing.state, presenter=presenter, refused=(rule.event, rule.channel)
+            ),
         )
 
 
 def _due_after(
-    rule: Rule, standing: Standing, to_state: State, occurred_at: datetime, policy: Policy
+    rule: Rule, standing: Standing, to_state: State, recorded_at: datetime, policy: Policy
 ) -> datetime | None:
-    """The card's deadline once ``rule`` has moved it to ``to_state``."""
+    """The card's deadline once ``rule`` has moved it to ``to_state`` at ``recorded_at``."""
     (transition,) = (
         t
         for t in TRANSITIONS
@@ -182,7 +224,7 @@ def _due_after(
     if rule.financial:
         return None
     if transition.starts is not None:
-        return occurred_at + policy.window(transition.starts)
+        return recorded_at + policy.window(transition.starts)
     if transition.keeps:
         return standing.due_at
     if transition.resumes:
@@ -200,7 +242,11 @@ def check_evidence(
 ) -> dict[str, EvidenceValue]:
     """The evidence to record, or ``InvalidEvidence`` naming every gap at once.
 
-    Evidence a circumstance waives (a young child's photo) is recorded if it is shown.
+    Evidence not given (or ``null``) is missing; given in the wrong form (``false`` where
+    it must be confirmed, an empty reference) it is wrong. A key the step does not take
+    is named only if it is one of cardflow's own evidence keys: any other is counted,
+    never repeated, as a caller may put anything there. Evidence a circumstance waives
+    (a young child's photo) is recorded if it is shown (``false``: not shown).
     """
     required = required_evidence(
         rule, presenter, circumstances, pin_must_change=policy.pin_must_change
@@ -211,27 +257,47 @@ def check_evidence(
         if not _absent(evidence.get(key))
     )
     wanted = {proof.key for proof in (*required, *shown_anyway)}
-    missing = [proof.says for proof in required if _absent(evidence.get(proof.key))]
+    missing = [proof.says for proof in required if evidence.get(proof.key) is None]
     waived = set(waived_evidence(rule, circumstances))
-    unknown = sorted(key for key in evidence if key not in wanted | waived)
+    unasked = [key for key in evidence if key not in wanted | waived]
+    unknown = sorted(key for key in unasked if key in EVIDENCE)
     malformed = [
         problem
         for proof in (*required, *shown_anyway)
-        if not _absent(evidence.get(proof.key))
+        if evidence.get(proof.key) is not None
         and (problem := _malformed(proof, evidence[proof.key])) is not None
     ]
     expired = evidence.get("deadline_expired")
     if rule.due is not None and expired not in (None, str(rule.due)) and not malformed:
         malformed.append(f"{EVIDENCE['deadline_expired'].says}: {rule.due} for {rule.event}")
-    if missing or unknown or malformed:
+    if missing or unasked or malformed:
         raise InvalidEvidence(
             event=rule.event,
             channel=rule.channel,
             missing=missing,
             unknown=unknown,
+            unrecognised=len(unasked) - len(unknown),
             malformed=malformed,
         )
     return {proof.key: _recorded(evidence[proof.key]) for proof in (*required, *shown_anyway)}
+
+
+def check_document(evidence: Mapping[str, EvidenceValue], identity: IdentityNumber) -> None:
+    """Refuse an application whose identity document does not carry a number of the
+    shape applied with (a residence permit number declared as a resident ID card, a
+    citizen number as a passport), saying what each looks like, never the number."""
+    key = evidence.get("identity_document")
+    document = DOCUMENTS.get(key) if isinstance(key, str) else None
+    if document is None or identity.shape in document.carries:
+        return
+    carries = " or ".join(LOOKS[shape] for shape in NumberShape if shape in document.carries)
+    fitting = [d.key for d in DOCUMENTS.values() if identity.shape in d.carries]
+    raise InvalidIdentity(
+        "document",
+        f"{document.says} ({document.key}) carries {carries}, and the number given is "
+        f"{LOOKS[identity.shape]}: name the document the number is on "
+        f"({' or '.join(fitting)})",
+    )
 
 
 def _rule_reaches(rule: Rule, state: State | None) -> bool:
@@ -244,6 +310,8 @@ def _absent(value: object) -> bool:
 
 def _malformed(proof: Proof, value: object) -> str | None:
     if proof.kind is Kind.CONFIRMED:
+        if value is False:
+            return f"{proof.says}: false, where it must be confirmed with true"
         return None if value is True else f"{proof.says}: confirm it with true"
     if proof.kind is Kind.CHOICE:
         if value in proof.choices:

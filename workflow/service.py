@@ -88,13 +88,10 @@ class CardService:
     ) -> None:
         self._ports = Ports(ledger, clock, new_id, policy, person_key, refusal_bound)
 
-    @property
-    def ledger(self) -> Ledger:
-        return self._ports.ledger
-
     def on_clock(self, clock: Callable[[], datetime]) -> CardService:
-        """The same use cases over the same ledger, told the time by ``clock``: the demo's
-        stories decide each step, and note each refusal, at the moment they tell of."""
+        """The same use cases over the same ledger, policy and key, deciding by ``clock``:
+        what a replay of past days (the demo's stories) runs on, so that each step is
+        recorded on the day it tells of and its deadlines run from that day."""
         ports = self._ports
         return CardService(
             ports.ledger,
@@ -102,7 +99,12 @@ class CardService:
             new_id=ports.new_id,
             policy=ports.policy,
             person_key=ports.person_key,
+            refusal_bound=ports.refusal_bound,
         )
+
+    @property
+    def ledger(self) -> Ledger:
+        return self._ports.ledger
 
     @property
     def policy(self) -> Policy:

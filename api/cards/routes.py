@@ -212,6 +212,6 @@ def _etag(version: int) -> str:
 def _agreed_version(in_body: int | None, in_header: int | None) -> int | None:
     if in_body is not None and in_header is not None and in_body != in_header:
         raise InvalidRequest(
-            f"expected_version {in_body} and If-Match {in_header} disagree; send one of them"
+            "expected_version and If-Match name different versions; send one of them"
         )
     return in_body if in_body is not None else in_header

@@ -8,7 +8,7 @@ test. FastAPI's and Starlette's own errors are answered in the same shape.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any, Final, TypedDict
 
@@ -98,6 +98,7 @@ from ledger.errors import (
     SubjectTaken,
     VersionConflict,
 )
+from workflow.definition import EVIDENCE
 from workflow.errors import (
     CardNotFound,
     ChannelNotAllowed,
@@ -107,6 +108,7 @@ from workflow.errors import (
     InvalidIdentity,
     InvalidRequest,
     KeyReused,
+    MisdatedStep,
     NotFromHere,
     NotPermitted,
     PersonHoldsCard,
@@ -132,6 +134,7 @@ SERVED: Final[Mapping[type[Exception], ProblemType]] = {
     UnknownName: UNKNOWN_NAME,
     InvalidIdentity: INVALID_IDENTITY,
     KeyReused: KEY_REUSED,
+    MisdatedStep: INVALID_REQUEST,
     InvalidEvidence: INVALID_EVIDENCE,
     ChannelNotAllowed: CHANNEL_NOT_ALLOWED,
     NotPermitted: NOT_PERMITTED,
@@ -236,6 +239,7 @@ def refusal_problem(
                 channel=error.channel,
                 missing=list(error.missing),
                 unknown=list(error.unknown),
+                unrecognised=error.unrecognised,
                 malformed=list(error.malformed),
             )
         case NotPermitted():
@@ -265,7 +269,7 @@ def refusal_problem(
                 state=error.state,
                 event=error.event,
                 channel=error.channel,
-                allowed_events=AllowedEventOut.listing(error.state, error.allowed),
+                allowed_events=_offer(error),
             )
         case PersonHoldsCard():
             return ConditionProblem(
@@ -286,14 +290,14 @@ def refusal_problem(
                 state=error.state,
                 event=error.event,
                 condition=error.condition,
-                allowed_events=AllowedEventOut.listing(error.state, error.allowed),
+                allowed_events=_offer(error),
             )
         case StaleVersion():
             return StaleProblem(
                 **head(kind),
                 **said,
                 card_id=error.card_id,
-                expected_version=error.expected,
+                expected_version=error.expected if error.expected <= error.actual else None,
                 current_version=error.actual,
                 state=error.state,
                 allowed_events=AllowedEventOut.listing(error.state, error.allowed),
@@ -302,22 +306,66 @@ def refusal_problem(
             return Problem(**head(kind), **said)
 
 
-def validation_problem(error: RequestValidationError, request_id: str) -> ValidationProblem:
-    """The problem a request that does not fit the schema becomes; no input is echoed."""
-    issues = [
-        ValidationIssue(
-            loc=[part if isinstance(part, int) else str(part) for part in item["loc"]],
-            msg=str(item["msg"]),
-            type=str(item["type"]),
-        )
-        for item in error.errors()
-    ]
+def _offer(error: TransitionNotAllowed | ConditionNotMet) -> list[AllowedEventOut]:
+    """What the refusal offers instead: as the rules worked it out for the presenter,
+    or, for a refusal made without one, every channel of each event allowed now."""
+    if error.offered is not None:
+        return AllowedEventOut.offer(error.offered)
+    return AllowedEventOut.listing(error.state, error.allowed)
+
+
+def validation_problem(
+    error: RequestValidationError,
+    request_id: str,
+    *,
+    known: Callable[[str], bool] = lambda _name: True,
+    content_type: str | None = None,
+) -> ValidationProblem:
+    """The problem a request that does not fit the schema becomes; no input is echoed.
+
+    A place is named by the contract's own names only: a key the caller made up (an
+    unknown field, an evidence key) may be anything, personal data among it, so it is
+    shown as ``?``. Malformed JSON is placed by line and column; a body sent with a
+    content type other than JSON is told so.
+    """
+    issues = [_issue(item, error.body, known, content_type) for item in error.errors()]
     return ValidationProblem(
         **head(VALIDATION_ERROR),
         detail="; ".join(f"{_where(issue.loc)}: {issue.msg}" for issue in issues),
         request_id=request_id,
         errors=issues,
     )
+
+
+_UNNAMED: Final = "?"
+"""How a place is shown whose name the caller made up."""
+
+
+def _issue(
+    item: Mapping[str, Any], body: Any, known: Callable[[str], bool], content_type: str | None
+) -> ValidationIssue:
+    loc = [part if isinstance(part, int) or known(str(part)) else _UNNAMED for part in item["loc"]]
+    kind, msg = str(item["type"]), str(item["msg"])
+    if kind == "json_invalid" and isinstance(body, str) and len(item["loc"]) == 2:
+        at = item["loc"][1]
+        line = body.count("\n", 0, at) + 1
+        column = at - (body.rfind("\n", 0, at) + 1) + 1
+        reason = item.get("ctx", {}).get("error", "")
+        loc, msg = ["body"], f"the JSON is malformed at line {line}, column {column}: {reason}"
+    elif item["loc"] == ("body",) and content_type is not None and not _is_json(content_type):
+        loc, kind = ["header", "content-type"], "content_type"
+        msg = (
+            "the body is read as JSON only when sent with 'Content-Type: application/json'; "
+            "this request named another media type"
+        )
+    return ValidationIssue(loc=loc, msg=msg, type=kind)
+
+
+def _is_json(content_type: str) -> bool:
+    """Whether ``content_type`` is one FastAPI reads a body as JSON under."""
+    media = content_type.partition(";")[0].strip().lower()
+    kind, _, subtype = media.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
 
 
 def unreadable_body(request_id: str) -> ValidationProblem:
@@ -453,7 +501,37 @@ async def _on_api(request: Request, error: Exception) -> Response:
 
 async def _on_invalid(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
-    return problem_response(validation_problem(error, request_id_of(request)))
+    return problem_response(
+        validation_problem(
+            error,
+            request_id_of(request),
+            known=contract_names(request.app).__contains__,
+            content_type=request.headers.get("content-type"),
+        )
+    )
+
+
+def contract_names(app: Any) -> frozenset[str]:
+    """Every name the API's contract gives a place: each field of each schema, each
+    parameter, each evidence key, and where they go. Read from the OpenAPI document once
+    per app, so a name cardflow adds is known without anyone listing it."""
+    cached: frozenset[str] | None = getattr(app.state, "contract_names", None)
+    if cached is None:
+        document = app.openapi()
+        names = {"body", "query", "path", "header", "cookie", *EVIDENCE}
+        for schema in document.get("components", {}).get("schemas", {}).values():
+            names |= set(schema.get("properties", {}))
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                if isinstance(operation, dict):
+                    names |= {p["name"] for p in operation.get("parameters", [])}
+                    names |= {p["name"].lower() for p in operation.get("parameters", [])}
+        cached = app.state.contract_names = frozenset(names | _TYPE_TAGS)
+    return cached
+
+
+_TYPE_TAGS: Final = frozenset({"bool", "str", "int", "float", "list", "dict", "none"})
+"""The tags pydantic puts in a place to say which member of a union failed."""
 
 
 async def _on_http(request: Request, error: Exception) -> Response:
@@ -488,11 +566,18 @@ def _where(loc: list[str | int]) -> str:
 
 def _explain(status: int, request: Request) -> str:
     if status == 404:
-        return f"cardflow has nothing at {request.url.path}"
+        return "cardflow has nothing at the path requested; its routes are under /v1 (see /docs)"
     if status == 405:
-        return f"{request.url.path} does not take {request.method}"
+        route = getattr(request.scope.get("route"), "path", "this path")
+        method = request.method if request.method in _METHODS else "the method sent"
+        return f"{route} does not take {method}"
     return HTTPStatus(status).description or HTTPStatus(status).phrase
 
+
+_METHODS: Final = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
+)
+"""The methods a refusal may name: any other is whatever the caller wrote."""
 
 _DOCUMENTED: Final[Mapping[int, tuple[object, str]]] = {
     401: (Problem, f"No API key, or an unknown or revoked one (`{UNAUTHENTICATED.uri}`)."),

@@ -117,6 +117,7 @@ class EvidenceProblem(Problem):
                     channel=Channel.CARD_CENTER,
                     missing=_UNCHECKED,
                     unknown=[],
+                    unrecognised=0,
                     malformed=[],
                 )
             ]
@@ -125,9 +126,20 @@ class EvidenceProblem(Problem):
 
     event: Event
     channel: Channel
-    missing: list[str]
-    unknown: list[str]
-    malformed: list[str]
+    missing: list[str] = Field(description="Evidence not given (or `null`), in a clerk's words.")
+    unknown: list[str] = Field(
+        description="Evidence keys of cardflow's catalogue (`/v1/workflow`) this step does "
+        "not take."
+    )
+    unrecognised: int = Field(
+        0,
+        description="How many keys cardflow does not know at all; they are never repeated, "
+        "as a caller may have put anything there.",
+    )
+    malformed: list[str] = Field(
+        description="Evidence given in the wrong form (`false` where it must be confirmed "
+        "with `true`, a choice not on the list), in a clerk's words."
+    )
 
 
 class UnknownNameProblem(Problem):
@@ -289,7 +301,9 @@ class StaleProblem(Problem):
     )
 
     card_id: str
-    expected_version: int
+    expected_version: int | None = Field(
+        description="The version the caller expected; `null` if the card never had it."
+    )
     current_version: int
     state: State
     allowed_events: list[AllowedEventOut]

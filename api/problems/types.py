@@ -70,7 +70,8 @@ INVALID_EVIDENCE: Final = ProblemType(
     "invalid-evidence",
     422,
     "Evidence missing or malformed",
-    "`missing`, `unknown` and `malformed` name every gap in the evidence, in a clerk's words.",
+    "`missing`, `unknown` and `malformed` name every gap in the evidence, in a clerk's words; "
+    "`unrecognised` counts the keys cardflow does not know, never repeating them.",
 )
 CHANNEL_NOT_ALLOWED: Final = ProblemType(
     "channel-not-allowed",
@@ -103,7 +104,8 @@ INVALID_REQUEST: Final = ProblemType(
     422,
     "Invalid request",
     "The request fits the schema but cannot stand as it is, e.g. `occurred_at` in the future "
-    "or `If-Match` disagreeing with `expected_version`.",
+    "or further back than the region policy's `backdating_hours` (72 unless the region sets "
+    "it), or `If-Match` disagreeing with `expected_version`.",
 )
 VALIDATION_ERROR: Final = ProblemType(
     "validation-error",

@@ -16,18 +16,22 @@ from workflow.definition import (
     ADJUSTMENTS,
     AGENT_EVIDENCE,
     DEFINITION_VERSION,
+    DOCUMENTS,
     EVIDENCE,
     RULES,
     RULES_BY_PAIR,
     TRANSITIONS,
     Adjustment,
     Circumstance,
+    Document,
     Kind,
     Proof,
     Rule,
     events_for,
 )
 from workflow.diagram import mermaid
+from workflow.drafts import CLOCK_SKEW
+from workflow.identity import NumberShape
 from workflow.policy import DEFAULT_POLICY, Policy, Window
 from workflow.states import Channel, Event, Presenter, State
 
@@ -54,6 +58,26 @@ class ProofOut(BaseModel):
     @classmethod
     def keyed(cls, keys: Sequence[str]) -> list[ProofOut]:
         return [cls.of(EVIDENCE[key]) for key in keys]
+
+
+class DocumentOut(BaseModel):
+    """An identity document an application may name, and the numbers it carries: an
+    application whose number is of another shape is refused (`invalid-identity`,
+    `check` = `document`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples_of(lambda: DocumentOut.of(DOCUMENTS["passport"]))
+    )
+
+    key: str
+    says: str
+    carries: list[NumberShape]
+    cites: str
+
+    @classmethod
+    def of(cls, document: Document) -> DocumentOut:
+        carries = [shape for shape in NumberShape if shape in document.carries]
+        return cls(key=document.key, says=document.says, carries=carries, cites=document.cites)
 
 
 class TransitionOut(BaseModel):
@@ -168,6 +192,22 @@ class PinRuleOut(BaseModel):
     must_change: bool
 
 
+class ClaimsOut(BaseModel):
+    """How far from the moment cardflow records a step its channel may say it happened."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples_of(lambda: PolicyOut.of(DEFAULT_POLICY).claims)
+    )
+
+    backdating_hours: int = Field(
+        description="At most this long before it is recorded; an older claim is refused "
+        "(422). Deadlines run from when a step is recorded, never from the time claimed."
+    )
+    future_minutes: int = Field(
+        description="At most this far ahead of cardflow's clock, for a channel's clock skew."
+    )
+
+
 class PolicyOut(BaseModel):
     """The region policy this cardflow decides under; every entry records its label."""
 
@@ -178,6 +218,7 @@ class PolicyOut(BaseModel):
     label: str = Field(description="What each ledger entry records: region/version+digest.")
     windows: dict[Window, int] = Field(description="Each window's length in days.")
     pin: PinRuleOut
+    claims: ClaimsOut
 
     @classmethod
     def of(cls, policy: Policy) -> PolicyOut:
@@ -187,6 +228,10 @@ class PolicyOut(BaseModel):
             label=policy.label,
             windows={window: policy.days(window) for window in Window},
             pin=PinRuleOut(initial=policy.initial_pin, must_change=policy.pin_must_change),
+            claims=ClaimsOut(
+                backdating_hours=policy.backdating_hours,
+                future_minutes=int(CLOCK_SKEW.total_seconds() // 60),
+            ),
         )
 
 
@@ -208,6 +253,10 @@ class WorkflowOut(BaseModel):
         description="What an agent shows on top, wherever an agent may act."
     )
     evidence: list[ProofOut] = Field(description="Every piece of evidence any rule names.")
+    identity_documents: list[DocumentOut] = Field(
+        description="Each `identity_document` an application may name, with the shapes of "
+        "number it carries."
+    )
     applicant_circumstances: list[AdjustmentOut] = Field(
         description="How an applicant's age, nationality or agent changes an application "
         "(`apply` only): cardflow reads the circumstances from the identity number."
@@ -233,6 +282,7 @@ class WorkflowOut(BaseModel):
             applicant_circumstances=[AdjustmentOut.of(a) for a in ADJUSTMENTS],
             agent_evidence=ProofOut.keyed(AGENT_EVIDENCE),
             evidence=[ProofOut.of(proof) for proof in EVIDENCE.values()],
+            identity_documents=[DocumentOut.of(document) for document in DOCUMENTS.values()],
             mermaid=mermaid(),
         )
 

@@ -40,6 +40,29 @@ class TestNoAnonymousAccess:
         response = anonymous.get("/v1/ledger/entries", headers={"Authorization": authorization})
         problem(response, 401, "unauthenticated")
 
+    @pytest.mark.parametrize(
+        ("authorization", "told"),
+        [
+            ("Basic dXNlcjpwYXNz", "not a Basic credential"),
+            ("basic dXNlcjpwYXNz", "not a Basic credential"),
+            ("Digest username=x", "not a Digest credential"),
+            ("Hunter2 li-lei-110105", "not a credential of another scheme"),
+            ("cf_000000000000_secret", "the API key needs its scheme"),
+            ("Bearer  ", "the Bearer credential is empty"),
+            ("Bearer cf_000000000000_wrong", "the API key is unknown or revoked"),
+        ],
+    )
+    def test_a_credential_of_another_scheme_is_told_to_use_bearer(
+        self, anonymous, authorization, told
+    ):
+        response = anonymous.get("/v1/ledger/entries", headers={"Authorization": authorization})
+        body = problem(response, 401, "unauthenticated")
+        assert told in body["detail"]
+        assert "Bearer cf_" in body["detail"] or "unknown" in told
+        secret = authorization.partition(" ")[2].strip() or authorization
+        assert secret == "" or secret not in response.text
+        assert "Hunter2" not in response.text
+
     def test_a_revoked_key(self, app, keys, anonymous):
         key, token = keys.create("gone", Role.SUPERVISOR)
         bearer = {"Authorization": f"Bearer {token}"}

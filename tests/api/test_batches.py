@@ -89,7 +89,9 @@ class TestApplications:
         assert bad_id["problem"]["type"].endswith("/invalid-identity")
         assert bad_id["problem"]["request_id"] == response.headers["x-request-id"]
         assert no_photo["problem"]["type"].endswith("/invalid-evidence")
-        assert no_photo["problem"]["missing"] == ["a photo of the applicant"]
+        assert no_photo["problem"]["missing"] == []
+        (wrong,) = no_photo["problem"]["malformed"]
+        assert wrong.startswith("a photo of the applicant: false")
         (entry,) = service.ledger.entries_after(0, 10)
         assert entry.card_id == first["card_id"]
         assert entry.batch_id == body["batch_id"]

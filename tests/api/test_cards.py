@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import fields
 from datetime import datetime, timedelta
@@ -118,6 +119,29 @@ class TestApply:
         assert BAD_CHECK_ID_NUMBER not in response.text
         assert cards.snapshot() == before
 
+    @pytest.mark.parametrize(
+        ("document", "id_number", "looks"),
+        [
+            ("resident_id_card", "810000199001010019", "Hong Kong resident's residence permit"),
+            ("passport", "11010519491231002X", "a citizen ID number"),
+            ("hk_macao_travel_permit", "830000199001010012", "Taiwan resident's"),
+        ],
+    )
+    def test_a_document_that_does_not_carry_the_number_is_refused(
+        self, cards, document, id_number, looks
+    ):
+        before = cards.snapshot()
+        response = cards.apply(
+            applicant={"name": "Lin Yi", "id_number": id_number},
+            evidence={**APPLICATION, "identity_document": document},
+        )
+        body = problem(response, 422, "invalid-identity")
+        assert body["check"] == "document"
+        assert f"({document}) carries" in body["detail"]
+        assert looks in body["detail"]
+        assert id_number not in response.text
+        assert cards.snapshot() == before
+
     def test_a_blank_name_is_refused(self, cards):
         before = cards.snapshot()
         problem(
@@ -140,7 +164,7 @@ class TestApply:
             ({"applicant": {"name": "Li Lei"}}, ["body", "applicant", "id_number"]),
             (
                 {"applicant": {"name": "Li", "id_number": "11010519491231002X", "age": 3}},
-                ["body", "applicant", "age"],
+                ["body", "applicant", "?"],
             ),
             ({"event": "apply"}, ["body", "event"]),
             ({"channel": "post_office"}, ["body", "channel"]),
@@ -189,7 +213,7 @@ class TestReadCard:
 
     def test_an_unknown_card_is_404(self, client):
         body = problem(client.get("/v1/cards/no-such-card"), 404, "card-not-found")
-        assert "no-such-card" in body["detail"]
+        assert "no-such-card" not in body["detail"]
 
 
 class TestLifecycle:
@@ -438,12 +462,18 @@ class TestRefusedTransitions:
 
     def test_evidence_gaps_are_each_named(self, cards):
         card_id = cards.in_state(State.COLLECTED)
-        evidence = {"card_presented": True, "initial_pin_changed": "yes", "selfie": True}
+        evidence = {
+            "card_presented": True,
+            "initial_pin_changed": "yes",
+            "selfie": True,
+            "photo": True,
+        }
         body = problem(
             cards.step(card_id, "activate", "bank_outlet", evidence), 422, "invalid-evidence"
         )
         assert body["missing"] == [EVIDENCE["original_id"].says]
-        assert body["unknown"] == ["selfie"]
+        assert (body["unknown"], body["unrecognised"]) == (["photo"], 1)
+        assert "selfie" not in body["detail"]
         assert len(body["malformed"]) == 1
         assert EVIDENCE["initial_pin_changed"].says in body["malformed"][0]
         assert (body["event"], body["channel"]) == ("activate", "bank_outlet")
@@ -456,6 +486,144 @@ class TestRefusedTransitions:
         )
         body = problem(response, 422, "validation-error")
         assert body["errors"][0]["type"] == "json_invalid"
+
+
+COLLECT_EVIDENCE = {"collection_notice": "acceptance_receipt", "valid_id": True}
+
+
+class TestRefusalsThatHelp:
+    """A refusal says what would be taken instead, and calls each mistake what it is."""
+
+    def test_malformed_json_is_placed_by_line_and_column(self, cards, client):
+        text = '{\n  "event": "review",\n  "channel": card_center\n}'
+        response = client.post(
+            f"/v1/cards/{cards.new()}/transitions",
+            content=text,
+            headers={"content-type": "application/json"},
+        )
+        body = problem(response, 422, "validation-error")
+        assert body["errors"] == [
+            {
+                "loc": ["body"],
+                "msg": "the JSON is malformed at line 3, column 14: Expecting value",
+                "type": "json_invalid",
+            }
+        ]
+
+    @pytest.mark.parametrize(
+        "content_type", ["text/plain", "application/x-www-form-urlencoded", "text/json"]
+    )
+    def test_a_json_body_sent_as_another_type_is_told_so(self, cards, client, content_type):
+        card_id = cards.new()
+        before = cards.snapshot(card_id)
+        body = json.dumps(
+            {"event": "review", "channel": "card_center", "evidence": {"information_checked": True}}
+        )
+        response = client.post(
+            f"/v1/cards/{card_id}/transitions", content=body, headers={"content-type": content_type}
+        )
+        found = problem(response, 422, "validation-error")
+        (issue,) = found["errors"]
+        assert (issue["loc"], issue["type"]) == (["header", "content-type"], "content_type")
+        assert "Content-Type: application/json" in found["detail"]
+        assert content_type not in found["detail"]
+        assert cards.snapshot(card_id) == before
+
+    def test_false_where_evidence_must_be_true_is_wrong_not_missing(self, cards):
+        body = problem(
+            cards.step(cards.new(), "review", "card_center", {"information_checked": False}),
+            422,
+            "invalid-evidence",
+        )
+        assert body["missing"] == []
+        (wrong,) = body["malformed"]
+        assert wrong.startswith(EVIDENCE["information_checked"].says)
+        assert "false, where it must be confirmed with true" in wrong
+
+    @pytest.mark.parametrize("key", ["11010519491231002X", "Li Lei", "photo_of_li_lei"])
+    def test_an_unknown_evidence_key_is_counted_never_echoed(self, cards, key):
+        card_id = cards.new()
+        evidence = {"information_checked": True, key: True, "11010519491231002X-2": "x"}
+        response = cards.step(card_id, "review", "card_center", evidence)
+        body = problem(response, 422, "invalid-evidence")
+        assert (body["unknown"], body["unrecognised"]) == ([], 2)
+        assert "2 evidence keys cardflow does not know" in body["detail"]
+        assert key not in response.text
+        history = cards.client.get(
+            f"/v1/cards/{card_id}/history", params={"include_refusals": True}
+        )
+        assert key not in history.text
+
+    def test_an_unknown_field_or_key_is_never_echoed_in_a_validation_problem(self, cards):
+        key = "11010519491231002X"
+        response = cards.step(
+            cards.new(), "review", "card_center", {key: 5}, **{"Li Lei 13800000000": 1}
+        )
+        body = problem(response, 422, "validation-error")
+        assert key not in response.text
+        assert "Li Lei" not in response.text
+        assert ["body", "?"] in [error["loc"] for error in body["errors"]]
+        assert ["body", "evidence", "?", "bool"] in [error["loc"] for error in body["errors"]]
+
+    def test_an_unknown_card_or_path_is_never_echoed(self, client):
+        for path in ("/v1/cards/11010519491231002X", "/v1/nothing/11010519491231002X"):
+            response = client.get(path)
+            assert response.status_code == 404
+            assert "11010519491231002X" not in response.text
+        wrong_method = client.delete("/v1/cards/11010519491231002X")
+        assert wrong_method.status_code == 405
+        assert wrong_method.json()["detail"] == "/v1/cards/{card_id} does not take DELETE"
+        unkept = client.get("/v1/cards", params={"11010519491231002X": "\x00"})
+        assert unkept.status_code == 422
+        assert "11010519491231002X" not in unkept.text
+        assert client.get("/v1/cards", params={"state": "\x00"}).json()["errors"][0]["loc"] == [
+            "query",
+            "state",
+        ]
+
+    def test_the_channels_offered_to_an_agent_are_those_that_take_an_agent(self, cards):
+        """Review is the card center's, and no agent may stand in for it: none is offered."""
+        body = problem(
+            cards.step(cards.new(), "review", "card_center", {}, presenter="agent"),
+            422,
+            "channel-not-allowed",
+        )
+        assert body["allowed_channels"] == []
+        assert body["detail"].endswith("channels that would carry it now: none")
+
+    def test_the_channels_offered_are_those_that_carry_it_from_here(self, cards):
+        """A returned card is collected only at the card center: not the employer's."""
+        card_id = cards.in_state(State.RETURNED)
+        body = problem(
+            cards.step(card_id, "collect", "employer", COLLECT_EVIDENCE),
+            409,
+            "transition-not-allowed",
+        )
+        offered = {item["event"]: item["channels"] for item in body["allowed_events"]}
+        assert offered["collect"] == ["card_center"]
+        assert "collect (only through card_center)" in body["detail"]
+
+    def test_a_refusal_never_offers_the_refused_step(self, cards, clock):
+        """Reported lost by the system before the window ran out: the system's report is
+        not offered, the card center's and the bank's are."""
+        card_id = cards.in_state(State.COLLECTED)
+        body = problem(
+            cards.step(card_id, "report_lost", "system", {"deadline_expired": "activation_window"}),
+            409,
+            "condition-not-met",
+        )
+        offered = {item["event"]: item["channels"] for item in body["allowed_events"]}
+        assert offered["report_lost"] == ["card_center", "bank_outlet"]
+
+    def test_a_step_a_condition_refuses_everywhere_is_not_offered(self, cards):
+        card_id = cards.in_state(State.ACTIVATED)
+        bank = {"card_presented": True, "original_id": True, "initial_pin_changed": True}
+        body = problem(
+            cards.step(card_id, "activate_financial", "bank_outlet", bank),
+            409,
+            "condition-not-met",
+        )
+        assert "activate_financial" not in [item["event"] for item in body["allowed_events"]]
 
 
 class TestOptimisticConcurrency:
@@ -486,6 +654,26 @@ class TestOptimisticConcurrency:
         assert body["state"] == "reviewed"
         assert body["allowed_events"] == allowed_now(State.REVIEWED)
         assert cards.snapshot(card_id) == before
+
+    @pytest.mark.parametrize("how", ["body", "if-match"])
+    def test_a_version_the_card_never_had_is_not_repeated(self, cards, how):
+        """An 18-digit number where the version goes (an ID number, say) is neither
+        echoed nor written to the refusal's note."""
+        number = 110105194912310021
+        card_id = cards.new()
+        extra = (
+            {"expected_version": number}
+            if how == "body"
+            else {"headers": {"If-Match": f'"{number}"'}}
+        )
+        response = cards.step(card_id, *self.REVIEW, **extra)
+        body = problem(response, 409, "stale-version")
+        assert (body["expected_version"], body["current_version"]) == (None, 1)
+        assert str(number) not in response.text
+        history = cards.client.get(
+            f"/v1/cards/{card_id}/history", params={"include_refusals": True}
+        )
+        assert str(number) not in history.text
 
     @pytest.mark.parametrize("tag", ['"1"', "1", ' "1" '])
     def test_if_match_names_the_version_expected(self, cards, tag):
@@ -532,9 +720,11 @@ class TestOptimisticConcurrency:
         card_id = cards.new()
         before = cards.snapshot(card_id)
         response = cards.step(
-            card_id, *self.REVIEW, expected_version=1, headers={"If-Match": '"2"'}
+            card_id, *self.REVIEW, expected_version=1, headers={"If-Match": '"110105194912310021"'}
         )
-        assert "disagree" in problem(response, 422, "invalid-request")["detail"]
+        detail = problem(response, 422, "invalid-request")["detail"]
+        assert "different versions" in detail
+        assert "110105194912310021" not in detail
         assert cards.snapshot(card_id) == before
 
     @pytest.mark.parametrize("tag", ['W/"1"', "one", '"1", "2"', '"1'])

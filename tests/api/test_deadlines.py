@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from tests.api.conftest import APPLICATION, problem
-from workflow.states import Role, State
+from workflow.states import Channel, Role, State
 
 BANK = {"card_presented": True, "original_id": True, "initial_pin_changed": True}
 
@@ -141,3 +141,81 @@ def test_due_times_follow_the_policy(cards, clock):
     card_id = cards.in_state(State.PRODUCED)
     due = cards.client.get(f"/v1/cards/{card_id}").json()["due_at"]
     assert due.startswith(str((clock.now + timedelta(days=180)).date()))
+
+
+def _moment(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat()
+
+
+class TestClaimedTimes:
+    """A claimed ``occurred_at`` is taken at most ``backdating_hours`` back (72 by default)
+    and cannot move a deadline: deadlines run from when cardflow recorded the step."""
+
+    def test_a_step_dated_further_back_is_refused_naming_the_window(self, cards, clock):
+        card_id = cards.in_state(State.REVIEWED)
+        before = cards.snapshot(card_id)
+        body = problem(
+            cards.step(
+                card_id,
+                "produce",
+                "issuing_bank",
+                {"production_batch": "B-2026-03"},
+                occurred_at=_moment(clock.now - timedelta(days=400)),
+            ),
+            422,
+            "invalid-request",
+        )
+        assert "at most 72 hours back" in body["detail"], body["detail"]
+        assert "backdating_hours" in body["detail"]
+        assert cards.snapshot(card_id) == before
+
+    def test_an_application_dated_further_back_opens_no_card(self, cards, clock):
+        before = cards.snapshot()
+        response = cards.apply(occurred_at=_moment(clock.now - timedelta(hours=73)))
+        assert "at most 72 hours back" in problem(response, 422, "invalid-request")["detail"]
+        assert cards.snapshot() == before
+
+    def test_a_step_dated_back_within_the_window_starts_its_deadline_now(self, cards, clock):
+        back = _moment(clock.now - timedelta(hours=70))
+        card_id = cards.apply(occurred_at=back).json()["card_id"]
+        for event, channel, evidence in (
+            ("review", "card_center", {"information_checked": True}),
+            ("produce", "issuing_bank", {"production_batch": "B-2026-03"}),
+        ):
+            response = cards.step(card_id, event, channel, evidence, occurred_at=back)
+            assert response.status_code == 200, response.text
+        recorded = cards.client.get(f"/v1/cards/{card_id}/history").json()["entries"][-1]
+        assert recorded["occurred_at"] != recorded["recorded_at"]
+        due = datetime.fromisoformat(response.json()["due_at"])
+        assert due == clock.now + timedelta(days=180)
+        problem(
+            cards.step(card_id, "return", "system", {"deadline_expired": "collection_window"}),
+            409,
+            "condition-not-met",
+        )
+
+    def test_a_batch_item_dated_further_back_is_refused_alone(self, cards, client_as, clock):
+        reviewed = [cards.in_state(State.REVIEWED) for _ in range(2)]
+        bank = client_as(Role.CLERK, [Channel.ISSUING_BANK], name="bank")
+        items = [
+            {"card_id": reviewed[0]},
+            {"card_id": reviewed[1], "occurred_at": _moment(clock.now - timedelta(days=30))},
+        ]
+        response = bank.post(
+            "/v1/batches",
+            json={
+                "event": "produce",
+                "channel": "issuing_bank",
+                "evidence": {"production_batch": "B-2026-11"},
+                "items": items,
+            },
+        )
+        assert response.status_code == 200, response.text
+        taken, refused = response.json()["items"]
+        assert (taken["status"], refused["status"]) == (200, 422)
+        assert refused["problem"]["type"].endswith("/invalid-request")
+        assert "at most 72 hours back" in refused["problem"]["detail"]
+
+    def test_the_workflow_names_the_window(self, anonymous):
+        policy = anonymous.get("/v1/workflow").json()["policy"]
+        assert policy["claims"] == {"backdating_hours": 72, "future_minutes": 5}

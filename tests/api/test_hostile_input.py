@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from tests.api.conftest import APPLICATION, Cards, problem
 from tests.people import citizen_id
+from workflow.identity import check_character
 
 UNKEPT_TEXT = ("\x00", "\ud800", "\udfff")
 """A NUL (PostgreSQL refuses it) and lone surrogates (no UTF-8 encodes them)."""
@@ -118,8 +119,21 @@ class TestBeforeBirth:
     """A step cannot happen before its applicant was born."""
 
     def test_an_application_dated_before_the_applicants_birth(self, client, cards):
+        """A child born today (in China), the application dated yesterday: within the
+        window a channel may date a step back, but before the birth."""
+        before = cards.ledger.tip()
+        first17 = "11010520260302001"
+        newborn = {"name": "Li Xiao", "id_number": first17 + check_character(first17)}
+        response = raw_application(
+            client, applicant=newborn, occurred_at="2026-03-01T12:00:00+08:00"
+        )
+        body = problem(response, 422, "invalid-request")
+        assert "before the applicant's date of birth" in body["detail"]
+        assert cards.ledger.tip() == before
+
+    def test_an_application_dated_a_century_back(self, client, cards):
         before = cards.ledger.tip()
         response = raw_application(client, occurred_at="1901-01-01T00:00:00Z")
         body = problem(response, 422, "invalid-request")
-        assert "before the applicant's date of birth" in body["detail"]
+        assert "at most 72 hours back" in body["detail"]
         assert cards.ledger.tip() == before

@@ -9,6 +9,7 @@ from workflow.definition import (
     ADJUSTMENTS,
     AGENT_EVIDENCE,
     DEFINITION_VERSION,
+    DOCUMENTS,
     EVIDENCE,
     RULES,
     TRANSITIONS,
@@ -16,6 +17,7 @@ from workflow.definition import (
     events_for,
 )
 from workflow.diagram import mermaid
+from workflow.identity import NumberShape
 from workflow.states import Channel, Event, Presenter, State
 
 
@@ -94,6 +96,15 @@ class TestWorkflow:
     def test_agent_evidence_and_the_evidence_catalogue(self, described):
         assert described["agent_evidence"] == [proof(EVIDENCE[key]) for key in AGENT_EVIDENCE]
         assert described["evidence"] == [proof(evidence) for evidence in EVIDENCE.values()]
+
+    def test_the_numbers_each_identity_document_carries(self, described):
+        carried = {d["key"]: d["carries"] for d in described["identity_documents"]}
+        assert carried == {
+            key: [shape for shape in NumberShape if shape in document.carries]
+            for key, document in DOCUMENTS.items()
+        }
+        assert carried["resident_id_card"] == ["citizen"]
+        assert "citizen" not in carried["passport"]
 
     def test_the_mermaid_diagram(self, described):
         assert described["mermaid"] == mermaid()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 import pytest
@@ -36,6 +36,7 @@ from workflow.errors import (
     ConditionNotMet,
     InvalidEvidence,
     InvalidIdentity,
+    MisdatedStep,
     NotPermitted,
     PersonHoldsCard,
     StillHolder,
@@ -209,6 +210,8 @@ class Desk:
     swept: SweepReport | None = None
     kept: SignedCheckpoint | None = None
     erasure: Erasure | None = None
+    dated: datetime | None = None
+    """When the clerk says the next step happened (``None``: they say nothing)."""
 
     @property
     def card_id(self) -> str:
@@ -302,7 +305,15 @@ def attempt(
     opening: bool = False,
 ) -> None:
     """Try one step, keeping the card it leads to or the refusal that stops it."""
-    step = Step(event, channel, actor or clerk_at(channel), presenter, evidence_from(evidence))
+    step = Step(
+        event,
+        channel,
+        actor or clerk_at(channel),
+        presenter,
+        evidence_from(evidence),
+        occurred_at=desk.dated,
+    )
+    desk.dated = None
     desk.attempted = step
     desk.refusal = None
     desk.before = snapshot(service, None if opening else desk.card_id)
@@ -396,6 +407,30 @@ def days_pass(clock: FakeClock, days: int) -> None:
 def a_region_policy(clock: FakeClock, window: Window, days: int) -> CardService:
     policy = replace(DEFAULT_POLICY, region="test-region", **{_POLICY_FIELDS[window]: days})
     return CardService(MemoryLedger(clock=clock), clock=clock, policy=policy)
+
+
+@given(
+    words("a region policy that lets a channel date a step at most {hours:d} hours back"),
+    target_fixture="service",
+)
+def a_policy_with_backdating(clock: FakeClock, hours: int) -> CardService:
+    policy = replace(DEFAULT_POLICY, region="test-region", backdating_hours=hours)
+    return CardService(MemoryLedger(clock=clock), clock=clock, policy=policy)
+
+
+@given(words("the clerk dates the next step {hours:d} hours back"))
+def dated_hours_back(clock: FakeClock, desk: Desk, hours: int) -> None:
+    desk.dated = clock.now - timedelta(hours=hours)
+
+
+@given(words("the clerk dates the next step {days:d} days back"))
+def dated_days_back(clock: FakeClock, desk: Desk, days: int) -> None:
+    desk.dated = clock.now - timedelta(days=days)
+
+
+@given(words("the clerk dates the next step {minutes:d} minutes ahead"))
+def dated_ahead(clock: FakeClock, desk: Desk, minutes: int) -> None:
+    desk.dated = clock.now + timedelta(minutes=minutes)
 
 
 @given(
@@ -510,7 +545,13 @@ def the_sweep_took(desk: Desk, count: int) -> None:
 def due_after(service: CardService, desk: Desk, days: int, event: Event) -> None:
     card = service.card(desk.card_id)
     (last,) = [e for e in service.history(desk.card_id) if e.event == event][-1:]
-    assert card.due_at == last.occurred_at + timedelta(days=days)
+    assert card.due_at == last.recorded_at + timedelta(days=days)
+
+
+@then(words("the step is recorded as happening {hours:d} hours before it was recorded"))
+def recorded_as_claimed(service: CardService, desk: Desk, hours: int) -> None:
+    last = service.history(desk.card_id)[-1]
+    assert last.recorded_at - last.occurred_at == timedelta(hours=hours)
 
 
 @then("no deadline runs for the card")
@@ -639,7 +680,31 @@ def it_may_now_only_be(service: CardService, desk: Desk, events: str) -> None:
         assert set(desk.refusal.allowed) == allowed
     if isinstance(desk.refusal, TransitionNotAllowed):
         _, _, allowed_now = desk.refusal.detail.partition("allowed now: ")
-        assert set(allowed_now.split(", ")) == {str(event) for event in allowed}
+        told = re.sub(r" \(only through [^)]*\)", "", allowed_now)
+        assert set(told.split(", ")) == {str(event) for event in allowed}
+    if isinstance(desk.refusal, TransitionNotAllowed | ConditionNotMet):
+        assert desk.refusal.offered is not None
+        step = desk.attempted
+        assert step is not None
+        assert step.channel not in desk.refusal.offered.get(step.event, ())
+
+
+@then(words("it may be {event:Event} now only through the {channel:Channel} channel"))
+def offered_only_through(desk: Desk, event: Event, channel: Channel) -> None:
+    """The refusal offers the step through the channels that would take it, and no other."""
+    refused = refusal(desk)
+    assert isinstance(refused, TransitionNotAllowed | ConditionNotMet), refused
+    assert refused.offered is not None
+    assert tuple(refused.offered[event]) == (channel,)
+    assert f"{event} (only through {channel})" in refused.detail
+
+
+@then("no channel is offered for that step")
+def no_channel_offered(desk: Desk) -> None:
+    refused = refusal(desk)
+    assert isinstance(refused, ChannelNotAllowed), refused
+    assert refused.allowed == ()
+    assert refused.detail.endswith("channels that would carry it now: none")
 
 
 @then("nothing more may happen to the card")
@@ -750,6 +815,31 @@ def refused_because_holds(service: CardService, desk: Desk) -> None:
     assert error.holder == desk.card_id
     assert desk.applicant.id_number not in error.detail
     assert snapshot(service, None) == desk.before
+
+
+@then(grammar.REFUSED_DATED_BACK)
+def refused_because_dated_back(desk: Desk) -> None:
+    refused = refusal(desk)
+    assert isinstance(refused, MisdatedStep), refused
+    assert not refused.ahead
+    assert "hours back" in refused.detail
+
+
+@then(grammar.REFUSED_DATED_AHEAD)
+def refused_because_dated_ahead(desk: Desk) -> None:
+    refused = refusal(desk)
+    assert isinstance(refused, MisdatedStep), refused
+    assert refused.ahead
+
+
+@then(words(grammar.REFUSED_DOCUMENT))
+def refused_because_document(desk: Desk, document: str) -> None:
+    """The refusal names the document and what the number looks like, never the number."""
+    refused = refusal(desk)
+    assert isinstance(refused, InvalidIdentity), refused
+    assert refused.check == "document"
+    assert refused.detail.startswith(document), refused.detail
+    assert desk.applicant.id_number not in refused.detail
 
 
 @then("no card is opened")

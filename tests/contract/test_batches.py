@@ -79,7 +79,7 @@ class TestApplications:
                         applicant=Applicant("Bad Check", "110105194912310021"),
                         evidence=APPLICATION,
                     ),
-                    application(2, photo=False),
+                    application(2, photo=None),
                     application(3),
                 ]
             )

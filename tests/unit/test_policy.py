@@ -17,6 +17,9 @@ activation_days = 180
 collection_days = 60
 temporary_loss_days = 7
 
+[claims]
+backdating_hours = 48
+
 [pin]
 initial = "000000"
 must_change = false
@@ -28,13 +31,16 @@ def test_the_defaults_are_the_seeds_values():
     assert DEFAULT_POLICY.initial_pin == "123456"
     assert DEFAULT_POLICY.pin_must_change
     assert DEFAULT_POLICY.label.startswith("default/1+")
+    assert DEFAULT_POLICY.backdating == timedelta(hours=72)
 
 
 def test_a_file_sets_every_value(tmp_path):
     path = tmp_path / "shenzhen.toml"
     path.write_text(SHENZHEN)
     policy = load_policy(path)
-    assert policy == Policy("shenzhen", "2026-1", 180, 60, 7, "000000", False)
+    assert policy == Policy("shenzhen", "2026-1", 180, 60, 7, "000000", False, 48)
+    assert policy.backdating == timedelta(hours=48)
+    assert policy.as_dict()["claims"] == {"backdating_hours": 48}
     assert policy.as_dict()["windows"] == {
         "activation_window": 180,
         "collection_window": 60,
@@ -54,6 +60,7 @@ def test_the_label_changes_with_any_value():
     """An entry's label tells policies apart even when their name and version agree."""
     assert Policy(activation_days=299).label != DEFAULT_POLICY.label
     assert Policy(pin_must_change=False).label != DEFAULT_POLICY.label
+    assert Policy(backdating_hours=24).label != DEFAULT_POLICY.label
     assert Policy().label == DEFAULT_POLICY.label
 
 
@@ -67,6 +74,9 @@ def test_the_label_changes_with_any_value():
         ("[windows]\nactivation_days = '300'", "activation_days must be an integer"),
         ("[windows]\nweeks = 3", "'weeks'"),
         ("[pin]\ninitial = '12ab'", "initial PIN"),
+        ("[claims]\nbackdating_hours = -1", "backdating_hours is -1"),
+        ("[claims]\nbackdating_hours = 1000", "backdating_hours is 1000"),
+        ("[claims]\nbackdating_days = 3", "'backdating_days'"),
         ("region = ", "not TOML"),
     ],
 )

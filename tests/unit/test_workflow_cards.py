@@ -18,14 +18,17 @@ from tests.unit.workflow_cards import APPLICATION, CLERK, ID_NUMBER, NAME, apply
 from workflow.definition import DEFINITION_VERSION
 from workflow.errors import (
     CardNotFound,
+    ConditionNotMet,
     InvalidEvidence,
     InvalidIdentity,
     InvalidRequest,
+    MisdatedStep,
     NotPermitted,
     StaleVersion,
     TransitionNotAllowed,
 )
-from workflow.service import Actor, Applicant, CardService, Step
+from workflow.policy import DEFAULT_POLICY, Policy
+from workflow.service import Actor, Applicant, Batch, BatchItem, Card, CardService, Step
 from workflow.states import Channel, Event, Role, State
 
 
@@ -443,3 +446,125 @@ class TestOneAppend:
         assert (noted.kind, noted.version, noted.from_state) == ("refusal", 2, "reviewed")
         assert noted.evidence["reason"] == "not allowed from reviewed"
         assert [e.kind for e in racing.entries_for(card.card_id)].count("refusal") == 1
+
+
+SYSTEM = Actor("cardflow-deadlines", Role.SYSTEM)
+REVIEW = Step(Event.REVIEW, Channel.CARD_CENTER, CLERK, evidence={"information_checked": True})
+RETURN = Step(
+    Event.RETURN, Channel.SYSTEM, SYSTEM, evidence={"deadline_expired": "collection_window"}
+)
+
+
+def _dated(step: Step, when: datetime) -> Step:
+    return replace(step, occurred_at=when)
+
+
+class TestClaimedTimes:
+    """A channel may date a step at most the region policy's window back (72 hours unless
+    the region says otherwise), and a deadline runs from when cardflow recorded the step
+    that starts it, never from the time claimed."""
+
+    def test_a_claim_further_back_than_the_window_is_refused_naming_it(self, cards, memory, clock):
+        with pytest.raises(MisdatedStep, match=r"at most 72 hours back") as refused:
+            apply(cards, occurred_at=clock.now - timedelta(hours=72, seconds=1))
+        assert (refused.value.ahead, refused.value.window) == (False, timedelta(hours=72))
+        assert DEFAULT_POLICY.label in refused.value.detail
+        assert list(memory.scan()) == []
+
+    def test_a_claim_at_the_edge_of_the_window_is_taken_as_claimed(self, cards, clock):
+        claimed = clock.now - timedelta(hours=72)
+        (entry,) = cards.history(apply(cards, occurred_at=claimed).card_id)
+        assert (entry.occurred_at, entry.recorded_at) == (claimed, clock.now)
+
+    def test_a_chain_dated_400_days_back_is_refused_at_its_first_step(self, cards, memory, clock):
+        """The attack: apply, review, produce all claimed long ago, then the system's
+        return at once. The first claim is refused, so there is nothing to return."""
+        with pytest.raises(MisdatedStep):
+            apply(cards, occurred_at=clock.now - timedelta(days=400))
+        card = apply(cards)
+        before = snapshot(memory, card.card_id)
+        with pytest.raises(MisdatedStep):
+            cards.transition(
+                card.card_id,
+                _dated(
+                    REVIEW,
+                    clock.now - timedelta(days=400),
+                ),
+            )
+        assert snapshot(memory, card.card_id) == before
+        noted = memory.entries_for(card.card_id)[-1]
+        assert noted.evidence == {
+            "refused": "misdated_step",
+            "reason": "dated more than 72 hours back",
+        }
+
+    def test_a_deadline_runs_from_when_its_step_is_recorded(self, cards, clock):
+        back = clock.now - timedelta(hours=71)
+        card = apply(cards, occurred_at=back)
+        cards.transition(
+            card.card_id,
+            _dated(
+                REVIEW,
+                back,
+            ),
+        )
+        produced = cards.transition(card.card_id, _dated(PRODUCE, back))
+        assert produced.due_at == clock.now + timedelta(days=180)
+        with pytest.raises(ConditionNotMet, match="collection_window"):
+            cards.transition(card.card_id, RETURN)
+        clock.advance(days=180, seconds=-1)
+        assert cards.sweep().swept == []
+        clock.advance(seconds=1)
+        assert [swept.event for swept in cards.sweep().swept] == [Event.RETURN]
+
+    def test_the_region_policy_sets_the_window(self, memory, clock):
+        cards = CardService(memory, clock=clock, policy=Policy("north", backdating_hours=24))
+        apply(cards, occurred_at=clock.now - timedelta(hours=24))
+        with pytest.raises(MisdatedStep, match=r"north/1\+.* at most 24 hours back"):
+            apply(cards, citizen_id(), occurred_at=clock.now - timedelta(hours=25))
+
+    def test_a_claim_ahead_of_the_clock_by_more_than_it_may_drift_is_refused(self, cards, clock):
+        apply(cards, occurred_at=clock.now + timedelta(minutes=5))
+        with pytest.raises(MisdatedStep, match="at most 5 minutes ahead") as refused:
+            apply(cards, citizen_id(), occurred_at=clock.now + timedelta(minutes=5, seconds=1))
+        assert refused.value.ahead
+
+    def test_a_batch_item_is_a_claim_like_any_other(self, cards, memory, clock):
+        """Each item dated too far back is refused on its own; the others are taken."""
+        opened = [review(cards, apply(cards, citizen_id()).card_id) for _ in range(3)]
+        clock.advance(hours=2)
+        dates = [clock.now, clock.now - timedelta(days=30), clock.now - timedelta(hours=1)]
+        result = cards.batch(
+            Batch(
+                Event.PRODUCE,
+                Channel.ISSUING_BANK,
+                CLERK,
+                [
+                    BatchItem(card_id=card.card_id, occurred_at=when)
+                    for card, when in zip(opened, dates, strict=True)
+                ],
+                {"production_batch": "B1"},
+            )
+        )
+        accepted, misdated, within = result.outcomes
+        assert isinstance(misdated, MisdatedStep)
+        assert isinstance(accepted, Card)
+        assert isinstance(within, Card)
+        assert accepted.due_at == within.due_at == clock.now + timedelta(days=180)
+        assert cards.card(opened[1].card_id).state is State.REVIEWED
+        applied = cards.batch(
+            Batch(
+                Event.APPLY,
+                Channel.COMMUNITY,
+                CLERK,
+                [
+                    BatchItem(
+                        applicant=Applicant(NAME, citizen_id()),
+                        evidence=APPLICATION,
+                        occurred_at=clock.now - timedelta(days=400),
+                    )
+                ],
+            )
+        )
+        (refused,) = applied.outcomes
+        assert isinstance(refused, MisdatedStep)

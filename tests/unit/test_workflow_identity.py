@@ -10,14 +10,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from workflow.definition import DOCUMENTS, EVIDENCE
 from workflow.errors import InvalidIdentity
 from workflow.identity import (
+    LOOKS,
     IdentityNumber,
     IdKind,
+    NumberShape,
     check_character,
     parse_citizen_id,
     parse_identity_number,
 )
+from workflow.rules import check_document
 
 TODAY = date(2026, 3, 2)
 
@@ -402,3 +406,62 @@ class TestProperties:
             }
             if len(number.strip()) >= 15:
                 assert number.strip().upper() not in outcome.detail
+
+
+SHAPED: dict[NumberShape, str] = {
+    NumberShape.CITIZEN: "11010519491231002X",
+    NumberShape.HONG_KONG: numbered("81000019900101001"),
+    NumberShape.MACAO: numbered("82000019900101001"),
+    NumberShape.TAIWAN: numbered("83000019900101001"),
+    NumberShape.FOREIGN: NEW_EXAMPLE,
+    NumberShape.LEGACY_FOREIGN: LEGACY_EXAMPLE,
+}
+"""A valid number of every shape."""
+
+
+class TestDocuments:
+    """Each identity document carries numbers of given shapes, from one table; an
+    application naming a document that does not carry the number given is refused,
+    saying what each looks like and never repeating the number."""
+
+    @pytest.mark.parametrize(("shape", "number"), SHAPED.items())
+    def test_each_number_has_its_shape(self, shape, number):
+        assert parse_identity_number(number, today=TODAY).shape is shape
+
+    def test_the_table_is_the_evidence_choices(self):
+        assert tuple(DOCUMENTS) == EVIDENCE["identity_document"].choices
+
+    def test_every_shape_is_carried_by_some_document(self):
+        assert set().union(*(d.carries for d in DOCUMENTS.values())) == set(NumberShape)
+
+    @pytest.mark.parametrize("document", DOCUMENTS)
+    @pytest.mark.parametrize(("shape", "number"), SHAPED.items())
+    def test_every_document_with_every_shape(self, document, shape, number):
+        identity = parse_identity_number(number, today=TODAY)
+        evidence = {"identity_document": document}
+        if shape in DOCUMENTS[document].carries:
+            check_document(evidence, identity)
+            return
+        with pytest.raises(InvalidIdentity) as refused:
+            check_document(evidence, identity)
+        detail = refused.value.detail
+        assert refused.value.check == "document"
+        assert detail.startswith(f"{DOCUMENTS[document].says} ({document}) carries ")
+        assert LOOKS[shape] in detail
+        assert number not in detail
+        assert identity.number[6:14] not in detail  # not even the birth date
+        fitting = [key for key, d in DOCUMENTS.items() if shape in d.carries]
+        assert detail.endswith(f"({' or '.join(fitting)})")
+
+    @pytest.mark.parametrize(
+        ("document", "number", "says"),
+        [
+            ("resident_id_card", SHAPED[NumberShape.HONG_KONG], "Hong Kong resident's"),
+            ("passport", SHAPED[NumberShape.CITIZEN], "a citizen ID number"),
+        ],
+    )
+    def test_the_cases_the_issue_names(self, document, number, says):
+        with pytest.raises(InvalidIdentity, match=says):
+            check_document(
+                {"identity_document": document}, parse_identity_number(number, today=TODAY)
+            )

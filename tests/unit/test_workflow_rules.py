@@ -264,10 +264,44 @@ class TestRefused:
                 Event.COLLECT,
                 Channel.CARD_CENTER,
                 State.PRODUCED,
-                {"collection_notice": "a letter", "valid_id": "yes", "name": "Li Lei"},
+                {"collection_notice": "a letter", "valid_id": "yes", "photo": True},
             )
-        assert refused.value.unknown == ("name",)
+        assert refused.value.unknown == ("photo",)
         assert len(refused.value.malformed) == 2
+
+    @pytest.mark.parametrize("key", ["11010519491231002X", "Li Lei", "name", "valid_ID"])
+    def test_a_key_outside_cardflows_vocabulary_is_counted_never_repeated(self, key):
+        """A caller may put anything in a key, an ID number or a name among them."""
+        with pytest.raises(InvalidEvidence) as refused:
+            attempt(
+                Event.COLLECT,
+                Channel.CARD_CENTER,
+                State.PRODUCED,
+                {"collection_notice": "phone_notice", "valid_id": True, key: True, "x": 1},
+            )
+        assert (refused.value.unknown, refused.value.unrecognised) == ((), 2)
+        assert key not in refused.value.detail
+        assert "2 evidence keys cardflow does not know" in refused.value.detail
+
+    @pytest.mark.parametrize(("value", "called"), [(False, "false, where"), ("", "a reference")])
+    def test_false_or_empty_where_evidence_must_be_shown_is_wrong_not_missing(self, value, called):
+        proof = "information_checked" if value is False else "production_batch"
+        event, channel, state = (
+            (Event.REVIEW, Channel.CARD_CENTER, State.APPLIED)
+            if value is False
+            else (Event.PRODUCE, Channel.ISSUING_BANK, State.REVIEWED)
+        )
+        with pytest.raises(InvalidEvidence) as refused:
+            attempt(event, channel, state, {proof: value})
+        assert refused.value.missing == ()
+        (wrong,) = refused.value.malformed
+        assert called in wrong
+        assert refused.value.detail.count("malformed: ") == 1
+
+    def test_null_is_missing(self):
+        with pytest.raises(InvalidEvidence) as refused:
+            attempt(Event.REVIEW, Channel.CARD_CENTER, State.APPLIED, {"information_checked": None})
+        assert refused.value.missing == ("staff checked the registration information",)
 
     @pytest.mark.parametrize("reference", ["110105194912310021", "x" * 65, "has space", ""])
     def test_a_reference_is_never_personal_data(self, reference):
