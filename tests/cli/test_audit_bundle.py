@@ -146,5 +146,6 @@ def test_a_malformed_bundle_is_refused_by_name(bundle):
 
 
 def test_an_unknown_card_is_refused(database_url):
+    assert cardflow("init", "--database-url", database_url).exit_code == 0
     done = cardflow("audit", "export", "no-such-card", "--database-url", database_url)
     assert done.exit_code == 2

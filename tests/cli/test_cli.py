@@ -280,10 +280,11 @@ class TestSweep:
 
 
 class TestStartingTogether:
-    """Commands started at once on a new database create its schema once between them."""
+    """Commands started at once on a new database create its schema, and bind it to the
+    keys, once between them."""
 
     def test_six_at_once(self, database_url):
-        said = cardflows_at_once(6, "keys", "list", "--database-url", database_url)
+        said = cardflows_at_once(6, "sweep", "--database-url", database_url)
         assert [code for code, _, _ in said] == [0] * 6, said
         assert cardflow("verify", "--database-url", database_url).exit_code == 0
 

@@ -195,7 +195,7 @@ def test_a_live_holder_is_refused_and_loses_nothing(register):
     ids=["unknown-person", "bad-id-number", "bad-subject", "bad-reason"],
 )
 def test_unusable_input(sqlite_url, args, given, says):
-    assert cardflow("keys", "list", "--database-url", sqlite_url).exit_code == 0
+    assert cardflow("init", "--database-url", sqlite_url).exit_code == 0
     reason = () if "--reason" in args else ("--reason", "death")
     done = cardflow("person", "erase", *reason, *args, "--database-url", sqlite_url, given=given)
     assert done.exit_code == 2
