@@ -123,10 +123,6 @@ class Binding:
         persons = [key.value for key in bound if key.kind == PERSON]
         return cls(LogKeys.of(bound), persons[0] if persons else None)
 
-    @property
-    def empty(self) -> bool:
-        return self.person is None and not self.log.keys
-
 
 def binding_of(ledger: Ledger) -> Binding:
     """The keys ``ledger``'s database is bound to; ``NoteError`` if a record is unreadable."""
