@@ -212,7 +212,7 @@ class RequestContext:
             try:
                 await self.app(scope, receive, send_with_id)
             except Exception:
-                log.exception("request failed", method=scope["method"], path=scope["path"])
+                log.exception("request failed", method=scope["method"], path=_route_of(scope))
                 if started:
                     raise
                 await internal_error(request_id)(scope, receive, send_with_id)
@@ -220,12 +220,20 @@ class RequestContext:
                 (log.error if status >= 500 else log.info)(
                     "request",
                     method=scope["method"],
-                    path=scope["path"],
+                    path=_route_of(scope),
                     principal=scope["state"].get("principal"),
                     **scope["state"].get("logged", {}),
                     status=status,
                     duration_ms=round((time.perf_counter() - began) * 1000, 3),
                 )
+
+
+def _route_of(scope: Scope) -> str:
+    """The request's route as the app declares it (``/v1/cards/{card_id}``), never the
+    path as sent: a caller may put anything in a path, an ID number among it."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "(no route)"
 
 
 def _unkept_in_target(scope: Scope) -> list[str | int] | None:

@@ -15,7 +15,7 @@ from api.keys import ApiKey, Keys
 from api.limits import Limiter, kind_of
 from ledger.audit import Audit
 from ledger.store import MAX_KEY_LENGTH
-from workflow.errors import InvalidRequest
+from workflow.errors import InvalidRequest, loggable_card_id
 from workflow.service import Actor, CardService
 
 _VERSION_TAG: Final = re.compile(r'\s*(?:"(\d{1,18})"|(\d{1,18}))\s*')
@@ -145,6 +145,8 @@ def for_the_log(request: Request, **fields: str) -> None:
     """Add ``fields`` to the request's log line: card id, transition, channel -- never
     personal data."""
     logged: dict[str, str] = request.scope.setdefault("state", {}).setdefault("logged", {})
+    if "card_id" in fields:
+        fields["card_id"] = loggable_card_id(fields["card_id"])
     logged.update(fields)
 
 

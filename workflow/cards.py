@@ -32,6 +32,7 @@ from workflow.errors import (
     PersonHoldsCard,
     StaleVersion,
     WorkflowError,
+    loggable_card_id,
 )
 from workflow.identity import parse_identity_number
 from workflow.moments import china_date
@@ -241,7 +242,7 @@ def refused(card_id: str, step: Step, refusal: WorkflowError) -> WorkflowError:
     """``refusal``, logged: never with the person's data, which it does not hold."""
     log.info(
         "transition refused",
-        card_id=card_id,
+        card_id=loggable_card_id(card_id),
         transition=str(step.event),
         channel=str(step.channel),
         outcome="refused",

@@ -38,6 +38,13 @@ from typing import Final
 from workflow.states import Channel, Event, State
 
 _CARD_ID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+NOT_A_CARD_ID: Final = "(not a card id)"
+
+
+def loggable_card_id(card_id: str) -> str:
+    """``card_id`` if it has the shape of one (a UUID), else a placeholder: what a caller
+    put where a card id goes may be anything, an ID number among it, and is never logged."""
+    return card_id if _CARD_ID.fullmatch(card_id) else NOT_A_CARD_ID
 
 
 class Condition(StrEnum):

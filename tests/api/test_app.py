@@ -66,7 +66,8 @@ class TestRequestLog:
             client.get("/v1/cards/nope", headers={"X-Request-ID": "trace-2"})
         (line,) = [entry for entry in logs if entry["event"] == "request"]
         assert line["method"] == "GET"
-        assert line["path"] == "/v1/cards/nope"
+        assert line["path"] == "/v1/cards/{card_id}"  # the route, never what was sent
+        assert line["card_id"] == "(not a card id)"
         assert line["status"] == 404
         assert line["duration_ms"] >= 0
         assert line["log_level"] == "info"

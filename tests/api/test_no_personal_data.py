@@ -161,3 +161,29 @@ class TestRequestLine:
     def test_a_generated_request_id_is_returned(self, cards: Cards, logged):
         response = cards.apply()
         assert self.requests(logged)[-1]["request_id"] == response.headers["x-request-id"]
+
+
+class TestWhatACallerPutsInThePath:
+    """A caller may put anything where a card id goes -- an ID number, a name: the log
+    names the route, and a card id only if it has the shape of one."""
+
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/v1/cards/{x}",
+            "/v1/cards/{x}/history",
+            "/v1/cards/{x}/transitions",
+            "/v1/no-such-route/{x}",
+        ],
+    )
+    def test_no_log_line_repeats_it(self, client, logged, path):
+        id_number = next(iter(PEOPLE.values()))
+        url = path.format(x=id_number)
+        if url.endswith("/transitions"):
+            client.post(url, json={"event": "review", "channel": "card_center", "evidence": {}})
+        else:
+            client.get(url)
+        lines = logged.getvalue()
+        assert '"event": "request"' in lines
+        for form in forms_of(id_number):
+            assert form not in lines, f"{form} in the logs"
