@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from api.problems.documented import documented
 from api.problems.mapping import (
     EXCEPTION_HANDLERS,
     NOT_SERVED,
     ROOTS,
     SERVED,
     contract_names,
-    documented,
     http_problem,
     internal_error,
     names_holder,

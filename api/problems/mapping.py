@@ -38,10 +38,8 @@ from api.errors import (
 from api.problems.models import (
     ChannelProblem,
     ConditionProblem,
-    ConflictProblem,
     EvidenceProblem,
     IdentityProblem,
-    InvalidInputProblem,
     PermissionProblem,
     Problem,
     StaleProblem,
@@ -578,49 +576,3 @@ _METHODS: Final = frozenset(
     {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
 )
 """The methods a refusal may name: any other is whatever the caller wrote."""
-
-_DOCUMENTED: Final[Mapping[int, tuple[object, str]]] = {
-    401: (Problem, f"No API key, or an unknown or revoked one (`{UNAUTHENTICATED.uri}`)."),
-    403: (
-        PermissionProblem,
-        f"The key's role, channels or reads do not allow this (`{NOT_PERMITTED.uri}`).",
-    ),
-    404: (Problem, f"No card has that id (`{CARD_NOT_FOUND.uri}`)."),
-    413: (Problem, f"The body is too large (`{PAYLOAD_TOO_LARGE.uri}`)."),
-    409: (
-        ConflictProblem,
-        f"Not allowed in the card's current state (`{TRANSITION_NOT_ALLOWED.uri}`), allowed "
-        f"there but a condition of the step fails (`{CONDITION_NOT_MET.uri}`), or the card "
-        f"moved past the version expected (`{STALE_VERSION.uri}`).",
-    ),
-    422: (
-        InvalidInputProblem,
-        "Invalid input, refused whatever the card's state: see the problem types in the API "
-        "description.",
-    ),
-    429: (
-        Problem,
-        f"The key's requests of this kind are used up for now (`{RATE_LIMITED.uri}`); "
-        "`Retry-After` says when to try again.",
-    ),
-    500: (Problem, f"A bug in cardflow (`{INTERNAL_ERROR.uri}`)."),
-    503: (
-        Problem,
-        f"The stored ledger failed an integrity check (`{INTEGRITY_FAILURE.uri}`), or a long "
-        f"read was stopped at the server's deadline (`{WORK_STOPPED.uri}`, with `Retry-After`).",
-    ),
-}
-
-
-def documented(
-    *statuses: int, invalid: object = InvalidInputProblem
-) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the problems a route can answer with.
-
-    ``invalid`` narrows the 422 bodies for a route the rules never refuse (a read).
-    """
-    models = {**{status: model for status, (model, _) in _DOCUMENTED.items()}, 422: invalid}
-    return {
-        status: {"model": models[status], "description": _DOCUMENTED[status][1]}
-        for status in statuses
-    }
