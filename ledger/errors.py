@@ -17,6 +17,8 @@
     ├── ProofError              a proof that does not prove what it claims, or none can be made
     │   └── NodeMissing         the stored tree lacks a node a proof needs
     ├── CheckpointRefused       the stored tree disagrees with the tip or a signed checkpoint
+    ├── CacheDisagrees          a cache (a head, the tip, a receipt) or a stored entry or
+    │                           node disagrees with the hashed entries: nothing is written
     ├── NoteError (ValueError)  a key, note or checkpoint malformed, or its signature false
     ├── BundleError             an audit bundle malformed, or not proving what it claims
     ├── NoRoles                 the database has no roles to grant a writer's privileges to
@@ -138,6 +140,22 @@ class NodeMissing(ProofError):
 
 class CheckpointRefused(LedgerError):
     """The stored tree does not agree with the tip or with an earlier checkpoint."""
+
+
+class CacheDisagrees(LedgerError):
+    """What an append was to be decided from disagrees with the hashed entries and the
+    append-only tree: a card's head, the tip or a receipt edited, or an entry or tree node
+    altered underneath. Nothing is written; ``table``, ``row`` and ``column`` say where
+    (never personal data: card ids, sequence numbers and column names only)."""
+
+    def __init__(self, table: str, row: str, column: str, said: str) -> None:
+        super().__init__(
+            f"{table} {row}: {column} disagrees with the hashed entries ({said}); "
+            "nothing was written"
+        )
+        self.table = table
+        self.row = row
+        self.column = column
 
 
 class NoteError(LedgerError, ValueError):

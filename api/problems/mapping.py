@@ -77,6 +77,7 @@ from api.problems.types import (
 from api.shared import UNKEPT_SAID, AllowedEventOut
 from ledger.errors import (
     BundleError,
+    CacheDisagrees,
     CheckpointRefused,
     DatabaseRefused,
     DuplicateRequest,
@@ -147,6 +148,7 @@ SERVED: Final[Mapping[type[Exception], ProblemType]] = {
     # ledger/errors.py: the stored ledger disagrees with itself
     NodeMissing: INTEGRITY_FAILURE,
     CheckpointRefused: INTEGRITY_FAILURE,
+    CacheDisagrees: INTEGRITY_FAILURE,
     # api/errors.py
     Unauthenticated: UNAUTHENTICATED,
     KeyNotPermitted: NOT_PERMITTED,

@@ -102,6 +102,9 @@ class SqlLedger:
                 for table in metadata.sorted_tables:  # indexes added to existing tables
                     for index in table.indexes:
                         index.create(conn, checkfirst=True)
+                # Writers lock the tip row before any other table: so does this, before
+                # re-making the triggers (which locks each append-only table whole).
+                conn.execute(select(tip_table.c.id).where(tip_table.c.id == 1).with_for_update())
                 for statement in triggers(self.dialect):
                     conn.exec_driver_sql(statement)
                 first = {

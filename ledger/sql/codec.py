@@ -11,7 +11,6 @@ from typing import Any, Final, get_args, get_type_hints
 from sqlalchemy import Text
 
 from ledger.entry import Entry
-from ledger.merkle import Frontier
 from ledger.sql.schema import UtcDateTime, as_utc, entries_table
 from ledger.store import Head, Person, SignedCheckpoint
 
@@ -26,11 +25,6 @@ def hash_bytes(stored: str) -> bytes:
         return bytes.fromhex(stored)
     except (TypeError, ValueError):
         return b""
-
-
-def frontier_of(size: int, stored: str) -> Frontier:
-    """The frontier the tip row keeps, as the JSON list of its roots' hex."""
-    return Frontier(size, tuple(bytes.fromhex(root) for root in json.loads(stored)))
 
 
 def entry_row(entry: Entry) -> dict[str, Any]:

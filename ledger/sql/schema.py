@@ -111,6 +111,14 @@ entries_table = Table(
         postgresql_where=text("kind = 'transition'"),
     ),
     Index("ledger_entries_card", "card_id", "seq"),
+    Index("ledger_entries_subject", "subject", "card_id"),
+    Index(
+        "ledger_entries_key",
+        "actor",
+        "idempotency_key",
+        sqlite_where=text("idempotency_key IS NOT NULL"),
+        postgresql_where=text("idempotency_key IS NOT NULL"),
+    ),
     Index("ledger_entries_batch", "batch_id", "seq"),
 )
 

@@ -18,7 +18,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from ledger.append import Plan, Request, Snapshot, needs
-from ledger.sql.codec import entry_row, frontier_of, head_of, person_row
+from ledger.sql.codec import entry_row, head_of, person_row
+from ledger.sql.hashed import check_heads, checked_receipts, checked_tip, hashed_heads
 from ledger.sql.schema import (
     entries_table,
     heads_table,
@@ -27,7 +28,7 @@ from ledger.sql.schema import (
     tip_table,
     tree_table,
 )
-from ledger.store import Head, Receipt, Tip
+from ledger.store import Head, Receipt
 
 _CHUNK: Final = 500
 """Values bound in one IN list: well under every database's limit on parameters."""
@@ -81,17 +82,22 @@ def load_snapshot(
     clock: Callable[[], datetime],
     window: timedelta,
 ) -> Snapshot:
-    """Lock the tip and read what ``requests`` need: the heads they touch, the holders of
-    their subjects, every card of a subject to erase, live receipts, persons held.
+    """Lock the tip and read what ``requests`` need -- the heads they touch, the holders
+    of their subjects, every card of a subject to erase, live receipts, persons held --
+    from the hashed entries and the tree, each cache checked against them
+    (``ledger.sql.hashed``): ``CacheDisagrees`` if one was edited underneath.
 
     The clock is read once the lock is held, so recorded times rise with the sequence.
     """
-    tip = conn.execute(_LOCK_TIP).one()
+    row = conn.execute(_LOCK_TIP).one()
     now = clock()
     wanted = needs(requests)
-    heads: dict[str, Head] = {}
+    tip, frontier = checked_tip(conn, row)
+    facts = hashed_heads(conn, wanted)
+    cached: dict[str, Head] = {}
     cards, subjects, erased = (
-        list(_chunks(sorted(asked))) for asked in (wanted.cards, wanted.subjects, wanted.erased)
+        list(_chunks(sorted(asked)))
+        for asked in (wanted.cards | facts.heads.keys(), wanted.subjects, wanted.erased)
     )
     for turn in range(max(len(cards), len(subjects), len(erased))):
         rows = conn.execute(
@@ -102,18 +108,22 @@ def load_snapshot(
                 "erased": erased[turn] if turn < len(erased) else [],
             },
         )
-        heads.update((row.card_id, head_of(row)) for row in rows)
+        cached.update((row.card_id, head_of(row)) for row in rows)
+    check_heads(cached, facts.heads)
     persons: set[str] = set()
     for refs in erased:
         statement = select(persons_table.c.ref).where(persons_table.c.ref.in_(refs))
         persons.update(conn.execute(statement).scalars())
+    cutoff = now - window
     return Snapshot(
-        tip=Tip(tip.size, tip.hash, tip.root),
-        frontier=frontier_of(tip.size, tip.frontier),
+        tip=tip,
+        frontier=frontier,
         now=now,
-        heads=heads,
+        heads=facts.heads,
         persons=frozenset(persons),
-        receipts=live_receipts(conn, wanted.keys, now - window),
+        receipts=checked_receipts(
+            conn, wanted.keys, cutoff, live_receipts(conn, wanted.keys, cutoff)
+        ),
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from ledger.binding import AnyOf
 from ledger.checkpoints import CheckpointRefused, sign_checkpoint
 from ledger.entry import REFUSAL, Draft, Entry
+from ledger.errors import CacheDisagrees
 from ledger.note import Checkpoint, Signer, open_note
 from ledger.proofs import node_source, root_at
 from ledger.sql import SqlLedger, entries_table
@@ -461,7 +462,8 @@ class TestCheckpoints:
         assert "the Merkle tree's node over entries 9 to 12 is not theirs" in problems
         ledger = SqlLedger(stored)
         try:
-            ledger.append([draft("late", 1)])
+            with pytest.raises(CacheDisagrees, match="frontier disagrees"):
+                ledger.append([draft("late", 1)])  # built on the rewritten node: refused
             with pytest.raises(CheckpointRefused, match="not the root the tip records"):
                 sign_checkpoint(ledger, signer, clock.now)
         finally:

@@ -1,0 +1,263 @@
+"""What an append decides from, read from the hashed entries and the append-only tree,
+and every cache checked against it first.
+
+The heads, the tip row and the receipts are caches: no entry hash covers them, and whoever
+can write to the database can edit them. An append therefore takes none of its decisions
+from them. Under the append's lock it reads the facts themselves -- each card's opening,
+latest moving and latest entry, the tree's right edge, the entry at the tip, the entries
+an idempotency key wrote -- checks that each entry read still hashes to its hash and is
+the leaf the tree holds, and compares every cache the request touches with them. Any
+disagreement refuses the whole append (``CacheDisagrees``, logged at ``critical``): a
+cache edited underneath is never built on, and never signed over.
+
+Each read is bounded by the request: a card's three entries, a person's cards, the
+tree's ``log2 n`` frontier nodes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, Final, NoReturn
+
+import structlog
+from sqlalchemy import bindparam, func, or_, select, tuple_, union
+from sqlalchemy.engine import Connection
+
+from ledger.append import Needs
+from ledger.entry import TRANSITION, Entry
+from ledger.errors import CacheDisagrees
+from ledger.merkle import Frontier, leaf_hash
+from ledger.sql.codec import entry_of, hash_bytes
+from ledger.sql.schema import entries_table, tree_table
+from ledger.store import Head, Receipt, Tip
+
+log = structlog.get_logger("cardflow.ledger")
+
+_CHUNK: Final = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """The heads the hashed entries give for the cards an append touches, and the hash
+    of each such card's latest entry of any kind."""
+
+    heads: dict[str, Head]
+    latest: dict[str, str]
+
+
+def frontier_positions(size: int) -> list[tuple[int, int]]:
+    """The (level, index) of each perfect subtree a tree of ``size`` leaves is made of,
+    largest first: the nodes its frontier's roots are stored as."""
+    positions, start = [], 0
+    for level in reversed(range(size.bit_length())):
+        if size >> level & 1:
+            positions.append((level, start >> level))
+            start += 1 << level
+    return positions
+
+
+def checked_tip(conn: Connection, row: Any) -> tuple[Tip, Frontier]:
+    """The tip and frontier the tree and the entries give for the locked tip ``row``,
+    once its cached size, hash, root and frontier are shown to be theirs."""
+    size = int(row.size)
+    wanted = frontier_positions(size) + [(0, size)] + ([(0, size - 1)] if size else [])
+    nodes = _tree_nodes(conn, wanted)
+    if (0, size) in nodes:
+        _disagree("ledger_tip", "the tip", "size", f"it says {size}, and the tree has more")
+    try:
+        derived = Frontier(size, tuple(nodes[position] for position in frontier_positions(size)))
+    except KeyError:
+        _disagree("ledger_tree", "the frontier", "hash", f"a node of the tree of {size} is gone")
+    cached = [hash_bytes(root) for root in _json_list(row.frontier)]
+    if cached != list(derived.roots):
+        _disagree("ledger_tip", "the tip", "frontier", "it is not the tree's right edge")
+    root = derived.root()
+    if hash_bytes(row.root) != root:
+        _disagree("ledger_tip", "the tip", "root", f"it is not the root of the first {size}")
+    rows = conn.execute(
+        select(entries_table)
+        .where(entries_table.c.seq >= size)
+        .order_by(entries_table.c.seq)
+        .limit(2)
+    ).all()
+    beyond = [r for r in rows if int(r.seq) > size]
+    if beyond:
+        _disagree(
+            "ledger_tip", "the tip", "size", f"it says {size}, and entry {size + 1} is stored"
+        )
+    if size == 0:
+        return Tip(0, row.hash, root.hex()), derived
+    last = _checked([r for r in rows if int(r.seq) == size], {size: nodes.get((0, size - 1))})
+    if not last:
+        _disagree("ledger_tip", "the tip", "size", f"it says {size}, and entry {size} is gone")
+    (entry,) = last
+    if entry.hash != row.hash:
+        _disagree("ledger_tip", "the tip", "hash", f"it is not the hash of entry {size}")
+    return Tip(size, entry.hash, root.hex()), derived
+
+
+def hashed_heads(conn: Connection, wanted: Needs) -> Facts:
+    """The heads the entries give for every card ``wanted`` touches: the cards drafted
+    and every card of each subject drafted or erased (a person's cards are few)."""
+    entries = entries_table.c
+    cards = select(entries.card_id).where(
+        or_(
+            entries.card_id.in_(bindparam("cards", expanding=True)),
+            entries.subject.in_(bindparam("subjects", expanding=True)),
+        )
+    )
+    ends = union(
+        select(func.min(entries.seq)).where(entries.card_id.in_(cards)).group_by(entries.card_id),
+        select(func.max(entries.seq)).where(entries.card_id.in_(cards)).group_by(entries.card_id),
+        select(func.max(entries.seq))
+        .where(entries.card_id.in_(cards), entries.kind == TRANSITION)
+        .group_by(entries.card_id),
+    )
+    query = select(entries_table).where(entries.seq.in_(ends)).order_by(entries.seq)
+    rows: list[Any] = []
+    asked = sorted(wanted.cards)
+    subjects = sorted(wanted.subjects | wanted.erased)
+    for turn in range(max(1, -(-max(len(asked), len(subjects)) // _CHUNK))):
+        part = slice(turn * _CHUNK, (turn + 1) * _CHUNK)
+        rows += conn.execute(query, {"cards": asked[part], "subjects": subjects[part]}).all()
+    leaves = _tree_nodes(conn, [(0, int(r.seq) - 1) for r in rows])
+    read = _checked(rows, {int(r.seq): leaves.get((0, int(r.seq) - 1)) for r in rows})
+    heads: dict[str, Head] = {}
+    latest: dict[str, str] = {}
+    for entry in sorted(read, key=lambda e: e.seq):
+        latest[entry.card_id] = entry.hash
+        if not entry.moves:
+            continue
+        before = heads.get(entry.card_id)
+        heads[entry.card_id] = Head.opened(entry) if before is None else before.moved(entry)
+    return Facts(heads, latest)
+
+
+def check_heads(cached: Mapping[str, Head], hashed: Mapping[str, Head]) -> None:
+    """Refuse unless every cached head read is what the entries give, and every card the
+    entries give has its cached head."""
+    for card_id in sorted(cached.keys() | hashed.keys()):
+        recorded, rebuilt = cached.get(card_id), hashed.get(card_id)
+        if rebuilt is None:
+            _disagree("ledger_heads", f"card {card_id}", "card_id", "no entry opened it")
+        if recorded is None:
+            _disagree("ledger_heads", f"card {card_id}", "card_id", "its head row is gone")
+        differs = head_differences(recorded, rebuilt)
+        if differs:
+            _disagree("ledger_heads", f"card {card_id}", differs[0][0], _said(differs))
+
+
+def head_differences(recorded: Head, rebuilt: Head) -> list[tuple[str, object, object]]:
+    """Each field where the recorded head is not what the entries give: (name, recorded,
+    rebuilt)."""
+    return [
+        (field.name, getattr(recorded, field.name), getattr(rebuilt, field.name))
+        for field in fields(Head)
+        if getattr(recorded, field.name) != getattr(rebuilt, field.name)
+    ]
+
+
+def checked_receipts(
+    conn: Connection,
+    keys: Collection[tuple[str, str]],
+    cutoff: datetime,
+    cached: Mapping[tuple[str, str], Receipt],
+) -> dict[tuple[str, str], Receipt]:
+    """The live receipts of ``keys``, once each is shown to be what the entry it answers
+    for says, and each live key an entry was written with is shown to have its receipt."""
+    if not keys:
+        return dict(cached)
+    entries = entries_table.c
+    written: dict[tuple[str, str], Entry] = {}
+    for chunk in _chunks(sorted(keys)):
+        rows = conn.execute(
+            select(entries_table)
+            .where(
+                tuple_(entries.actor, entries.idempotency_key).in_(chunk),
+                entries.recorded_at >= cutoff,
+            )
+            .order_by(entries.seq)
+        ).all()
+        leaves = _tree_nodes(conn, [(0, int(r.seq) - 1) for r in rows])
+        for entry in _checked(rows, {int(r.seq): leaves.get((0, int(r.seq) - 1)) for r in rows}):
+            assert entry.idempotency_key is not None
+            written[entry.actor, entry.idempotency_key] = entry
+    for actor, key in sorted(keys):
+        receipt, found = cached.get((actor, key)), written.get((actor, key))
+        row = f"of an idempotency key of {actor}"
+        if found is None:
+            if receipt is not None:
+                _disagree("ledger_receipts", row, "seq", "no live entry was written with the key")
+            continue
+        if receipt is None:
+            _disagree(
+                "ledger_receipts", row, "key", f"entry {found.seq} was, and its receipt is gone"
+            )
+        for name in ("card_id", "version", "seq", "recorded_at"):
+            if getattr(receipt, name) != getattr(found, name):
+                said = f"entry {found.seq} says {getattr(found, name)}"
+                _disagree("ledger_receipts", row, name, said)
+    return dict(cached)
+
+
+def _checked(rows: Iterable[Any], leaves: Mapping[int, bytes | None]) -> list[Entry]:
+    """The entries ``rows`` hold, each shown to hash to its hash and to be the leaf the
+    tree holds at its place."""
+    read = []
+    for row in rows:
+        seq = int(row.seq)
+        try:
+            entry = entry_of(row._mapping)
+        except (ValueError, TypeError, KeyError):
+            _disagree("ledger_entries", f"entry {seq}", "row", "it cannot be read")
+        encoded = entry.encode()
+        if entry.computed_hash() != entry.hash:
+            _disagree("ledger_entries", f"entry {seq}", "hash", "its contents were altered")
+        if leaves.get(seq) != leaf_hash(encoded):
+            _disagree("ledger_tree", f"leaf {seq}", "hash", f"it is not entry {seq}'s leaf")
+        read.append(entry)
+    return read
+
+
+def _tree_nodes(
+    conn: Connection, wanted: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], bytes]:
+    nodes = tree_table.c
+    found: dict[tuple[int, int], bytes] = {}
+    for chunk in _chunks(sorted(set(wanted))):
+        query = select(nodes.level, nodes.idx, nodes.hash).where(
+            tuple_(nodes.level, nodes.idx).in_(chunk)
+        )
+        found.update(((int(r.level), int(r.idx)), hash_bytes(r.hash)) for r in conn.execute(query))
+    return found
+
+
+def _json_list(stored: str) -> list[str]:
+    try:
+        roots = json.loads(stored)
+    except (TypeError, ValueError):
+        return []
+    return [root for root in roots if isinstance(root, str)] if isinstance(roots, list) else []
+
+
+def _said(differs: list[tuple[str, object, object]]) -> str:
+    """The differences, values shown but for the subject (a person's reference)."""
+    return ", ".join(
+        f"{name} differs"
+        if name == "subject"
+        else f"{name} {recorded} where the entries say {rebuilt}"
+        for name, recorded, rebuilt in differs
+    )
+
+
+def _disagree(table: str, row: str, column: str, said: str) -> NoReturn:
+    log.critical("ledger cache disagrees", table=table, row=row, column=column, said=said)
+    raise CacheDisagrees(table, row, column, said)
+
+
+def _chunks(items: list[Any], size: int = _CHUNK) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
