@@ -261,7 +261,7 @@ class _Trial:
             self.receipts.append(receipt)
         self.frontier, completed = self.frontier.append(leaf_hash(entry.encode()))
         self.nodes += completed
-        self.tip = Tip(entry.seq, entry.hash, self.frontier.root().hex())
+        self.tip = Tip(entry.seq, entry.hash, self.frontier.root().hex(), self.frontier.roots)
         return entry
 
     def _hold(self, entry: Entry) -> None:

@@ -9,6 +9,7 @@ disagrees, and the earlier checkpoints, held by whoever fetched them, give it aw
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -16,7 +17,7 @@ from typing import Final
 from ledger.binding import LogKeys
 from ledger.errors import CheckpointRefused as CheckpointRefused
 from ledger.merkle import ProofError
-from ledger.note import Checkpoint, Signer
+from ledger.note import Checkpoint, NoteError, Signer, Verifier, opened_note
 from ledger.proofs import node_source, root_at
 from ledger.store import Ledger, SignedCheckpoint
 
@@ -47,7 +48,8 @@ def sign_checkpoint(ledger: Ledger, signer: Signer, now: datetime) -> SignedChec
     """Sign the ledger's tree as it stands (or return the checkpoint of its size, if one
     is stored), once the tree is shown to agree with the tip and the last checkpoint."""
     tip = ledger.tip()
-    bound = LogKeys.of(ledger.bound_keys()).verifiers_for(tip.size)
+    keys = LogKeys.of(ledger.bound_keys())
+    bound = keys.verifiers_for(tip.size)
     if bound and bound[0] != signer.verifier():
         raise CheckpointRefused(
             f"this process's log key {signer.verifier()} is not the key the database is "
@@ -70,7 +72,8 @@ def sign_checkpoint(ledger: Ledger, signer: Signer, now: datetime) -> SignedChec
             raise CheckpointRefused(
                 f"checkpoint {last.size} was signed, and the ledger holds {tip.size} entries"
             )
-        if root_at(get, last.size) != last.root:
+        signed = _signed_root(last, keys.verifiers_for(last.size) or [signer.verifier()])
+        if root_at(get, last.size) != signed:
             raise CheckpointRefused(
                 f"the stored tree no longer has the root checkpoint {last.size} signed"
             )
@@ -78,6 +81,18 @@ def sign_checkpoint(ledger: Ledger, signer: Signer, now: datetime) -> SignedChec
             return last
     note = signer.sign(Checkpoint(signer.name, tip.size, root).text())
     return ledger.keep_checkpoint(SignedCheckpoint(tip.size, root, note, now))
+
+
+def _signed_root(checkpoint: SignedCheckpoint, verifiers: Sequence[Verifier]) -> bytes:
+    """The root ``checkpoint``'s note signs, once its signature holds and it says what
+    the row beside it does (the row is a cache of the note)."""
+    try:
+        said = Checkpoint.parse(opened_note(checkpoint.note, verifiers))
+    except NoteError as bad:
+        raise CheckpointRefused(f"checkpoint {checkpoint.size}: {bad}") from None
+    if (said.size, said.root) != (checkpoint.size, checkpoint.root):
+        raise CheckpointRefused(f"checkpoint {checkpoint.size} is stored apart from what it signed")
+    return said.root
 
 
 def checkpoint_if_due(

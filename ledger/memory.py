@@ -176,7 +176,7 @@ class MemoryLedger:
 
     def _tip(self) -> Tip:
         last = self._entries[-1].hash if self._entries else GENESIS_HASH
-        return Tip(len(self._entries), last, self._frontier.root().hex())
+        return Tip(len(self._entries), last, self._frontier.root().hex(), self._frontier.roots)
 
     def tree_node(self, level: int, index: int) -> bytes | None:
         return self._tree.get((level, index))
@@ -213,6 +213,11 @@ class MemoryLedger:
     def receipt(self, actor: str, key: str) -> Receipt | None:
         with self._lock:
             return self._live_receipt(actor, key)
+
+    def receipts(self) -> Iterator[Receipt]:
+        with self._lock:
+            held = sorted(self._receipts.values(), key=lambda receipt: receipt.seq)
+        return iter(held)
 
     def _live_receipt(self, actor: str, key: str) -> Receipt | None:
         held = self._receipts.get((actor, key))

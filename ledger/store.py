@@ -7,7 +7,7 @@ write (``Draft``), what they read (``Entry``, ``Head``), and what the ledger ref
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Final, Protocol
 
@@ -77,6 +77,15 @@ class Head:
     def moved(self, entry: Entry) -> Head:
         """This head after the moving ``entry``: what ``append`` and ``verify`` both do."""
         return replace(Head.opened(entry), opened_seq=self.opened_seq, opened_at=self.opened_at)
+
+    def differences(self, rebuilt: Head) -> list[tuple[str, object, object]]:
+        """Each field where this (recorded) head is not ``rebuilt``, the head the entries
+        give: (name, recorded, rebuilt)."""
+        return [
+            (name, getattr(self, name), getattr(rebuilt, name))
+            for name in (kept.name for kept in fields(self))
+            if getattr(self, name) != getattr(rebuilt, name)
+        ]
 
     @classmethod
     def opened(cls, entry: Entry) -> Head:
@@ -199,11 +208,13 @@ class Unreadable:
 @dataclass(frozen=True, slots=True)
 class Tip:
     """The ledger's size, the hash of its last entry and the root of its Merkle tree,
-    as the store records them."""
+    as the store records them; ``frontier`` the roots of the perfect subtrees the tree is
+    made of, largest first (``ledger.merkle.Frontier``), if the store records them."""
 
     size: int
     hash: str
     root: str = EMPTY_ROOT.hex()
+    frontier: tuple[bytes, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,4 +352,9 @@ class Ledger(Protocol):
 
     def receipt(self, actor: str, key: str) -> Receipt | None:
         """The live receipt of ``actor``'s idempotency ``key``, if any."""
+        ...
+
+    def receipts(self) -> Iterator[Receipt]:
+        """Every stored receipt, live or not yet purged, by sequence number: for
+        ``verify`` to compare each with the entry it answers for."""
         ...

@@ -4,14 +4,14 @@ heads with a replay of the entries."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from ledger.binding import Keyring
 from ledger.entry import GENESIS_HASH, Entry, entry_hash
 from ledger.merkle import Frontier, Node, completion, leaf_hash
 from ledger.note import Checkpoint, NoteError, opened_note
-from ledger.store import Head, Ledger, SignedCheckpoint, Unreadable
+from ledger.store import Head, Ledger, Receipt, SignedCheckpoint, Unreadable
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +68,10 @@ def verify(
         _Claim(c.size, c.root, f"the checkpoint held for {c.size} entries") for c in held
     ]
     tree = _TreeCheck(ledger.tree_nodes, claims, problems, watch=tip.size)
+    receipts: dict[int, list[Receipt]] = {}
+    for receipt in ledger.receipts():
+        if receipt.seq <= tip.size:
+            receipts.setdefault(receipt.seq, []).append(receipt)
     replay: dict[str, Head] = {}
     expected_seq = 1
     prev_hash = GENESIS_HASH
@@ -104,6 +108,7 @@ def verify(
                 )
             )
         _replay(item, replay, problems)
+        problems += _receipts_of(item, receipts.pop(item.seq, ()))
         tree.add(item.seq, encoded)
         expected_seq = item.seq + 1
         prev_hash = item.hash
@@ -126,6 +131,21 @@ def verify(
         problems.append(
             Problem(None, f"the Merkle root recorded for {tip.size} entries is not theirs")
         )
+    elif tree.watched_frontier not in (None, tip.frontier):
+        problems.append(
+            Problem(
+                None,
+                f"the frontier recorded for {tip.size} entries is not the right edge of their tree",
+            )
+        )
+    problems += (
+        Problem(
+            seq,
+            f"a receipt of {receipt.actor} answers for entry {seq}, which the ledger does not hold",
+        )
+        for seq, held in sorted(receipts.items())
+        for receipt in held
+    )
     beyond = min((claim for claim in claims if claim.size > last), default=None)
     if beyond is not None:
         problems.append(
@@ -195,6 +215,7 @@ class _TreeCheck:
         self._watch = watch
         self.watched_root: bytes | None = None
         """The root of the first ``watch`` entries, once the tree has grown over them."""
+        self.watched_frontier: tuple[bytes, ...] | None = None
         self._at_size()
 
     def add(self, seq: int, encoded: bytes) -> None:
@@ -242,6 +263,7 @@ class _TreeCheck:
         size, root = self._frontier.size, self._frontier.root()
         if size == self._watch:
             self.watched_root = root
+            self.watched_frontier = self._frontier.roots
         for claim in self._claims.get(size, ()):
             if claim.root != root:
                 self._problems.append(
@@ -282,6 +304,23 @@ def _signatures(checkpoints: Iterable[SignedCheckpoint], keys: Keyring | None) -
         if (said.size, said.root) != (checkpoint.size, checkpoint.root):
             found.append(
                 Problem(None, f"checkpoint {checkpoint.size} is stored apart from what it signed")
+            )
+    return found
+
+
+def _receipts_of(entry: Entry, receipts: Iterable[Receipt]) -> list[Problem]:
+    """Each receipt kept for ``entry``, compared with what the entry says."""
+    found = []
+    for receipt in receipts:
+        said = (entry.actor, entry.idempotency_key, entry.card_id, entry.version)
+        held = (receipt.actor, receipt.key, receipt.card_id, receipt.version)
+        if said != held or receipt.recorded_at != entry.recorded_at:
+            found.append(
+                Problem(
+                    entry.seq,
+                    f"a receipt of {receipt.actor} for entry {entry.seq} is not what the entry "
+                    "says (its key, card, version or time)",
+                )
             )
     return found
 
@@ -342,9 +381,8 @@ def _compare_heads(
             )
         elif rebuilt != head:
             differs = ", ".join(
-                f"{name} {getattr(head, name)} (entries say {getattr(rebuilt, name)})"
-                for name in (field.name for field in fields(head))
-                if getattr(head, name) != getattr(rebuilt, name)
+                f"{name} {recorded} (entries say {said})"
+                for name, recorded, said in head.differences(rebuilt)
             )
             problems.append(
                 Problem(rebuilt.last_seq, f"card {head.card_id} is recorded with {differs}")

@@ -28,6 +28,7 @@ from ledger.sql.codec import (
     hash_bytes,
     head_of,
     raw_columns,
+    stored_frontier,
 )
 from ledger.sql.engine import BUSY_TIMEOUT, make_engine
 from ledger.sql.schema import (
@@ -40,6 +41,7 @@ from ledger.sql.schema import (
     normalise_url,
     permission_denied,
     persons_table,
+    receipts_table,
     schema_complete,
     schema_transaction,
     tip_table,
@@ -284,8 +286,10 @@ class SqlLedger:
 
     def tip(self) -> Tip:
         with self.engine.connect() as conn:
-            row = conn.execute(select(tip_table.c.size, tip_table.c.hash, tip_table.c.root)).one()
-        return Tip(row.size, row.hash, row.root)
+            row = conn.execute(
+                select(tip_table.c.size, tip_table.c.hash, tip_table.c.root, tip_table.c.frontier)
+            ).one()
+        return Tip(row.size, row.hash, row.root, stored_frontier(row.frontier))
 
     def keep_checkpoint(self, checkpoint: SignedCheckpoint) -> SignedCheckpoint:
         row = {
@@ -369,6 +373,15 @@ class SqlLedger:
         ):
             for row in rows:
                 yield int(row.level), int(row.idx), hash_bytes(row.hash)
+
+    def receipts(self) -> Iterator[Receipt]:
+        query = select(receipts_table).order_by(receipts_table.c.seq)
+        with (
+            self.engine.connect() as conn,
+            conn.execution_options(yield_per=1000).execute(query) as rows,
+        ):
+            for row in rows:
+                yield Receipt(**row._mapping)
 
     def receipt(self, actor: str, key: str) -> Receipt | None:
         cutoff = self._clock() - self._receipt_window

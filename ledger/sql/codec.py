@@ -27,6 +27,18 @@ def hash_bytes(stored: str) -> bytes:
         return b""
 
 
+def stored_frontier(stored: str) -> tuple[bytes, ...]:
+    """The frontier the tip row keeps, as a JSON list of its roots' hex; what does not
+    decode is left out, so that a damaged frontier is one that disagrees."""
+    try:
+        roots = json.loads(stored)
+    except (TypeError, ValueError):
+        return ()
+    if not isinstance(roots, list):
+        return ()
+    return tuple(hash_bytes(root) for root in roots if isinstance(root, str))
+
+
 def entry_row(entry: Entry) -> dict[str, Any]:
     row = {name: getattr(entry, name) for name in entries_table.c.keys()}  # noqa: SIM118
     row["evidence"] = json.dumps(dict(entry.evidence), sort_keys=True, ensure_ascii=False)

@@ -16,9 +16,8 @@ tree's ``log2 n`` frontier nodes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, NoReturn
 
@@ -30,7 +29,7 @@ from ledger.append import Needs
 from ledger.entry import TRANSITION, Entry
 from ledger.errors import CacheDisagrees
 from ledger.merkle import Frontier, leaf_hash
-from ledger.sql.codec import entry_of, hash_bytes
+from ledger.sql.codec import entry_of, hash_bytes, stored_frontier
 from ledger.sql.schema import entries_table, tree_table
 from ledger.store import Head, Receipt, Tip
 
@@ -71,8 +70,7 @@ def checked_tip(conn: Connection, row: Any) -> tuple[Tip, Frontier]:
         derived = Frontier(size, tuple(nodes[position] for position in frontier_positions(size)))
     except KeyError:
         _disagree("ledger_tree", "the frontier", "hash", f"a node of the tree of {size} is gone")
-    cached = [hash_bytes(root) for root in _json_list(row.frontier)]
-    if cached != list(derived.roots):
+    if stored_frontier(row.frontier) != derived.roots:
         _disagree("ledger_tip", "the tip", "frontier", "it is not the tree's right edge")
     root = derived.root()
     if hash_bytes(row.root) != root:
@@ -145,19 +143,9 @@ def check_heads(cached: Mapping[str, Head], hashed: Mapping[str, Head]) -> None:
             _disagree("ledger_heads", f"card {card_id}", "card_id", "no entry opened it")
         if recorded is None:
             _disagree("ledger_heads", f"card {card_id}", "card_id", "its head row is gone")
-        differs = head_differences(recorded, rebuilt)
+        differs = recorded.differences(rebuilt)
         if differs:
             _disagree("ledger_heads", f"card {card_id}", differs[0][0], _said(differs))
-
-
-def head_differences(recorded: Head, rebuilt: Head) -> list[tuple[str, object, object]]:
-    """Each field where the recorded head is not what the entries give: (name, recorded,
-    rebuilt)."""
-    return [
-        (field.name, getattr(recorded, field.name), getattr(rebuilt, field.name))
-        for field in fields(Head)
-        if getattr(recorded, field.name) != getattr(rebuilt, field.name)
-    ]
 
 
 def checked_receipts(
@@ -233,14 +221,6 @@ def _tree_nodes(
         )
         found.update(((int(r.level), int(r.idx)), hash_bytes(r.hash)) for r in conn.execute(query))
     return found
-
-
-def _json_list(stored: str) -> list[str]:
-    try:
-        roots = json.loads(stored)
-    except (TypeError, ValueError):
-        return []
-    return [root for root in roots if isinstance(root, str)] if isinstance(roots, list) else []
 
 
 def _said(differs: list[tuple[str, object, object]]) -> str:
