@@ -31,6 +31,7 @@ from ledger.sql.codec import (
     stored_frontier,
 )
 from ledger.sql.engine import BUSY_TIMEOUT, make_engine
+from ledger.sql.hashed import checked_receipts
 from ledger.sql.schema import (
     SCHEMA_VERSION,
     bound_keys_table,
@@ -386,7 +387,8 @@ class SqlLedger:
     def receipt(self, actor: str, key: str) -> Receipt | None:
         cutoff = self._clock() - self._receipt_window
         with self.engine.connect() as conn:
-            return live_receipts(conn, {(actor, key)}, cutoff).get((actor, key))
+            live = live_receipts(conn, {(actor, key)}, cutoff)
+            return checked_receipts(conn, {(actor, key)}, cutoff, live).get((actor, key))
 
     def person(self, ref: str) -> Person | None:
         with self.engine.connect() as conn:

@@ -7,7 +7,8 @@ from them. Under the append's lock it reads the facts themselves -- each card's 
 latest moving and latest entry, the tree's right edge, the entry at the tip, the entries
 an idempotency key wrote -- checks that each entry read still hashes to its hash and is
 the leaf the tree holds, and compares every cache the request touches with them. Any
-disagreement refuses the whole append (``CacheDisagrees``, logged at ``critical``): a
+disagreement refuses the whole append (``CacheDisagrees``; the API answers it as an
+integrity failure, logged at ``critical``): a
 cache edited underneath is never built on, and never signed over.
 
 Each read is bounded by the request: a card's three entries, a person's cards, the
@@ -21,7 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, NoReturn
 
-import structlog
 from sqlalchemy import bindparam, func, or_, select, tuple_, union
 from sqlalchemy.engine import Connection
 
@@ -33,9 +33,59 @@ from ledger.sql.codec import entry_of, hash_bytes, stored_frontier
 from ledger.sql.schema import entries_table, tree_table
 from ledger.store import Head, Receipt, Tip
 
-log = structlog.get_logger("cardflow.ledger")
-
 _CHUNK: Final = 500
+
+_AT_APPEND: Final = "checked against the card's entries by every append that touches the card"
+_TIP: Final = "checked against the tree's nodes and the entry at the tip by every append"
+_RECEIPT: Final = "checked against the entry written with its key, at every read and append"
+CACHES: Final[Mapping[str, Mapping[str, str]]] = {
+    "ledger_heads": {
+        column: _AT_APPEND
+        for column in (
+            "card_id",
+            "version",
+            "state",
+            "last_seq",
+            "subject",
+            "region",
+            "opened_seq",
+            "opened_at",
+            "updated_at",
+            "occurred_at",
+            "due_at",
+            "exclusive",
+        )
+    },
+    "ledger_tip": {column: _TIP for column in ("size", "hash", "root", "frontier")},
+    "ledger_receipts": {
+        column: _RECEIPT for column in ("actor", "key", "card_id", "version", "seq", "recorded_at")
+    },
+    "ledger_checkpoints": {"root": "checked against the signed note before the next signing"},
+}
+"""Every column no entry hash, tree node or signature covers that a decision to write
+reads, and how it is checked; ``verify`` compares each of them with the entries too.
+``tests/contract/test_caches.py`` edits each one as a database administrator would and
+fails on a column of the schema that is in none of these three tables."""
+
+COVERED: Final[Mapping[str, str]] = {
+    "ledger_entries": "each row is hashed (its hash) and is a leaf of the tree",
+    "ledger_tree": "each node is hashed into the root a checkpoint signs",
+    "ledger_keys": "the keys themselves: a process refuses to run with keys that disagree",
+}
+"""Tables whose every column is a hashed or signed fact, or a trust anchor."""
+
+BESIDE: Final[Mapping[str, str]] = {
+    "ledger_tip.id": "the one row's key, the append lock",
+    "ledger_tip.schema_version": "which cardflow made the schema; a mismatch refuses to open",
+    "ledger_checkpoints.size": "the note's size, checked with the root",
+    "ledger_checkpoints.note": "the signed note itself",
+    "ledger_checkpoints.signed_at": "when it was signed: the cadence reads it, nothing signed",
+    "ledger_receipts.fingerprint": "a digest of the request, kept a day: a retry must match it",
+    "persons": "personal data, kept out of the ledger so that it can be erased",
+    "api_keys": "who may call: made and revoked by the database's owner",
+    "ledger_verify_runs": "a report of verify runs, decided from nothing",
+}
+"""Columns (``table.column``) and tables that are not caches of the ledger, and why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +284,6 @@ def _said(differs: list[tuple[str, object, object]]) -> str:
 
 
 def _disagree(table: str, row: str, column: str, said: str) -> NoReturn:
-    log.critical("ledger cache disagrees", table=table, row=row, column=column, said=said)
     raise CacheDisagrees(table, row, column, said)
 
 

@@ -115,6 +115,28 @@ class TestIntegrityFailure:
             )
         failed_integrity(response, logs, "lacks its node at level 0, index 0")
 
+    def test_a_step_on_an_edited_head_is_refused(self, cards, client, ledger, request):
+        """The state a DBA wrote into the card's head is not the entries': the step that
+        would be decided from it writes nothing."""
+        if isinstance(ledger, MemoryLedger):
+            pytest.skip("the in-memory store keeps no head apart from its entries")
+        card_id = cards.in_state(State.REVIEWED)
+        size = ledger.tip().size
+        as_administrator(
+            request.getfixturevalue("sqlite_url"),
+            f"UPDATE ledger_heads SET state = 'collected' WHERE card_id = '{card_id}'",
+        )
+        with capture_logs() as logs:
+            response = cards.step(
+                card_id,
+                "activate",
+                "bank_outlet",
+                {"card_presented": True, "original_id": True, "initial_pin_changed": True},
+                headers={"X-Request-ID": "tamper-1"},
+            )
+        failed_integrity(response, logs, f"ledger_heads card {card_id}: state disagrees")
+        assert ledger.tip().size == size
+
     def test_a_proof_the_tree_cannot_give_is_still_the_caller_s(self, cards, client):
         cards.in_state(State.APPLIED)
         with capture_logs() as logs:
