@@ -149,8 +149,9 @@ INTEGRITY_FAILURE: Final = ProblemType(
     503,
     "The ledger failed an integrity check",
     "A check cardflow makes while serving found the stored ledger disagreeing with itself "
-    "(its Merkle tree with the tip or with a signed checkpoint, or a node a proof needs "
-    "gone): the stored ledger was changed underneath cardflow. `detail` says what disagreed; "
+    "(its Merkle tree with the tip or with a signed checkpoint, a node a proof needs gone, "
+    "or a card map node that does not hash to its own hash): the stored ledger was changed "
+    "underneath cardflow. `detail` says what disagreed; "
     "nothing is signed over it, the failure is logged at `critical`, and `cardflow audit "
     "fsck` names every altered entry.",
 )
