@@ -10,9 +10,12 @@ and verify; a wrong value, a flipped sibling, a proof cut short or made longer m
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import json
 import math
 import random
 from collections.abc import Collection, Mapping
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -299,3 +302,40 @@ class TestCost:
         store.add(nodes)
         deepest = max(len(prove(new_root, key, store.fetch)[1]) for key in changes)
         assert counted.calls <= deepest + 1
+
+
+VECTORS = Path(__file__).resolve().parents[2] / "spec" / "vectors"
+
+
+def maker():
+    spec = importlib.util.spec_from_file_location("make_cardmap", VECTORS / "make_cardmap.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class TestVectors:
+    """The committed vectors are what their script writes now, and this module agrees."""
+
+    def test_the_committed_file_is_the_script_s_output(self):
+        make = maker()
+        assert (VECTORS / "cardmap.json").read_text(encoding="utf-8") == make.written(
+            make.vectors()
+        ), "spec/vectors/cardmap.json is stale: run spec/vectors/make_cardmap.py"
+
+    def test_every_map_and_proof_agrees(self):
+        document = json.loads((VECTORS / "cardmap.json").read_text(encoding="utf-8"))
+        for held in document["maps"]:
+            pairs = {bytes.fromhex(p["key"]): bytes.fromhex(p["value"]) for p in held["pairs"]}
+            for pair in held["pairs"]:
+                if pair["card_id"] is not None:
+                    assert card_key(pair["card_id"]).hex() == pair["key"]
+            assert root_of(pairs).hex() == held["root"], held["name"]
+        for vector in document["proofs"]:
+            args = [bytes.fromhex(vector[f]) for f in ("root", "key", "value")]
+            siblings = [bytes.fromhex(s) for s in vector["siblings"]]
+            if vector["valid"]:
+                verify_proof(*args, siblings)
+            else:
+                with pytest.raises(MapProofError):
+                    verify_proof(*args, siblings)
