@@ -15,7 +15,11 @@
     ├── NoSigner                this ledger was given no key to sign checkpoints with
     ├── SchemaMismatch          the database was made by a cardflow of another schema
     ├── ProofError              a proof that does not prove what it claims, or none can be made
-    │   └── NodeMissing         the stored tree lacks a node a proof needs
+    │   ├── NodeMissing         the stored tree lacks a node a proof needs
+    │   └── MapProofError       a card map proof malformed or leading to another root, or
+    │                           asked of a key the map does not hold
+    ├── MapError                a card map key, value or hash that is not 32 bytes
+    │   └── MapDamaged          a stored card map node missing, or not hashing to its hash
     ├── CheckpointRefused       the stored tree disagrees with the tip or a signed checkpoint
     ├── CacheDisagrees          a cache (a head, the tip, a receipt) or a stored entry or
     │                           node disagrees with the hashed entries: nothing is written
@@ -136,6 +140,21 @@ class ProofError(LedgerError):
 
 class NodeMissing(ProofError):
     """The stored tree lacks a node a proof needs: the tree was damaged, not the request."""
+
+
+class MapProofError(ProofError):
+    """A card map proof that is malformed, not canonical or leading to another root, or a
+    proof asked of a key the map does not hold."""
+
+
+class MapError(LedgerError):
+    """A card map key, value or node hash that is not 32 bytes: the map is given only
+    SHA-256 digests."""
+
+
+class MapDamaged(MapError):
+    """A stored card map node is missing, or its content does not hash to the hash it is
+    stored under: the stored map was damaged, not the request."""
 
 
 class CheckpointRefused(LedgerError):

@@ -85,6 +85,9 @@ from ledger.errors import (
     ErasureUnnoted,
     KeyRepeated,
     LedgerError,
+    MapDamaged,
+    MapError,
+    MapProofError,
     NodeMissing,
     NoRoles,
     NoSigner,
@@ -144,9 +147,11 @@ SERVED: Final[Mapping[type[Exception], ProblemType]] = {
     StaleVersion: STALE_VERSION,
     # ledger/errors.py: no proof answers what was asked, or no key signs
     ProofError: INVALID_REQUEST,
+    MapProofError: INVALID_REQUEST,
     NoSigner: INVALID_REQUEST,
     # ledger/errors.py: the stored ledger disagrees with itself
     NodeMissing: INTEGRITY_FAILURE,
+    MapDamaged: INTEGRITY_FAILURE,
     CheckpointRefused: INTEGRITY_FAILURE,
     CacheDisagrees: INTEGRITY_FAILURE,
     # api/errors.py
@@ -183,6 +188,7 @@ NOT_SERVED: Final[Mapping[type[Exception], str]] = {
     ReadNotGrantable: "keys are made by `cardflow keys create` only",
     SchemaMismatch: "raised opening the database, at start-up or by a command",
     NoteError: "keys and notes are parsed at start-up and by commands; the API only signs",
+    MapError: "the ledger gives the card map only SHA-256 digests (card keys, entry hashes)",
     BundleError: "bundles are checked by `cardflow audit verify-bundle` only",
     ApiError: "a root, raised only as one of its kinds",
     ConfigurationError: "the environment is read at start-up and by commands",

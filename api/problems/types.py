@@ -150,8 +150,9 @@ INTEGRITY_FAILURE: Final = ProblemType(
     "The ledger failed an integrity check",
     "A check cardflow makes while serving found the stored ledger disagreeing with itself "
     "(its Merkle tree with the tip or with a signed checkpoint, a node a proof needs gone, "
-    "or a cache -- a card's head, the tip, a receipt -- not what the hashed entries say): "
-    "the stored ledger was changed underneath cardflow. `detail` says what disagreed; "
+    "a card map node that does not hash to its own hash, or a cache -- a card's head, "
+    "the tip, a receipt -- not what the hashed entries say): the stored ledger was changed "
+    "underneath cardflow. `detail` says what disagreed; "
     "nothing is signed over it, the failure is logged at `critical`, and `cardflow audit "
     "fsck` names every altered entry.",
 )
