@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ledger.entry import Draft, Entry
+from ledger.entry import GENESIS_HASH, Draft, Entry
 from ledger.errors import (
     DuplicateRequest,
     ErasedAndWritten,
@@ -82,7 +82,9 @@ class Snapshot:
     ``heads`` holds every head ``Needs`` asks for (a card drafted, the holder of a subject
     drafted, each card of a subject to erase); a card not among them is new. ``persons``
     names the references to erase whose data is held; ``receipts`` the live receipts of
-    the keys drafted. ``frontier`` is the Merkle tree's right edge for ``tip``.
+    the keys drafted. ``frontier`` is the Merkle tree's right edge for ``tip``; ``latest``
+    the hash of the latest entry (of any kind) of each card drafted, which its next entry
+    chains to.
     """
 
     tip: Tip
@@ -91,6 +93,7 @@ class Snapshot:
     heads: Mapping[str, Head] = field(default_factory=dict)
     persons: frozenset[str] = frozenset()
     receipts: Mapping[tuple[str, str], Receipt] = field(default_factory=dict)
+    latest: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +166,7 @@ class _Book:
         }
         self.held: dict[str, bool] = dict.fromkeys(snapshot.persons, True)
         self.live = dict(snapshot.receipts)
+        self.latest = dict(snapshot.latest)
         self.entries: list[Entry] = []
         self.receipts: list[Receipt] = []
         self.nodes: list[Node] = []
@@ -203,6 +207,7 @@ class _Trial:
         self.holders: ChainMap[str, str | None] = ChainMap({}, book.holders)
         self.held: ChainMap[str, bool] = ChainMap({}, book.held)
         self.live: ChainMap[tuple[str, str], Receipt] = ChainMap({}, book.live)
+        self.latest: ChainMap[str, str] = ChainMap({}, book.latest)
         self.entries: list[Entry] = []
         self.receipts: list[Receipt] = []
         self.nodes: list[Node] = []
@@ -227,6 +232,7 @@ class _Trial:
         book.holders.update(self.holders.maps[0])
         book.held.update(self.held.maps[0])
         book.live.update(self.live.maps[0])
+        book.latest.update(self.latest.maps[0])
         book.entries += self.entries
         book.receipts += self.receipts
         book.nodes += self.nodes
@@ -248,8 +254,13 @@ class _Trial:
         if current is not None and draft.subject != current.subject:
             raise SubjectChanged(draft.card_id)
         entry = Entry.seal(
-            draft, seq=self.tip.size + 1, recorded_at=self.book.now, prev_hash=self.tip.hash
+            draft,
+            seq=self.tip.size + 1,
+            recorded_at=self.book.now,
+            prev_hash=self.tip.hash,
+            card_prev=self.latest.get(draft.card_id, GENESIS_HASH),
         )
+        self.latest[entry.card_id] = entry.hash
         if entry.moves:
             self._hold(entry)
             self.heads[entry.card_id] = (

@@ -1,20 +1,24 @@
 """Ledger entries, their canonical encoding, and the hash that chains them.
 
-Encoding ``cardflow.entry/1`` -- the bytes an entry's hash (and, later, its Merkle
-leaf) is computed over:
+Encoding ``cardflow.entry/2`` -- the bytes an entry's hash and its Merkle leaf are
+computed over (``spec/audit-bundle.md`` section 1 defines it for auditors):
 
 * a JSON object holding every field of ``Entry`` except ``hash``, plus
-  ``"format": "cardflow.entry/1"``;
+  ``"format": "cardflow.entry/2"``;
 * keys sorted by code point, no insignificant white space (``","`` and ``":"``),
   non-ASCII characters written as themselves, the whole encoded as UTF-8;
 * timestamps as UTC in RFC 3339 with exactly six fractional digits and a ``Z``
   (``2026-11-23T01:12:37.123456Z``);
-* ``null`` for an absent ``from_state``, ``due_at``, ``idempotency_key`` or ``batch_id``;
+* ``null`` for an absent ``from_state``, ``due_at``, ``idempotency_key``, ``batch_id``
+  or ``fingerprint``;
 * evidence values are strings or booleans only: no floats, so no two encoders can
   disagree on a number.
 
 ``hash`` is the lowercase hex SHA-256 of those bytes; ``prev_hash`` is the hash of the
-entry with the previous sequence number, or 64 zeros for the first entry.
+entry with the previous sequence number, or 64 zeros for the first entry; ``card_prev``
+the hash of the previous entry of the same card, or 64 zeros for the card's first, so
+that a card's entries chain among themselves and none can be dropped from its history
+unseen.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
-ENCODING: Final = "cardflow.entry/1"
+ENCODING: Final = "cardflow.entry/2"
 GENESIS_HASH: Final = "0" * 64
 
 TRANSITION: Final = "transition"
@@ -73,7 +77,7 @@ class Draft:
     idempotency_key: str | None = None
     batch_id: str | None = None
     fingerprint: str | None = None
-    """A digest of the request behind an idempotent draft; kept in its receipt, not hashed."""
+    """A digest of the request behind an idempotent draft; kept in its entry and receipt."""
 
     @property
     def moves(self) -> bool:
@@ -94,7 +98,7 @@ def _kept(width: int | None = None, doc: str = "") -> Any:
     return field(metadata={"width": width, "doc": doc})
 
 
-SEALED: Final = frozenset({"seq", "recorded_at", "prev_hash", "hash"})
+SEALED: Final = frozenset({"seq", "recorded_at", "card_prev", "prev_hash", "hash"})
 """The fields the ledger adds when it seals a draft; every other field is the draft's."""
 
 
@@ -136,12 +140,29 @@ class Entry:
     )
     idempotency_key: str | None = _kept(MAX_KEY_LENGTH)
     batch_id: str | None = _kept(64, "The batch that wrote the entry, if one did.")
+    fingerprint: str | None = _kept(
+        64,
+        "A digest of the request an idempotent entry was written for (keyed where the "
+        "request carried personal data): a retry with its key must match it.",
+    )
+    card_prev: str = _kept(
+        64, "The hash of the card's previous entry; 64 zeros for the card's first entry."
+    )
     prev_hash: str = _kept(64)
     hash: str = _kept(64)
 
     @classmethod
-    def seal(cls, draft: Draft, *, seq: int, recorded_at: datetime, prev_hash: str) -> Entry:
-        """Place ``draft`` at ``seq`` after ``prev_hash`` and compute its hash."""
+    def seal(
+        cls,
+        draft: Draft,
+        *,
+        seq: int,
+        recorded_at: datetime,
+        prev_hash: str,
+        card_prev: str = GENESIS_HASH,
+    ) -> Entry:
+        """Place ``draft`` at ``seq`` after ``prev_hash``, and after ``card_prev`` among its
+        card's entries, and compute its hash."""
         drafted = {name: getattr(draft, name) for name in DRAFTED}
         unsealed = cls(
             **drafted,
@@ -150,6 +171,7 @@ class Entry:
             occurred_at=utc(draft.occurred_at),
             due_at=None if draft.due_at is None else utc(draft.due_at),
             evidence=dict(draft.evidence),
+            card_prev=card_prev,
             prev_hash=prev_hash,
             hash="",
         )
@@ -185,7 +207,7 @@ def entry_hash(encoded: bytes) -> str:
 
 
 def canonical_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Entry fields as the JSON values ``cardflow.entry/1`` writes them."""
+    """Entry fields as the JSON values ``cardflow.entry/2`` writes them."""
     document = {name: _plain(value) for name, value in fields.items()}
     if "evidence" in fields:
         document["evidence"] = _evidence(fields["evidence"])
@@ -193,7 +215,7 @@ def canonical_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def canonical(fields: Mapping[str, Any]) -> bytes:
-    """Encode entry fields as ``cardflow.entry/1`` bytes."""
+    """Encode entry fields as ``cardflow.entry/2`` bytes."""
     document = {**canonical_fields(fields), "format": ENCODING}
     return json.dumps(
         document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False

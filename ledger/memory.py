@@ -97,6 +97,9 @@ class MemoryLedger:
             heads=heads,
             persons=frozenset(ref for ref in wanted.erased if ref in self._persons),
             receipts=receipts,
+            latest={
+                card: self._by_card[card][-1].hash for card in wanted.cards if card in self._by_card
+            },
         )
 
     def _write(self, written: Plan) -> None:

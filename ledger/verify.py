@@ -73,6 +73,7 @@ def verify(
         if receipt.seq <= tip.size:
             receipts.setdefault(receipt.seq, []).append(receipt)
     replay: dict[str, Head] = {}
+    chained: dict[str, str] = {}
     expected_seq = 1
     prev_hash = GENESIS_HASH
     hash_at_tip = GENESIS_HASH if tip.size == 0 else None
@@ -108,6 +109,14 @@ def verify(
                 )
             )
         _replay(item, replay, problems)
+        if item.card_prev != chained.get(item.card_id, GENESIS_HASH):
+            problems.append(
+                Problem(
+                    item.seq,
+                    f"entry {item.seq} does not link to the previous entry of card {item.card_id}",
+                )
+            )
+        chained[item.card_id] = item.hash
         problems += _receipts_of(item, receipts.pop(item.seq, ()))
         tree.add(item.seq, encoded)
         expected_seq = item.seq + 1
@@ -313,14 +322,17 @@ def _receipts_of(entry: Entry, receipts: Iterable[Receipt]) -> list[Problem]:
     """Each receipt kept for ``entry``, compared with what the entry says."""
     found = []
     for receipt in receipts:
-        said = (entry.actor, entry.idempotency_key, entry.card_id, entry.version)
-        held = (receipt.actor, receipt.key, receipt.card_id, receipt.version)
-        if said != held or receipt.recorded_at != entry.recorded_at:
+        said = (entry.actor, entry.idempotency_key, entry.fingerprint or "", entry.card_id)
+        held = (receipt.actor, receipt.key, receipt.fingerprint, receipt.card_id)
+        if said != held or (receipt.version, receipt.recorded_at) != (
+            entry.version,
+            entry.recorded_at,
+        ):
             found.append(
                 Problem(
                     entry.seq,
                     f"a receipt of {receipt.actor} for entry {entry.seq} is not what the entry "
-                    "says (its key, card, version or time)",
+                    "says (its key, fingerprint, card, version or time)",
                 )
             )
     return found

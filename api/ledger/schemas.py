@@ -86,6 +86,8 @@ class EntryOut(BaseModel):
     exclusive: bool = Field(description=meaning("exclusive"))
     idempotency_key: str | None
     batch_id: str | None = Field(description=meaning("batch_id"))
+    fingerprint: str | None = Field(description=meaning("fingerprint"))
+    card_prev: str = Field(description=meaning("card_prev"))
     prev_hash: str
     hash: str
 

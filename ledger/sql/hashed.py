@@ -58,7 +58,8 @@ CACHES: Final[Mapping[str, Mapping[str, str]]] = {
     },
     "ledger_tip": {column: _TIP for column in ("size", "hash", "root", "frontier")},
     "ledger_receipts": {
-        column: _RECEIPT for column in ("actor", "key", "card_id", "version", "seq", "recorded_at")
+        column: _RECEIPT
+        for column in ("actor", "key", "fingerprint", "card_id", "version", "seq", "recorded_at")
     },
     "ledger_checkpoints": {"root": "checked against the signed note before the next signing"},
 }
@@ -80,7 +81,6 @@ BESIDE: Final[Mapping[str, str]] = {
     "ledger_checkpoints.size": "the note's size, checked with the root",
     "ledger_checkpoints.note": "the signed note itself",
     "ledger_checkpoints.signed_at": "when it was signed: the cadence reads it, nothing signed",
-    "ledger_receipts.fingerprint": "a digest of the request, kept a day: a retry must match it",
     "persons": "personal data, kept out of the ledger so that it can be erased",
     "api_keys": "who may call: made and revoked by the database's owner",
     "ledger_verify_runs": "a report of verify runs, decided from nothing",
@@ -234,6 +234,8 @@ def checked_receipts(
             _disagree(
                 "ledger_receipts", row, "key", f"entry {found.seq} was, and its receipt is gone"
             )
+        if receipt.fingerprint != (found.fingerprint or ""):
+            _disagree("ledger_receipts", row, "fingerprint", f"entry {found.seq} says otherwise")
         for name in ("card_id", "version", "seq", "recorded_at"):
             if getattr(receipt, name) != getattr(found, name):
                 said = f"entry {found.seq} says {getattr(found, name)}"

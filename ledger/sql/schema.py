@@ -40,7 +40,7 @@ from ledger.entry import Entry
 from ledger.errors import LedgerError, SchemaMismatch
 from ledger.store import MAX_KEY_LENGTH
 
-SCHEMA_VERSION: Final = 6
+SCHEMA_VERSION: Final = 7
 _BUSY_TIMEOUT: Final = 30.0
 """Seconds a SQLite connection waits for a lock before it gives up."""
 

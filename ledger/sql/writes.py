@@ -120,6 +120,7 @@ def load_snapshot(
         frontier=frontier,
         now=now,
         heads=facts.heads,
+        latest=facts.latest,
         persons=frozenset(persons),
         receipts=checked_receipts(
             conn, wanted.keys, cutoff, live_receipts(conn, wanted.keys, cutoff)

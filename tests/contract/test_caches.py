@@ -172,6 +172,8 @@ EDITS: list[tuple[str, str, str, Then, str]] = [
      "receipt of clerk-2"),
     ("ledger_receipts", "key", "UPDATE ledger_receipts SET key = 'other'", _retry,
      "is not what the entry says"),
+    ("ledger_receipts", "fingerprint", "UPDATE ledger_receipts SET fingerprint = 'f'", _retry,
+     "is not what the entry says"),
     ("ledger_receipts", "card_id", "UPDATE ledger_receipts SET card_id = 'x'", _retry,
      "is not what the entry says"),
     ("ledger_receipts", "version", "UPDATE ledger_receipts SET version = 9", _retry,

@@ -121,6 +121,20 @@ class TestAppend:
         assert all(e.hash == e.computed_hash() for e in entries)
         assert len({e.hash for e in entries}) == len(entries)
 
+    def test_each_card_s_entries_chain_among_themselves(self, ledger):
+        """``card_prev`` is the hash of the card's previous entry of any kind (a refusal
+        note too), whatever else the log holds between them and however they were
+        appended."""
+        entries = ledger.append([draft("a", 1), draft("b", 1), draft("a", 2)])
+        entries += ledger.append([refusal("a", 2, "reviewed"), draft("b", 2)])
+        entries += ledger.append([draft("a", 3)])
+        for card in ("a", "b"):
+            mine = [e for e in entries if e.card_id == card]
+            assert mine[0].card_prev == GENESIS_HASH
+            assert [e.card_prev for e in mine[1:]] == [e.hash for e in mine[:-1]]
+        assert ledger.entries_after(0, 10) == entries
+        assert verify(ledger).ok
+
     def test_sealed_entries_carry_the_drafts_fields(self, ledger):
         asked = draft("a", 1, idempotency_key="k-1", fingerprint="f-1")
         (entry,) = ledger.append([asked])
@@ -140,6 +154,7 @@ class TestAppend:
             dict(entry.evidence),
             entry.definition_version,
             entry.idempotency_key,
+            entry.fingerprint,
         ) == (
             asked.card_id,
             asked.version,
@@ -156,6 +171,7 @@ class TestAppend:
             dict(asked.evidence),
             asked.definition_version,
             asked.idempotency_key,
+            asked.fingerprint,
         )
 
     def test_what_append_returns_is_what_is_stored(self, ledger):

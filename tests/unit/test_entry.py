@@ -1,4 +1,4 @@
-"""The canonical encoding ``cardflow.entry/1`` and the hash over it.
+"""The canonical encoding ``cardflow.entry/2`` and the hash over it.
 
 The expected bytes and digests below were written out from the rules in
 ``ledger/entry.py``'s docstring, not taken from the code: they pin the specification,
@@ -64,18 +64,20 @@ OPENING = Draft(
 )
 OPENING_RECORDED = datetime(2026, 3, 2, 9, 30, 1, 123456, tzinfo=UTC)
 OPENING_BYTES = (
-    b'{"actor":"clerk-7","batch_id":null,"card_id":"c-0001","channel":"card_center",'
+    b'{"actor":"clerk-7","batch_id":null,"card_id":"c-0001",'
+    b'"card_prev":"0000000000000000000000000000000000000000000000000000000000000000",'
+    b'"channel":"card_center",'
     b'"definition_version":"1+abc","due_at":"2026-12-27T00:00:00.000000Z","event":"apply",'
     b'"evidence":{"applicant_signature":true,"identity_document":"resident_id_card",'
-    b'"photo":true,"registration_form":true},"exclusive":true,'
-    b'"format":"cardflow.entry/1","from_state":null,"idempotency_key":null,'
+    b'"photo":true,"registration_form":true},"exclusive":true,"fingerprint":null,'
+    b'"format":"cardflow.entry/2","from_state":null,"idempotency_key":null,'
     b'"kind":"transition","occurred_at":"2026-03-01T08:00:00.000005Z",'
     b'"policy":"440300/2026-1+0123456789ab","presenter":"self",'
     b'"prev_hash":"0000000000000000000000000000000000000000000000000000000000000000",'
     b'"recorded_at":"2026-03-02T09:30:01.123456Z","region":"440300","role":"clerk","seq":1,'
     b'"subject":"p-0001","to_state":"applied","version":1}'
 )
-OPENING_HASH = "e4a76b06565853b24192788e85e74c358ff1f8a5aef5cb802256dc0e0810ff15"
+OPENING_HASH = "53213f0376ae6015c7dcca5575b2ec2688f0ddd9ac2c43d653aeb135e078405f"
 
 REVIEW = replace(
     OPENING,
@@ -89,20 +91,23 @@ REVIEW = replace(
     exclusive=True,
     idempotency_key="key-7",
     batch_id="b-42",
+    fingerprint="fp-review-7",
 )
 REVIEW_RECORDED = datetime(2026, 3, 2, 17, 31, tzinfo=BEIJING)
 REVIEW_BYTES = (
-    '{"actor":"clerk-7","batch_id":"b-42","card_id":"c-0001","channel":"card_center",'
+    '{"actor":"clerk-7","batch_id":"b-42","card_id":"c-0001",'
+    '"card_prev":"' + OPENING_HASH + '","channel":"card_center",'
     '"definition_version":"1+abc","due_at":null,"event":"review",'
     '"evidence":{"information_checked":true,"payment_slip":"PS-C0001-2","备注":"材料齐全"},'
-    '"exclusive":true,"format":"cardflow.entry/1","from_state":"applied",'
+    '"exclusive":true,"fingerprint":"fp-review-7","format":"cardflow.entry/2",'
+    '"from_state":"applied",'
     '"idempotency_key":"key-7","kind":"transition","occurred_at":"2026-03-02T09:31:00.000000Z",'
     '"policy":"440300/2026-1+0123456789ab","presenter":"self",'
     '"prev_hash":"' + OPENING_HASH + '",'
     '"recorded_at":"2026-03-02T09:31:00.000000Z","region":"440300","role":"clerk","seq":2,'
     '"subject":"p-0001","to_state":"reviewed","version":2}'
 ).encode("utf-8")
-REVIEW_HASH = "f2a987e179c39b63077c11fe6216f39e5e426dde769735abe064ce2655e23c17"
+REVIEW_HASH = "5a07f00331965a4468578c53cf4ea397f503c1128fd1b37759fe0ee29ca8c36f"
 
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 
@@ -112,13 +117,19 @@ def opening() -> Entry:
 
 
 def review() -> Entry:
-    return Entry.seal(REVIEW, seq=2, recorded_at=REVIEW_RECORDED, prev_hash=OPENING_HASH)
+    return Entry.seal(
+        REVIEW,
+        seq=2,
+        recorded_at=REVIEW_RECORDED,
+        prev_hash=OPENING_HASH,
+        card_prev=OPENING_HASH,
+    )
 
 
 def by_the_rules(document: dict[str, object]) -> bytes:
     """The documented rules applied with the standard library alone."""
     return json.dumps(
-        {**document, "format": "cardflow.entry/1"},
+        {**document, "format": "cardflow.entry/2"},
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -157,6 +168,8 @@ class TestKnownAnswers:
             "exclusive": True,
             "idempotency_key": None,
             "batch_id": None,
+            "fingerprint": None,
+            "card_prev": "0" * 64,
             "prev_hash": "0" * 64,
         }
         assert by_the_rules(document) == OPENING_BYTES
@@ -210,7 +223,7 @@ class TestEncodingRules:
         document = json.loads(opening().encode())
         names = {field.name for field in fields(Entry)}
         assert set(document) == (names - {"hash"}) | {"format"}
-        assert document["format"] == ENCODING == "cardflow.entry/1"
+        assert document["format"] == ENCODING == "cardflow.entry/2"
 
     def test_timestamps(self):
         document = json.loads(review().encode())
@@ -377,7 +390,7 @@ class TestOneDefinition:
 
     def test_a_draft_is_an_entry_before_the_ledger_seals_it(self):
         drafted = [f.name for f in fields(Entry) if f.name not in SEALED]
-        assert [f.name for f in fields(Draft) if f.name != "fingerprint"] == drafted
+        assert [f.name for f in fields(Draft)] == drafted
 
     def test_the_table_has_a_column_per_field_in_order(self):
         assert list(entries_table.c.keys()) == [f.name for f in fields(Entry)]
