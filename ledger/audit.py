@@ -66,7 +66,19 @@ class Audit:
         self._signer = signer
         self._cadence = cadence
         self._clock = clock
+        self._transport = transport
         self.witnessing = Witnessing(ledger, witnesses, transport=transport, clock=clock)
+
+    def with_witnesses(self, witnesses: Sequence[Witness]) -> Audit:
+        """This audit, its checkpoints cosigned by ``witnesses`` instead."""
+        return Audit(
+            self.ledger,
+            signer=self._signer,
+            cadence=self._cadence,
+            clock=self._clock,
+            witnesses=witnesses,
+            transport=self._transport,
+        )
 
     def inclusion(self, seq: int, tree_size: int | None = None) -> Inclusion:
         """Entry ``seq``'s inclusion proof in the tree of ``tree_size`` entries (now: all

@@ -44,7 +44,8 @@ STATUS: Final[Mapping[type[WitnessError], int]] = {
 def refusal(error: WitnessError) -> Response:
     """The response that tells a log why its checkpoint was not cosigned."""
     if isinstance(error, SizeConflict):
-        return Response(f"{error.held}\n", status_code=409, media_type=SIZE_TYPE)
+        # Exactly the type the protocol names: Starlette would add a charset to text/*.
+        return Response(f"{error.held}\n", 409, headers={"Content-Type": SIZE_TYPE})
     status = next(code for kind, code in STATUS.items() if isinstance(error, kind))
     return Response(f"{error}\n", status_code=status, media_type=TEXT)
 
