@@ -170,7 +170,7 @@ class Witnessing:
         latest = self.ledger.latest_checkpoint()
         if latest is None or not self.witnesses:
             return []
-        held = {kept.witness for kept in self.ledger.cosignatures(latest.size)}
+        held = {kept.witness for kept in self._holding(latest)}
         now = self._clock()
         outcomes = []
         for witness in self.witnesses:
@@ -254,8 +254,8 @@ class Witnessing:
         )
 
     def cosigned(self, checkpoint: SignedCheckpoint) -> SignedCheckpoint:
-        """``checkpoint`` with the stored cosignatures of its size added to its note."""
-        lines = [kept.line for kept in self.ledger.cosignatures(checkpoint.size)]
+        """``checkpoint`` with the stored cosignatures on it that hold added to its note."""
+        lines = [kept.line for kept in self._holding(checkpoint)]
         return (
             replace(checkpoint, note=with_signatures(checkpoint.note, lines))
             if lines
@@ -264,12 +264,30 @@ class Witnessing:
 
     def status(self, checkpoint: SignedCheckpoint) -> list[WitnessStatus]:
         """Each configured witness: whether it cosigned ``checkpoint``, and its largest."""
-        held = {kept.witness for kept in self.ledger.cosignatures(checkpoint.size)}
+        held = {kept.witness for kept in self._holding(checkpoint)}
         last = self.ledger.last_cosigned()
         return [
             WitnessStatus(witness, str(witness.key) in held, last.get(str(witness.key)))
             for witness in self.witnesses
         ]
+
+    def _holding(self, checkpoint: SignedCheckpoint) -> list[KeptCosignature]:
+        """The stored cosignatures of ``checkpoint``'s size, of a configured witness,
+        that hold on it: one stored for another tree of that size (the ledger was
+        rewritten under it) is no cosignature of this one, and is told in the log."""
+        keys = {str(witness.key): witness.key for witness in self.witnesses}
+        holding = []
+        for kept in self.ledger.cosignatures(checkpoint.size):
+            key = keys.get(kept.witness)
+            if key is None:
+                continue
+            try:
+                cosignatures(with_signatures(checkpoint.note, [kept.line]), [key])
+            except NoteError as false:
+                log.warning("a kept cosignature does not hold", witness=key.name, said=str(false))
+                continue
+            holding.append(kept)
+        return holding
 
 
 def _held_size(answer: Answer) -> int | None:
