@@ -294,3 +294,32 @@ def test_the_bundle_keeps_the_format(url, tmp_path):
     document = json.loads(bundle_of(url, tmp_path, "b.json").read_text())
     assert document["format"] == "cardflow.audit-bundle/1"
     assert document["checkpoint"].count("\u2014 ") == 3
+
+
+class TestWitnessInit:
+    """``cardflow witness init`` makes the witness's key for its owner only, once."""
+
+    def test_makes_the_key_and_prints_its_public_half(self, tmp_path):
+        key_file = tmp_path / "w.key"
+        done = cardflow(
+            "witness", "init", "--key-file", str(key_file), "--name", "office.example/w1"
+        )
+        assert done.exit_code == 0, done.output
+        cosigner = Cosigner.parse(key_file.read_text())
+        assert done.output == f"{cosigner.key()}\n"
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        shown = cardflow("witness", "key", "--key-file", str(key_file))
+        assert shown.output == done.output
+
+    def test_never_replaces_a_key(self, tmp_path):
+        key_file = tmp_path / "w.key"
+        key_file.write_text("kept\n")
+        done = cardflow("witness", "init", "--key-file", str(key_file), "--name", "w")
+        assert done.exit_code == 2
+        assert "cannot make" in done.output
+        assert key_file.read_text() == "kept\n"
+
+    def test_a_bad_name_is_told(self, tmp_path):
+        done = cardflow("witness", "init", "--key-file", str(tmp_path / "k"), "--name", "a b")
+        assert done.exit_code == 2
+        assert "--name: a key name is non-empty, with no spaces and no +" in done.output
