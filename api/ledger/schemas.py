@@ -305,8 +305,18 @@ class LogKeyOut(BaseModel):
         ]
 
 
+_WITNESS_EXAMPLE: Final[dict[str, Any]] = {
+    "name": "office.example/w1",
+    "key": "office.example/w1+5b8f3e2a+BNq1u2eXDgFJgRm0Ab0qk4HfAbR0kkVJfX1Bq2oGPvu8",
+    "cosigned": True,
+    "last_size": 42,
+}
+
+
 class WitnessOut(BaseModel):
     """A witness the server is configured to ask, and what it has cosigned."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_WITNESS_EXAMPLE]})
 
     name: str = Field(description="The witness's name, as its cosignature lines give it.")
     key: str = Field(description="Its cosigner key, `<name>+<key id>+<base64(0x04 || key)>`.")
@@ -327,14 +337,7 @@ class CheckpointOut(BaseModel):
                     "\u2014 office.example/w1 AbCd...\n",
                     "size": 42,
                     "root": HASH,
-                    "witnesses": [
-                        {
-                            "name": "office.example/w1",
-                            "key": "office.example/w1+5b8f3e2a+BNq1...",
-                            "cosigned": True,
-                            "last_size": 42,
-                        }
-                    ],
+                    "witnesses": [_WITNESS_EXAMPLE],
                 }
             ]
         }
