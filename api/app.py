@@ -386,6 +386,8 @@ def app_from_environment() -> FastAPI:
     schedule: list[tuple[Callable[[], object], float]] = [
         (runtime.audit.checkpoint_if_due, CHECKPOINT_POLL)
     ]
+    if runtime.audit.witnessing.witnesses:
+        schedule.append((runtime.audit.witness, CHECKPOINT_POLL))
     if every is not None:
         schedule.append((runtime.service.sweep, every))
 
@@ -415,7 +417,8 @@ def app_from_environment() -> FastAPI:
 
 async def on_schedule(job: Callable[[], object], every: float) -> None:
     """Run ``job`` every ``every`` seconds, for as long as the server runs: the deadline
-    sweep, and the checkpoint signer (which signs only when its cadence says so).
+    sweep, the checkpoint signer (which signs only when its cadence says so) and the
+    witnesses' round (which asks only those that have not cosigned the latest).
 
     The job runs in a worker thread, so requests go on meanwhile; a run that fails (the
     database briefly gone, say) is logged and the next one tries again. Several workers

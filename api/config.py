@@ -30,6 +30,7 @@ from ledger.note import NoteError, Signer, Verifier
 from ledger.sql import SqlLedger, normalise_url
 from ledger.sql.schema import permission_denied
 from ledger.store import RECEIPT_WINDOW
+from ledger.witnessing import Witness
 from workflow.policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
 from workflow.ports import RefusalBound
 from workflow.service import CardService
@@ -56,6 +57,7 @@ RATE_ENV: Final[Mapping[Kind, str]] = {
 }
 REFUSAL_NOTES_ENV: Final = "CARDFLOW_REFUSAL_NOTES"
 REQUEST_SECONDS_ENV: Final = "CARDFLOW_REQUEST_SECONDS"
+WITNESSES_ENV: Final = "CARDFLOW_WITNESSES"
 DEFAULT_REQUEST_SECONDS: Final = 30.0
 _OFF: Final = "off"
 
@@ -82,6 +84,7 @@ class Settings(BaseSettings):
     rate_expensive_reads: str | None = None
     refusal_notes: str | None = None
     request_seconds: str | None = None
+    witnesses: str | None = None
 
 
 def _said(env: str) -> str | None:
@@ -219,6 +222,17 @@ def _bounded(env: str, said: str, most: float, unit: str, most_words: str) -> fl
             f"{env} is {said!r}: give a number of {unit} above 0, at most {most_words}"
         )
     return number
+
+
+def witnesses() -> list[Witness]:
+    """The witnesses asked to cosign each checkpoint: ``$CARDFLOW_WITNESSES``, each
+    ``<URL>=<witness key>`` (as ``cardflow witness init`` prints the key), separated by
+    commas or spaces; none if unset."""
+    said = _said(WITNESSES_ENV) or ""
+    try:
+        return [Witness.parse(given) for given in said.replace(",", " ").split()]
+    except NoteError as unusable:
+        raise ConfigurationError(f"{WITNESSES_ENV}: {unusable}") from None
 
 
 def person_key_source() -> KeySource:
@@ -361,6 +375,7 @@ def open_runtime(url: str, *, first_run: bool = False, existing: bool = False) -
     """
     if existing:
         _refuse_missing_file(url)
+    asked = witnesses()
     ledger = SqlLedger(url, receipt_window=receipt_window())
     try:
         ledger.create_schema()
@@ -375,7 +390,7 @@ def open_runtime(url: str, *, first_run: bool = False, existing: bool = False) -
     service = CardService(
         ledger, policy=region_policy(), person_key=person, refusal_bound=refusal_bound()
     )
-    audit = Audit(ledger, signer=signer, cadence=checkpoint_cadence())
+    audit = Audit(ledger, signer=signer, cadence=checkpoint_cadence(), witnesses=asked)
     return Runtime(service, audit, keys, ledger)
 
 

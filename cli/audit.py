@@ -27,7 +27,10 @@ from cli.options import DatabaseUrl, help_settings
 from cli.output import print_report
 from ledger.binding import AnyOf, Keyring
 from ledger.bundle import BundleError, check_bundle, make_bundle
+from ledger.cosignature import CosignerKey
+from ledger.errors import WitnessUnreachable
 from ledger.note import Checkpoint, Signer, Verifier, opened_note
+from ledger.witnessing import Witness, witness_checkpoint
 from workflow.errors import CardNotFound
 
 _PROGRESS_STEP: Final = 1000
@@ -136,12 +139,14 @@ def audit_export(
 ) -> None:
     """Print a card's audit bundle (JSON): every entry of its history, refused attempts
     included, as the bytes that were hashed, each with its inclusion proof against a
-    signed checkpoint. Check it anywhere with `cardflow audit verify-bundle`."""
+    signed checkpoint, which carries the cosignatures witnesses gave it. Check it
+    anywhere with `cardflow audit verify-bundle`."""
     configure_logging(level=logging.WARNING)
     try:
         with runtime_for_command(database_url(url), existing=True) as runtime:
             entries = runtime.service.history(card_id, refusals=True)
             signed, proofs = runtime.audit.prove(entries)
+            signed = runtime.audit.cosigned(signed)
     except CardNotFound as missing:
         typer.echo(missing.detail, err=True)
         raise typer.Exit(2) from None
@@ -160,18 +165,38 @@ def audit_verify_bundle(
             help="The verifier key you trust (<name>+<id>+<key>), or a file holding it.",
         ),
     ],
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--witness",
+            help="A witness key you trust (<name>+<id>+<key>, as `cardflow witness init` "
+            "printed it), or a file holding it; repeat for more.",
+            show_default=False,
+        ),
+    ] = None,
+    quorum: Annotated[
+        int,
+        typer.Option(
+            "--quorum",
+            min=0,
+            help="How many of the --witness keys must have cosigned the checkpoint.",
+        ),
+    ] = 0,
 ) -> None:
     """Check a card's audit bundle with no database and no server: the checkpoint's
-    signature, every entry's bytes and hash, its place in the signed tree, and that no
-    version of the card is missing. Exit 1 naming what failed; 2 if the input is not a
-    bundle or a key at all."""
+    signature and at least QUORUM witnesses' cosignatures of it, every entry's bytes and
+    hash, its place in the signed tree, and that no version of the card is missing. Exit
+    1 naming what failed; 2 if the input is not a bundle or a key at all."""
     verifier = _trusted_key(key)
+    witnesses = [_witness_key(given) for given in witness or ()]
+    if quorum > len(witnesses):
+        _cannot_check(f"--quorum {quorum} needs as many --witness keys; {len(witnesses)} given")
     try:
         document = json.loads(bundle.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as unusable:
         _cannot_check(str(unusable))
     try:
-        checked = check_bundle(document, verifier)
+        checked = check_bundle(document, verifier, witnesses, quorum)
     except BundleError as failed:
         typer.echo(f"the bundle does not verify: {failed}")
         raise typer.Exit(1) from None
@@ -179,6 +204,7 @@ def audit_verify_bundle(
         f"bundle of card {checked.card_id} verified: {checked.entries} entries "
         f"({checked.versions} versions, none missing), each in the tree of "
         f"{checked.checkpoint.size} entries that {checked.checkpoint.origin} signed"
+        + (f", cosigned by at least {quorum} of {len(witnesses)} witnesses" if quorum else "")
     )
 
 
@@ -203,11 +229,21 @@ def audit_fsck(
             show_default=False,
         ),
     ] = None,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--witness",
+            help="A witness's URL: the latest checkpoint it cosigned for this log must be "
+            "one the ledger stores, and grew into; repeat for more.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Check the whole ledger: recompute every entry's hash and the whole Merkle tree,
-    check every stored checkpoint's root and signature and each checkpoint you kept, and
-    replay the entries to check every card. A progress bar shows on a terminal. Exit 1
-    naming the first bad entry; 2 if a key or a kept checkpoint cannot be read."""
+    check every stored checkpoint's root and signature, each checkpoint you kept and the
+    latest each witness cosigned, and replay the entries to check every card. A progress
+    bar shows on a terminal. Exit 1 naming the first bad entry; 2 if a key, a kept
+    checkpoint or a witness cannot be read."""
     configure_logging(level=logging.WARNING)
     trusted = AnyOf(tuple(_trusted_key(given) for given in key)) if key else None
     try:
@@ -216,8 +252,12 @@ def audit_fsck(
             if not keys.verifiers_for(opened.entries):
                 _cannot_check("the database is bound to no log key: name the one you trust")
             held = [_kept_checkpoint(path, keys) for path in kept or ()]
+            origin = keys.verifiers_for(opened.entries)[0].name
+            witnessed = [_witnessed(url, origin, keys) for url in witness or ()]
             with _progress_bar(opened.entries, "checking entries") as progress:
-                report = opened.audit.verify(progress=progress, keys=keys, held=held)
+                report = opened.audit.verify(
+                    progress=progress, keys=keys, held=held, witnessed=witnessed
+                )
     except NoDatabase as missing:
         _cannot_check(str(missing))
     print_report(report)
@@ -225,6 +265,7 @@ def audit_fsck(
         typer.echo(
             f"signed checkpoints checked: {report.checkpoints} ({len(held)} kept by you), "
             f"signatures by {keys.describe()}"
+            + (f"; the latest of {len(witnessed)} witness(es) held" if witnessed else "")
         )
     else:
         raise typer.Exit(1)
@@ -237,6 +278,70 @@ def audit_checkpoint(url: DatabaseUrl = None) -> None:
     configure_logging(level=logging.WARNING)
     with runtime_for_command(database_url(url), existing=True) as runtime:
         typer.echo(runtime.audit.checkpoint().note, nl=False)
+
+
+@audit.command("witness")
+def audit_witness(
+    url: DatabaseUrl = None,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--witness",
+            help="A witness, <URL>=<witness key>; repeat for more. Default: those "
+            "CARDFLOW_WITNESSES names.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Ask each witness now to cosign the latest checkpoint (signing one first if it is
+    due), as the server does in the background, and keep the cosignatures. Exit 1 if a
+    witness did not cosign, saying what it answered; appends never wait for this."""
+    configure_logging(level=logging.WARNING)
+    try:
+        asked = [Witness.parse(given) for given in witness or ()]
+    except ValueError as unusable:
+        _cannot_check(f"--witness: {unusable}")
+    with runtime_for_command(database_url(url), existing=True) as runtime:
+        audit = runtime.audit.with_witnesses(asked) if asked else runtime.audit
+        if not audit.witnessing.witnesses:
+            _cannot_check("no witness is named: give --witness or set CARDFLOW_WITNESSES")
+        audit.checkpoint()
+        outcomes = {outcome.witness: outcome for outcome in audit.witness()}
+        statuses = audit.witnessed().witnesses
+    for status in statuses:
+        done = outcomes.get(status.witness)
+        name = status.witness.key.name
+        if done is None:
+            typer.echo(f"{name}: had cosigned the checkpoint of {status.last_size} entries")
+        else:
+            typer.echo(f"{name}: {done.said} (the checkpoint of {done.size} entries)")
+    if not all(status.cosigned for status in statuses):
+        raise typer.Exit(1)
+
+
+def _witness_key(given: str) -> CosignerKey:
+    """The witness key ``given`` on the command line, or in the file it names."""
+    try:
+        path = Path(given)
+        return CosignerKey.parse(path.read_text(encoding="utf-8") if path.is_file() else given)
+    except (OSError, UnicodeDecodeError, ValueError) as unusable:
+        _cannot_check(f"--witness: {unusable}")
+
+
+def _witnessed(url: str, origin: str, keys: Keyring) -> tuple[str, Checkpoint]:
+    """The latest checkpoint the witness at ``url`` cosigned for ``origin``, once the
+    log's signature on it holds, named for the report."""
+    try:
+        note = witness_checkpoint(url, origin)
+    except WitnessUnreachable as down:
+        _cannot_check(f"witness {url}: {down}")
+    if note is None:
+        _cannot_check(f"witness {url} holds no checkpoint of {origin}")
+    try:
+        size = Checkpoint.parse(note.rpartition("\n\n")[0] + "\n").size
+        return f"witness {url}", Checkpoint.parse(opened_note(note, keys.verifiers_for(size)))
+    except ValueError as unusable:
+        _cannot_check(f"witness {url}'s checkpoint: {unusable}")
 
 
 def _trusted_key(given: str) -> Verifier:

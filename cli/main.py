@@ -26,7 +26,7 @@ from api.config import (
 from api.config import sweep_every as config_sweep_every
 from api.lifeline import mark_supervisor
 from api.logs import configure_logging
-from cli import admin, audit, cards, docs
+from cli import admin, audit, cards, docs, witness
 from cli.demo import run_demo
 from cli.options import DatabaseUrl, Verbose, help_settings
 from cli.output import print_report
@@ -130,6 +130,7 @@ app.command()(docs.docs)
 app.add_typer(admin.keys, name="keys")
 app.add_typer(audit.audit, name="audit")
 app.add_typer(admin.person, name="person")
+app.add_typer(witness.witness, name="witness")
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ need.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from ledger.binding import AnyOf, Keyring, LogKeys, binding_of, rotate
@@ -23,15 +24,33 @@ from ledger.proofs import (
     prove_inclusions,
 )
 from ledger.store import Ledger, SignedCheckpoint
-from ledger.verify import Report, verify
+from ledger.verify import Problem, Report, verify
+from ledger.witnessing import (
+    Outcome,
+    Transport,
+    Witness,
+    Witnessing,
+    WitnessStatus,
+    witnessed_problems,
+)
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class Witnessed:
+    """The latest checkpoint, its note carrying the witnesses' cosignatures, and which
+    of the configured witnesses have cosigned it."""
+
+    checkpoint: SignedCheckpoint
+    witnesses: list[WitnessStatus]
+
+
 class Audit:
-    """Proofs, checkpoints and verification over one ledger, signed with one key."""
+    """Proofs, checkpoints and verification over one ledger, signed with one key and
+    cosigned by the ``witnesses`` configured."""
 
     def __init__(
         self,
@@ -40,11 +59,26 @@ class Audit:
         signer: Signer | None = None,
         cadence: Cadence = DEFAULT_CADENCE,
         clock: Callable[[], datetime] = _now,
+        witnesses: Sequence[Witness] = (),
+        transport: Transport | None = None,
     ) -> None:
         self.ledger = ledger
         self._signer = signer
         self._cadence = cadence
         self._clock = clock
+        self._transport = transport
+        self.witnessing = Witnessing(ledger, witnesses, transport=transport, clock=clock)
+
+    def with_witnesses(self, witnesses: Sequence[Witness]) -> Audit:
+        """This audit, its checkpoints cosigned by ``witnesses`` instead."""
+        return Audit(
+            self.ledger,
+            signer=self._signer,
+            cadence=self._cadence,
+            clock=self._clock,
+            witnesses=witnesses,
+            transport=self._transport,
+        )
 
     def inclusion(self, seq: int, tree_size: int | None = None) -> Inclusion:
         """Entry ``seq``'s inclusion proof in the tree of ``tree_size`` entries (now: all
@@ -62,6 +96,21 @@ class Audit:
         signed = self.checkpoint_if_due() or self.ledger.latest_checkpoint()
         assert signed is not None, "a first checkpoint is always due"
         return signed
+
+    def witnessed(self) -> Witnessed:
+        """The latest checkpoint (signed first if one is due) with the cosignatures the
+        witnesses gave it, and which of them have."""
+        signed = self.checkpoint()
+        return Witnessed(self.witnessing.cosigned(signed), self.witnessing.status(signed))
+
+    def cosigned(self, checkpoint: SignedCheckpoint) -> SignedCheckpoint:
+        """``checkpoint`` with the witnesses' stored cosignatures on its note."""
+        return self.witnessing.cosigned(checkpoint)
+
+    def witness(self) -> list[Outcome]:
+        """Ask each witness that has not cosigned the latest checkpoint to cosign it; what
+        each came to. A witness down is told, never raised: the next round asks again."""
+        return self.witnessing.round()
 
     def checkpoint_if_due(self) -> SignedCheckpoint | None:
         """Sign a checkpoint if the cadence says one is due; the new one, or ``None``."""
@@ -98,18 +147,26 @@ class Audit:
         progress: Callable[[int], None] | None = None,
         keys: Keyring | None = None,
         held: Sequence[Checkpoint] = (),
+        witnessed: Sequence[tuple[str, Checkpoint]] = (),
     ) -> Report:
         """Recompute every hash and the Merkle tree, check every stored checkpoint (its
         signature with ``keys``: by default the log keys the database is bound to, else
-        this ledger's own) and each of the ``held`` ones, and compare every card with a
-        replay of its entries."""
+        this ledger's own) and each of the ``held`` ones, compare every card with a
+        replay of its entries, and check the ledger still holds, and grew from, each
+        checkpoint a witness (named first) says it cosigned."""
         if keys is None:
             bound = self.log_keys()
             if bound.keys:
                 keys = bound
             elif self._signer is not None:
                 keys = AnyOf((self._signer.verifier(),))
-        return verify(self.ledger, progress=progress, keys=keys, held=held)
+        report = verify(self.ledger, progress=progress, keys=keys, held=held)
+        found = [
+            Problem(None, problem)
+            for who, checkpoint in witnessed
+            for problem in witnessed_problems(self.ledger, who, checkpoint)
+        ]
+        return replace(report, problems=report.problems + tuple(found)) if found else report
 
     def _signing(self) -> Signer:
         if self._signer is None:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from ledger.cosignature import CosignerKey, cosignatures
 from ledger.entry import Entry
 from ledger.errors import BundleError as BundleError
 from ledger.merkle import ProofError, leaf_hash, verify_inclusion
@@ -58,20 +59,25 @@ def make_bundle(
     }
 
 
-def check_bundle(bundle: object, verifier: Verifier) -> Checked:
+def check_bundle(
+    bundle: object,
+    verifier: Verifier,
+    witnesses: Sequence[CosignerKey] = (),
+    quorum: int = 0,
+) -> Checked:
     """What ``bundle`` proves, once every check holds; ``BundleError`` names the first
-    that does not: the signature, an entry's bytes or hash, its place in the tree, or a
-    gap in the card's versions."""
+    that does not: the signature, at least ``quorum`` cosignatures of ``witnesses``, an
+    entry's bytes or hash, its place in the tree, or a gap in the card's versions."""
     document = _object(bundle, "the bundle")
     if document.get("format") != FORMAT:
         raise BundleError(f"the bundle's format is not {FORMAT}")
     card_id = _string(document, "card_id", "the bundle")
+    note = _string(document, "checkpoint", "the bundle")
     try:
-        checkpoint = Checkpoint.parse(
-            open_note(_string(document, "checkpoint", "the bundle"), verifier)
-        )
+        checkpoint = Checkpoint.parse(open_note(note, verifier))
     except NoteError as bad:
         raise BundleError(f"the checkpoint: {bad}") from None
+    _check_quorum(note, witnesses, quorum)
     items = document.get("entries")
     if not isinstance(items, list) or not items:
         raise BundleError("the bundle holds no entries")
@@ -104,6 +110,24 @@ def check_bundle(bundle: object, verifier: Verifier) -> Checked:
                     f"{version} is missing from the bundle"
                 )
     return Checked(card_id, len(items), version, checkpoint)
+
+
+def _check_quorum(note: str, witnesses: Sequence[CosignerKey], quorum: int) -> None:
+    """``BundleError`` unless ``note`` carries at least ``quorum`` cosignatures that hold,
+    of as many of ``witnesses``."""
+    if quorum > len(witnesses):
+        raise BundleError(
+            f"a quorum of {quorum} needs as many witness keys; {len(witnesses)} given"
+        )
+    try:
+        found = cosignatures(note, witnesses)
+    except NoteError as bad:
+        raise BundleError(f"the checkpoint's cosignatures: {bad}") from None
+    if len(found) < quorum:
+        raise BundleError(
+            f"the checkpoint carries {len(found)} cosignature(s) of the {len(witnesses)} "
+            f"witnesses given, and {quorum} are required: no quorum of witnesses saw this tree"
+        )
 
 
 def _fields(encoded: bytes, where: str) -> Mapping[str, object]:

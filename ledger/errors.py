@@ -24,7 +24,9 @@
     ├── CacheDisagrees          a cache (a head, the tip, a receipt) or a stored entry or
     │                           node disagrees with the hashed entries: nothing is written
     ├── NoteError (ValueError)  a key, note or checkpoint malformed, or its signature false
+    │   └── CosignatureError    a witness's cosignature line malformed, or its signature false
     ├── BundleError             an audit bundle malformed, or not proving what it claims
+    ├── WitnessUnreachable      a witness that did not answer, or answered what is not HTTP
     ├── NoRoles                 the database has no roles to grant a writer's privileges to
     └── DatabaseRefused         the database refused a statement, told in its own first line
 
@@ -181,8 +183,16 @@ class NoteError(LedgerError, ValueError):
     """A key, note or checkpoint that is malformed, or whose signature does not hold."""
 
 
+class CosignatureError(NoteError):
+    """A witness's cosignature line that is malformed, or whose signature does not hold."""
+
+
 class BundleError(LedgerError):
     """A bundle that is malformed, or that does not prove what it claims."""
+
+
+class WitnessUnreachable(LedgerError):
+    """A witness that could not be reached, or whose answer could not be read."""
 
 
 class NoRoles(LedgerError):

@@ -16,6 +16,7 @@ from ledger.store import (
     BoundKey,
     CardQuery,
     Head,
+    KeptCosignature,
     Person,
     Receipt,
     SignedCheckpoint,
@@ -47,6 +48,7 @@ class MemoryLedger:
         self._tree: dict[tuple[int, int], bytes] = {}
         self._checkpoints: dict[int, SignedCheckpoint] = {}
         self._bound: dict[tuple[str, int], BoundKey] = {}
+        self._cosignatures: dict[tuple[str, int], KeptCosignature] = {}
 
     def append(
         self,
@@ -201,6 +203,22 @@ class MemoryLedger:
 
     def latest_checkpoint(self) -> SignedCheckpoint | None:
         return self._checkpoints[max(self._checkpoints)] if self._checkpoints else None
+
+    def keep_cosignature(self, cosignature: KeptCosignature) -> None:
+        with self._lock:
+            self._cosignatures.setdefault((cosignature.witness, cosignature.size), cosignature)
+
+    def cosignatures(self, size: int) -> list[KeptCosignature]:
+        with self._lock:
+            held = [kept for (_, at), kept in self._cosignatures.items() if at == size]
+        return sorted(held, key=lambda kept: kept.witness)
+
+    def last_cosigned(self) -> dict[str, int]:
+        last: dict[str, int] = {}
+        with self._lock:
+            for witness, size in self._cosignatures:
+                last[witness] = max(size, last.get(witness, 0))
+        return last
 
     def bound_keys(self) -> list[BoundKey]:
         with self._lock:

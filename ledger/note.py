@@ -36,7 +36,9 @@ from ledger.errors import NoteError as NoteError
 
 ED25519: Final = 0x01
 """The signature type byte of an Ed25519 key."""
-_DASH: Final = "\u2014 "
+SIGNATURE_PREFIX: Final = "\u2014 "
+"""How a note's signature line begins: an em dash and a space."""
+_DASH: Final = SIGNATURE_PREFIX
 _MAX_SIGNATURES: Final = 100
 
 
@@ -86,7 +88,7 @@ class Signer:
     seed: bytes
 
     def __post_init__(self) -> None:
-        _check_name(self.name)
+        check_key_name(self.name)
         if len(self.seed) != 32:
             raise NoteError("an Ed25519 signer key holds a 32-byte seed")
 
@@ -133,14 +135,7 @@ class Signer:
 def open_note(note: str, verifier: Verifier) -> str:
     """The text of ``note`` once ``verifier``'s signature on it holds; ``NoteError``
     says what is wrong otherwise."""
-    text, sep, signatures = note.rpartition("\n\n")
-    if not sep or not signatures.endswith("\n"):
-        raise NoteError("a signed note is text, a blank line, then signature lines")
-    text += "\n"
-    _check_text(text)
-    lines = signatures[:-1].split("\n")
-    if len(lines) > _MAX_SIGNATURES:
-        raise NoteError(f"a note carries at most {_MAX_SIGNATURES} signatures")
+    text, lines = note_parts(note)
     for line in lines:
         if not line.startswith(_DASH):
             raise NoteError("a signature line begins with an em dash and a space")
@@ -188,6 +183,28 @@ class Checkpoint:
         return cls(origin, int(size), digest)
 
 
+def note_parts(note: str) -> tuple[str, list[str]]:
+    """A signed note's text (its final newline kept) and its signature lines (theirs
+    dropped), none of them checked; ``NoteError`` if it is not text, a blank line, then
+    at most a hundred lines."""
+    text, sep, signatures = note.rpartition("\n\n")
+    if not sep or not signatures.endswith("\n"):
+        raise NoteError("a signed note is text, a blank line, then signature lines")
+    text += "\n"
+    _check_text(text)
+    lines = signatures[:-1].split("\n")
+    if len(lines) > _MAX_SIGNATURES:
+        raise NoteError(f"a note carries at most {_MAX_SIGNATURES} signatures")
+    return text, lines
+
+
+def with_signatures(note: str, lines: Sequence[str]) -> str:
+    """``note`` with the signature ``lines`` added after its own, each once."""
+    text, held = note_parts(note)
+    added = [line for line in dict.fromkeys(lines) if line not in held]
+    return text + "\n" + "".join(f"{line}\n" for line in [*held, *added])
+
+
 def opened_note(note: str, verifiers: Sequence[Verifier]) -> str:
     """The text of ``note`` once the signature of one of ``verifiers`` on it holds (a log
     key and those it replaced, say); ``NoteError`` with the last key's reason otherwise."""
@@ -206,23 +223,31 @@ def _split_key(text: str, parts: int, what: str) -> list[str]:
     if len(found) != parts:
         raise NoteError(f"a {what} is name+id+key")
     name, hex_id, _ = found
-    _check_name(name)
+    check_key_name(name)
     if len(hex_id) != 8 or any(c not in "0123456789abcdef" for c in hex_id):
         raise NoteError(f"a {what}'s id is eight lower-case hex digits")
     return found
 
 
-def _key_material(material: str, what: str) -> bytes:
+def key_parts(text: str, kind: int, what: str) -> tuple[str, str, bytes]:
+    """The name, hex id and 32-byte key of ``<name>+<hex id>+<base64(kind || key)>``,
+    the id not yet checked; ``NoteError`` naming ``what`` says what is malformed."""
+    name, hex_id, material = _split_key(text.strip(), 3, what)
+    return name, hex_id, _key_material(material, what, kind)
+
+
+def _key_material(material: str, what: str, kind: int = ED25519) -> bytes:
     try:
         raw = base64.b64decode(material, validate=True)
     except binascii.Error:
         raise NoteError(f"the {what}'s key is not base64") from None
-    if len(raw) != 33 or raw[0] != ED25519:
+    if len(raw) != 33 or raw[0] != kind:
         raise NoteError(f"the {what} is not an Ed25519 key")
     return raw[1:]
 
 
-def _check_name(name: str) -> None:
+def check_key_name(name: str) -> None:
+    """``NoteError`` unless ``name`` may name a key: the signed-note format's rule."""
     if not name or "+" in name or any(c.isspace() for c in name):
         raise NoteError("a key name is non-empty, with no spaces and no +")
 

@@ -35,6 +35,7 @@ __all__ = [
     "Entry",
     "ErasureUnnoted",
     "Head",
+    "KeptCosignature",
     "Ledger",
     "LedgerError",
     "Move",
@@ -228,6 +229,18 @@ class SignedCheckpoint:
     signed_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class KeptCosignature:
+    """A witness's cosignature of the checkpoint of ``size`` entries: ``witness`` is the
+    witness's key (``<name>+<id>+<key>``), ``line`` its signature line on the note, and
+    ``received_at`` when the ledger took it."""
+
+    witness: str
+    size: int
+    line: str
+    received_at: datetime
+
+
 class Ledger(Protocol):
     """Every adapter gives the same guarantees, and one contract suite checks them.
 
@@ -335,6 +348,19 @@ class Ledger(Protocol):
 
     def latest_checkpoint(self) -> SignedCheckpoint | None:
         """The stored checkpoint of the largest size, if any."""
+        ...
+
+    def keep_cosignature(self, cosignature: KeptCosignature) -> None:
+        """Store ``cosignature`` unless its witness's cosignature of its size is stored
+        (then the first one stands)."""
+        ...
+
+    def cosignatures(self, size: int) -> list[KeptCosignature]:
+        """The stored cosignatures of the checkpoint of ``size`` entries, by witness key."""
+        ...
+
+    def last_cosigned(self) -> dict[str, int]:
+        """The largest size each witness (by key) has a stored cosignature of."""
         ...
 
     def bound_keys(self) -> list[BoundKey]:

@@ -10,7 +10,14 @@ from fastapi.responses import Response
 from api.access import Capability
 from api.dependencies import ALLOWED, Auditing, Service, current_actor
 from api.ledger.runs import VerifyJob
-from api.ledger.schemas import ConsistencyOut, FeedOut, InclusionOut, LogKeyOut, VerifyRunOut
+from api.ledger.schemas import (
+    CheckpointOut,
+    ConsistencyOut,
+    FeedOut,
+    InclusionOut,
+    LogKeyOut,
+    VerifyRunOut,
+)
 from api.problems import documented
 from api.problems.models import ValidationProblem
 
@@ -98,19 +105,36 @@ _TEXT: Final[dict[int | str, dict[str, Any]]] = {
 }
 
 
+_CHECKPOINT: Final[dict[int | str, dict[str, Any]]] = {
+    200: {
+        "model": CheckpointOut,
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+        "description": "The cosigned note (text/plain), or with `Accept: application/json` "
+        "the note and which witnesses have cosigned it.",
+    }
+}
+
+
 @router.get(
     "/checkpoint",
-    summary="The latest signed checkpoint",
+    summary="The latest signed checkpoint, with the witnesses' cosignatures",
     response_class=Response,
     dependencies=[ALLOWED[Capability.PROOFS]],
-    responses={**_TEXT, **documented(403, 503)},
+    responses={**_CHECKPOINT, **documented(403, 503)},
 )
-def checkpoint(audit: Auditing) -> Response:
+def checkpoint(audit: Auditing, request: Request) -> Response:
     """The ledger's latest checkpoint as a C2SP signed note (`tlog-checkpoint` in a
     `signed-note`, Ed25519): the log's name, its size and the base64 root of its Merkle
-    tree, signed with a key kept outside the database. Check it with the key from
-    `/v1/ledger/key`; prove entries and growth against it with the proof routes."""
-    return Response(audit.checkpoint().note, media_type="text/plain; charset=utf-8")
+    tree, signed with a key kept outside the database, followed by the `cosignature/v1`
+    line of each witness that has cosigned it (C2SP `tlog-cosignature`). Check it with the
+    key from `/v1/ledger/key` and the witnesses' keys; prove entries and growth against
+    it with the proof routes. Ask for `application/json` to learn also which of the
+    configured witnesses have cosigned it, and the largest checkpoint each has."""
+    witnessed = audit.witnessed()
+    if "application/json" in request.headers.get("accept", ""):
+        body = CheckpointOut.of(witnessed).model_dump_json()
+        return Response(body, media_type="application/json")
+    return Response(witnessed.checkpoint.note, media_type="text/plain; charset=utf-8")
 
 
 @router.get(

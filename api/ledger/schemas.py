@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.examples import CARD_ID, HASH, SUBJECT, destination, evidence, samples
 from api.ledger.runs import Run
 from api.shared import Timestamp
+from ledger.audit import Witnessed
 from ledger.binding import LogKeys
 from ledger.entry import Entry
 from ledger.proofs import Consistency, Inclusion
@@ -304,3 +305,68 @@ class LogKeyOut(BaseModel):
             cls(key=str(verifier), first_size=first, last_size=last)
             for verifier, first, last in keys.ranges()
         ]
+
+
+_WITNESS_EXAMPLE: Final[dict[str, Any]] = {
+    "name": "office.example/w1",
+    "key": "office.example/w1+5b8f3e2a+BNq1u2eXDgFJgRm0Ab0qk4HfAbR0kkVJfX1Bq2oGPvu8",
+    "cosigned": True,
+    "last_size": 42,
+}
+
+
+class WitnessOut(BaseModel):
+    """A witness the server is configured to ask, and what it has cosigned."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_WITNESS_EXAMPLE]})
+
+    name: str = Field(description="The witness's name, as its cosignature lines give it.")
+    key: str = Field(description="Its cosigner key, `<name>+<key id>+<base64(0x04 || key)>`.")
+    cosigned: bool = Field(description="Whether its cosignature is on the note served.")
+    last_size: int | None = Field(
+        description="The size of the largest checkpoint it has cosigned; null if none."
+    )
+
+
+class CheckpointOut(BaseModel):
+    """The latest checkpoint, cosigned by the witnesses that have, and which have."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "note": "cardflow/ledger\n42\nq8v0...=\n\n\u2014 cardflow/ledger x7Ly...\n"
+                    "\u2014 office.example/w1 AbCd...\n",
+                    "size": 42,
+                    "root": HASH,
+                    "witnesses": [_WITNESS_EXAMPLE],
+                }
+            ]
+        }
+    )
+
+    note: str = Field(
+        description="The checkpoint as a C2SP signed note: the log's signature, then each "
+        "witness's `cosignature/v1` line."
+    )
+    size: int
+    root: str = Field(description="The root of the tree of `size` entries, in hex.")
+    witnesses: list[WitnessOut]
+
+    @classmethod
+    def of(cls, witnessed: Witnessed) -> CheckpointOut:
+        signed = witnessed.checkpoint
+        return cls(
+            note=signed.note,
+            size=signed.size,
+            root=signed.root.hex(),
+            witnesses=[
+                WitnessOut(
+                    name=status.witness.key.name,
+                    key=str(status.witness.key),
+                    cosigned=status.cosigned,
+                    last_size=status.last_size,
+                )
+                for status in witnessed.witnesses
+            ],
+        )

@@ -79,6 +79,7 @@ from ledger.errors import (
     BundleError,
     CacheDisagrees,
     CheckpointRefused,
+    CosignatureError,
     DatabaseRefused,
     DuplicateRequest,
     ErasedAndWritten,
@@ -99,6 +100,7 @@ from ledger.errors import (
     SubjectHeld,
     SubjectTaken,
     VersionConflict,
+    WitnessUnreachable,
 )
 from workflow.definition import EVIDENCE
 from workflow.errors import (
@@ -190,6 +192,10 @@ NOT_SERVED: Final[Mapping[type[Exception], str]] = {
     NoteError: "keys and notes are parsed at start-up and by commands; the API only signs",
     MapError: "the ledger gives the card map only SHA-256 digests (card keys, entry hashes)",
     BundleError: "bundles are checked by `cardflow audit verify-bundle` only",
+    CosignatureError: "a witness's answer is checked off the request path, and bundles by "
+    "`cardflow audit verify-bundle`; a route only reads the cosignatures kept",
+    WitnessUnreachable: "witnesses are asked off the request path (a witness down is logged "
+    "and asked again), and read by `cardflow audit fsck --witness`",
     ApiError: "a root, raised only as one of its kinds",
     ConfigurationError: "the environment is read at start-up and by commands",
     KeyMissing: "keys are read, and compared with the database's, at start-up",

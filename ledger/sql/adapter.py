@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from sqlalchemy import ColumnElement, Exists, and_, bindparam, exists, or_, select
+from sqlalchemy import ColumnElement, Exists, and_, bindparam, exists, func, or_, select
 from sqlalchemy.exc import DBAPIError
 
 from ledger.append import Request, plan, plan_many
@@ -36,6 +36,7 @@ from ledger.sql.schema import (
     SCHEMA_VERSION,
     bound_keys_table,
     checkpoints_table,
+    cosignatures_table,
     entries_table,
     heads_table,
     metadata,
@@ -55,6 +56,7 @@ from ledger.store import (
     BoundKey,
     CardQuery,
     Head,
+    KeptCosignature,
     Move,
     Person,
     Receipt,
@@ -316,6 +318,33 @@ class SqlLedger:
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         return None if row is None else checkpoint_of(row)
+
+    def keep_cosignature(self, cosignature: KeptCosignature) -> None:
+        row = {
+            "witness": cosignature.witness,
+            "size": cosignature.size,
+            "line": cosignature.line,
+            "received_at": cosignature.received_at,
+        }
+        with self._writer.begin() as conn:
+            conn.execute(
+                insert_ignoring(conn.dialect.name, cosignatures_table, row, "witness", "size")
+            )
+
+    def cosignatures(self, size: int) -> list[KeptCosignature]:
+        table = cosignatures_table
+        query = select(table).where(table.c.size == size).order_by(table.c.witness)
+        with self.engine.connect() as conn:
+            return [
+                KeptCosignature(row.witness, row.size, row.line, row.received_at)
+                for row in conn.execute(query)
+            ]
+
+    def last_cosigned(self) -> dict[str, int]:
+        table = cosignatures_table
+        query = select(table.c.witness, func.max(table.c.size)).group_by(table.c.witness)
+        with self.engine.connect() as conn:
+            return {witness: int(size) for witness, size in conn.execute(query)}
 
     def bound_keys(self) -> list[BoundKey]:
         table = bound_keys_table

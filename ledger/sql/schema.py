@@ -1,7 +1,8 @@
 """The ledger's tables, the append-only triggers that guard them, and the writer role.
 
-The database refuses UPDATE and DELETE on ``ledger_entries``, ``ledger_tree`` and
-``ledger_checkpoints`` (and TRUNCATE on PostgreSQL) with triggers, so even a careless
+The database refuses UPDATE and DELETE on ``ledger_entries``, ``ledger_tree``,
+``ledger_checkpoints``, ``ledger_keys`` and ``ledger_cosignatures`` (and TRUNCATE on
+PostgreSQL) with triggers, so even a careless
 administrator's statement fails; an owner who drops the triggers first is caught by
 ``ledger.verify``.
 """
@@ -186,6 +187,16 @@ checkpoints_table = Table(
 )
 """Every checkpoint signed, one per size."""
 
+cosignatures_table = Table(
+    "ledger_cosignatures",
+    metadata,
+    Column("witness", String(300), primary_key=True),
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("line", Text, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+)
+"""The witnesses' cosignatures of the checkpoints, one per witness key and size."""
+
 receipts_table = Table(
     "ledger_receipts",
     metadata,
@@ -255,7 +266,13 @@ verify_runs_table = Table(
 the ledger, not one of its facts. Nothing hashes or signs it and nothing decides from it;
 any worker reads the last one from here."""
 
-_APPEND_ONLY: Final = ("ledger_entries", "ledger_tree", "ledger_checkpoints", "ledger_keys")
+_APPEND_ONLY: Final = (
+    "ledger_entries",
+    "ledger_tree",
+    "ledger_checkpoints",
+    "ledger_keys",
+    "ledger_cosignatures",
+)
 
 _SQLITE_TRIGGERS: Final = tuple(
     f"""CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()}
@@ -331,6 +348,7 @@ WRITER_PRIVILEGES: Final = {
     "ledger_entries": ("SELECT", "INSERT"),
     "ledger_tree": ("SELECT", "INSERT"),
     "ledger_checkpoints": ("SELECT", "INSERT"),
+    "ledger_cosignatures": ("SELECT", "INSERT"),
     "ledger_tip": ("SELECT", "UPDATE"),
     "ledger_heads": ("SELECT", "INSERT", "UPDATE"),
     "ledger_receipts": ("SELECT", "INSERT", "DELETE"),
@@ -340,10 +358,10 @@ WRITER_PRIVILEGES: Final = {
     "ledger_verify_runs": ("SELECT", "INSERT", "UPDATE"),
 }
 """What cardflow's writer role may do to each table, and nothing more: the ledger's own
-tables take INSERT and SELECT only; the tip, the heads, the receipts and the persons
-are state kept beside them, which appends move and erasure removes; the API keys are
-read, and only the database's owner makes and revokes them; the verify runs are a report
-the server writes and finishes."""
+tables (the witnesses' cosignatures among them) take INSERT and SELECT only; the tip,
+the heads, the receipts and the persons are state kept beside them, which appends move
+and erasure removes; the API keys are read, and only the database's owner makes and
+revokes them; the verify runs are a report the server writes and finishes."""
 
 
 def writer_grants(

@@ -99,3 +99,17 @@ def test_every_key_the_log_was_signed_with_is_listed(cards, client, audit):
         {"key": str(SIGNER.verifier()), "first_size": 0, "last_size": old.size},
         {"key": str(new.verifier()), "first_size": old.size + 1, "last_size": None},
     ]
+
+
+def test_the_checkpoint_as_json_names_no_witness_when_none_is_configured(cards, client):
+    cards.in_state(State.REVIEWED)
+    note = client.get("/v1/ledger/checkpoint").text
+    body = client.get("/v1/ledger/checkpoint", headers={"Accept": "application/json"})
+    assert body.headers["content-type"] == "application/json"
+    signed = Checkpoint.parse(open_note(note, SIGNER.verifier()))
+    assert body.json() == {
+        "note": note,
+        "size": signed.size,
+        "root": signed.root.hex(),
+        "witnesses": [],
+    }
