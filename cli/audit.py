@@ -26,7 +26,7 @@ from api.logs import configure_logging
 from cli.options import DatabaseUrl, help_settings
 from cli.output import print_report
 from ledger.binding import AnyOf, Keyring
-from ledger.bundle import BundleError, check_bundle, make_bundle
+from ledger.bundle import BundleError, check_bundle
 from ledger.cosignature import CosignerKey
 from ledger.errors import WitnessUnreachable
 from ledger.note import Checkpoint, Signer, Verifier, opened_note
@@ -145,14 +145,11 @@ def audit_export(
     try:
         with runtime_for_command(database_url(url), existing=True) as runtime:
             entries = runtime.service.history(card_id, refusals=True)
-            signed, proofs = runtime.audit.prove(entries)
-            signed = runtime.audit.cosigned(signed)
+            made = runtime.audit.bundle(card_id, entries)
     except CardNotFound as missing:
         typer.echo(missing.detail, err=True)
         raise typer.Exit(2) from None
-    typer.echo(
-        json.dumps(make_bundle(card_id, entries, signed, proofs), indent=2, ensure_ascii=False)
-    )
+    typer.echo(json.dumps(made, indent=2, ensure_ascii=False))
 
 
 @audit.command("verify-bundle")
@@ -201,10 +198,11 @@ def audit_verify_bundle(
         typer.echo(f"the bundle does not verify: {failed}")
         raise typer.Exit(1) from None
     typer.echo(
-        f"bundle of card {checked.card_id} verified: {checked.entries} entries "
-        f"({checked.versions} versions, none missing), each in the tree of "
-        f"{checked.checkpoint.size} entries that {checked.checkpoint.origin} signed"
-        + (f", cosigned by at least {quorum} of {len(witnesses)} witnesses" if quorum else "")
+        f"bundle of card {checked.card_id}: {checked.says()} -- all {checked.entries} of its "
+        f"entries ({checked.versions} versions) in the tree of {checked.checkpoint.size} "
+        f"entries that {checked.checkpoint.origin} signed, none dropped, repeated, "
+        "reordered or left out"
+        + (f"; cosigned by at least {quorum} of {len(witnesses)} witnesses" if quorum else "")
     )
 
 

@@ -10,12 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from ledger.binding import AnyOf, Keyring, LogKeys, binding_of, rotate
+from ledger.bundle import make_bundle
+from ledger.cardmap import MapError, card_key
+from ledger.cardmap import prove as prove_in_map
 from ledger.checkpoints import DEFAULT_CADENCE, Cadence, checkpoint_if_due, sign_checkpoint
 from ledger.entry import Entry
-from ledger.errors import NoSigner
-from ledger.note import Checkpoint, Signer, Verifier
+from ledger.errors import CheckpointRefused, NoSigner
+from ledger.maps import map_root_of
+from ledger.note import Checkpoint, Signer, Verifier, note_parts
 from ledger.proofs import (
     Consistency,
     Inclusion,
@@ -123,6 +128,30 @@ class Audit:
         if entries and signed.size < max(entry.seq for entry in entries):
             signed = sign_checkpoint(self.ledger, self._signing(), self._clock())
         return signed, prove_inclusions(self.ledger, [entry.seq for entry in entries], signed.size)
+
+    def bundle(self, card_id: str, entries: Sequence[Entry]) -> dict[str, Any]:
+        """The audit bundle of ``card_id`` (``ledger.bundle``), whose history holds
+        ``entries``: a checkpoint that covers them, signed now if none does, with the
+        witnesses' cosignatures; every entry of the card it covers, re-read, so that one
+        written meanwhile is in it too; each one's inclusion path, and the card map's
+        proof of the last. ``CheckpointRefused`` if the stored map does not hold the
+        card's last entry (it was changed underneath)."""
+        signed, _ = self.prove(entries)
+        covered = [e for e in self.ledger.entries_for(card_id) if e.seq <= signed.size]
+        proofs = prove_inclusions(self.ledger, [entry.seq for entry in covered], signed.size)
+        map_root = map_root_of(Checkpoint.parse(note_parts(signed.note)[0]))
+        try:
+            value, siblings = prove_in_map(map_root, card_key(card_id), self.ledger.map_nodes)
+        except MapError as damaged:
+            raise CheckpointRefused(
+                f"the card map of checkpoint {signed.size}: {damaged}"
+            ) from None
+        if not covered or value != bytes.fromhex(covered[-1].hash):
+            raise CheckpointRefused(
+                f"the card map of checkpoint {signed.size} does not hold card {card_id}'s "
+                "last entry: the map or the entries were changed underneath"
+            )
+        return make_bundle(card_id, covered, self.cosigned(signed).note, proofs, siblings)
 
     def verifier(self) -> Verifier:
         """The public key checkpoints are signed with, as supervisors check them."""

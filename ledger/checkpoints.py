@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from ledger.binding import LogKeys
+from ledger.cardmap import EMPTY
 from ledger.errors import CheckpointRefused as CheckpointRefused
+from ledger.maps import grown, map_line, map_root_of
 from ledger.merkle import ProofError
 from ledger.note import Checkpoint, NoteError, Signer, Verifier, opened_note
 from ledger.proofs import node_source, root_at
@@ -67,32 +69,36 @@ def sign_checkpoint(ledger: Ledger, signer: Signer, now: datetime) -> SignedChec
             f"the stored tree's root for {tip.size} entries is not the root the tip records"
         )
     last = ledger.latest_checkpoint()
+    since, map_root = 0, EMPTY
     if last is not None:
         if last.size > tip.size:
             raise CheckpointRefused(
                 f"checkpoint {last.size} was signed, and the ledger holds {tip.size} entries"
             )
-        signed = _signed_root(last, keys.verifiers_for(last.size) or [signer.verifier()])
-        if root_at(get, last.size) != signed:
+        signed = _signed(last, keys.verifiers_for(last.size) or [signer.verifier()])
+        if root_at(get, last.size) != signed.root:
             raise CheckpointRefused(
                 f"the stored tree no longer has the root checkpoint {last.size} signed"
             )
         if last.size == tip.size:
             return last
-    note = signer.sign(Checkpoint(signer.name, tip.size, root).text())
-    return ledger.keep_checkpoint(SignedCheckpoint(tip.size, root, note, now))
+        since, map_root = last.size, map_root_of(signed)
+    map_root, nodes = grown(ledger, since, map_root, tip.size)
+    text = Checkpoint(signer.name, tip.size, root, (map_line(map_root),)).text()
+    return ledger.keep_checkpoint(SignedCheckpoint(tip.size, root, signer.sign(text), now), nodes)
 
 
-def _signed_root(checkpoint: SignedCheckpoint, verifiers: Sequence[Verifier]) -> bytes:
-    """The root ``checkpoint``'s note signs, once its signature holds and it says what
-    the row beside it does (the row is a cache of the note)."""
+def _signed(checkpoint: SignedCheckpoint, verifiers: Sequence[Verifier]) -> Checkpoint:
+    """What ``checkpoint``'s note signs, once its signature holds, it says what the row
+    beside it does (the row is a cache of the note) and it carries its card map."""
     try:
         said = Checkpoint.parse(opened_note(checkpoint.note, verifiers))
+        map_root_of(said)
     except NoteError as bad:
         raise CheckpointRefused(f"checkpoint {checkpoint.size}: {bad}") from None
     if (said.size, said.root) != (checkpoint.size, checkpoint.root):
         raise CheckpointRefused(f"checkpoint {checkpoint.size} is stored apart from what it signed")
-    return said.root
+    return said
 
 
 def checkpoint_if_due(

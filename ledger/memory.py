@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 
 from ledger.append import Plan, Request, Snapshot, needs, plan, plan_many
+from ledger.cardmap import MapNode, MemoryNodes
 from ledger.entry import GENESIS_HASH, REFUSAL, Draft, Entry
 from ledger.errors import LedgerError
 from ledger.merkle import Frontier, Node, completion
@@ -47,6 +48,7 @@ class MemoryLedger:
         self._frontier = Frontier()
         self._tree: dict[tuple[int, int], bytes] = {}
         self._checkpoints: dict[int, SignedCheckpoint] = {}
+        self._map = MemoryNodes()
         self._bound: dict[tuple[str, int], BoundKey] = {}
         self._cosignatures: dict[tuple[str, int], KeptCosignature] = {}
 
@@ -194,9 +196,16 @@ class MemoryLedger:
             held = sorted(self._tree.items(), key=lambda node: completion(*node[0]))
         return iter([(level, index, hashed) for (level, index), hashed in held])
 
-    def keep_checkpoint(self, checkpoint: SignedCheckpoint) -> SignedCheckpoint:
+    def keep_checkpoint(
+        self, checkpoint: SignedCheckpoint, map_nodes: Sequence[MapNode] = ()
+    ) -> SignedCheckpoint:
         with self._lock:
+            self._map.add(map_nodes)
             return self._checkpoints.setdefault(checkpoint.size, checkpoint)
+
+    def map_nodes(self, hashes: Collection[bytes]) -> dict[bytes, MapNode]:
+        with self._lock:
+            return self._map.fetch(hashes)
 
     def checkpoints(self) -> list[SignedCheckpoint]:
         return [self._checkpoints[size] for size in sorted(self._checkpoints)]

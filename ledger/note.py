@@ -156,18 +156,21 @@ def open_note(note: str, verifier: Verifier) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
-    """The log ``origin`` held ``size`` entries, its Merkle tree's root ``root``."""
+    """The log ``origin`` held ``size`` entries, its Merkle tree's root ``root``; then
+    the log's own ``extensions``, a line each (C2SP tlog-checkpoint's extension lines)."""
 
     origin: str
     size: int
     root: bytes
+    extensions: tuple[str, ...] = ()
 
     def text(self) -> str:
-        return f"{self.origin}\n{self.size}\n{base64.b64encode(self.root).decode()}\n"
+        lines = [self.origin, str(self.size), base64.b64encode(self.root).decode()]
+        return "".join(f"{line}\n" for line in (*lines, *self.extensions))
 
     @classmethod
     def parse(cls, text: str) -> Checkpoint:
-        """A checkpoint's text (extension lines, if any, are kept out of the tree)."""
+        """A checkpoint's text, its extension lines (kept out of the tree) included."""
         lines = text.split("\n")
         if len(lines) < 4 or lines[-1] != "":
             raise NoteError("a checkpoint is an origin, a size and a root, a line each")
@@ -180,7 +183,10 @@ class Checkpoint:
             raise NoteError("a checkpoint's third line is its root, in base64") from None
         if len(digest) != 32:
             raise NoteError("a checkpoint's root is 32 bytes")
-        return cls(origin, int(size), digest)
+        extensions = tuple(lines[3:-1])
+        if any(not line for line in extensions):
+            raise NoteError("a checkpoint's extension lines are not empty")
+        return cls(origin, int(size), digest, extensions)
 
 
 def note_parts(note: str) -> tuple[str, list[str]]:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Final, Protocol
 
 from ledger.binding import BoundKey as BoundKey
+from ledger.cardmap import MapNode
 from ledger.entry import ERASURE, MAX_KEY_LENGTH, REFUSAL, TRANSITION, Draft, Entry
 from ledger.errors import (
     DuplicateRequest,
@@ -338,8 +339,16 @@ class Ledger(Protocol):
         (``ledger.merkle.completion``): one pass for a check of the whole tree."""
         ...
 
-    def keep_checkpoint(self, checkpoint: SignedCheckpoint) -> SignedCheckpoint:
-        """Store ``checkpoint``, or return the one already stored for its size."""
+    def keep_checkpoint(
+        self, checkpoint: SignedCheckpoint, map_nodes: Sequence[MapNode] = ()
+    ) -> SignedCheckpoint:
+        """Store ``checkpoint`` with the card map nodes its map root needs (``ledger.maps``),
+        or return the one already stored for its size."""
+        ...
+
+    def map_nodes(self, hashes: Collection[bytes]) -> dict[bytes, MapNode]:
+        """The stored card map nodes among ``hashes``, read together (``ledger.cardmap``
+        re-hashes each: a stored node is never taken on trust)."""
         ...
 
     def checkpoints(self) -> list[SignedCheckpoint]:

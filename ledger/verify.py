@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ledger.binding import Keyring
+from ledger.cardmap import EMPTY
 from ledger.entry import GENESIS_HASH, Entry, entry_hash
+from ledger.maps import MapReplay, map_root_of
 from ledger.merkle import Frontier, Node, completion, leaf_hash
-from ledger.note import Checkpoint, NoteError, opened_note
+from ledger.note import Checkpoint, NoteError, note_parts, opened_note
 from ledger.store import Head, Ledger, Receipt, SignedCheckpoint, Unreadable
 
 
@@ -68,6 +70,7 @@ def verify(
         _Claim(c.size, c.root, f"the checkpoint held for {c.size} entries") for c in held
     ]
     tree = _TreeCheck(ledger.tree_nodes, claims, problems, watch=tip.size)
+    maps = MapReplay(ledger.map_nodes, _map_claims(signed.values(), problems))
     receipts: dict[int, list[Receipt]] = {}
     for receipt in ledger.receipts():
         if receipt.seq <= tip.size:
@@ -119,6 +122,8 @@ def verify(
         chained[item.card_id] = item.hash
         problems += _receipts_of(item, receipts.pop(item.seq, ()))
         tree.add(item.seq, encoded)
+        if item.seq == count:  # the map grows over the entries while none is missing
+            problems += [Problem(None, what) for what in maps.add(item)]
         expected_seq = item.seq + 1
         prev_hash = item.hash
         if item.seq == tip.size:
@@ -303,7 +308,7 @@ def _signatures(checkpoints: Iterable[SignedCheckpoint], keys: Keyring | None) -
     for checkpoint in checkpoints:
         try:
             text = (
-                checkpoint.note.rpartition("\n\n")[0] + "\n"
+                note_parts(checkpoint.note)[0]
                 if keys is None
                 else opened_note(checkpoint.note, keys.verifiers_for(checkpoint.size))
             )
@@ -316,6 +321,26 @@ def _signatures(checkpoints: Iterable[SignedCheckpoint], keys: Keyring | None) -
                 Problem(None, f"checkpoint {checkpoint.size} is stored apart from what it signed")
             )
     return found
+
+
+def _map_claims(
+    checkpoints: Iterable[SignedCheckpoint], problems: list[Problem]
+) -> list[tuple[int, bytes]]:
+    """The card map root each stored checkpoint signs, by size; one that carries none,
+    or carries one of the empty map for a tree that is not empty, is a problem."""
+    claims = []
+    for checkpoint in checkpoints:
+        try:
+            root = map_root_of(Checkpoint.parse(note_parts(checkpoint.note)[0]))
+        except NoteError as bad:
+            problems.append(Problem(None, f"checkpoint {checkpoint.size}: {bad}"))
+            continue
+        if checkpoint.size == 0:
+            if root != EMPTY:
+                problems.append(Problem(None, "checkpoint 0 signed a card map that is not empty"))
+            continue
+        claims.append((checkpoint.size, root))
+    return claims
 
 
 def _receipts_of(entry: Entry, receipts: Iterable[Receipt]) -> list[Problem]:

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Exists, and_, bindparam, exists, func, or_
 from sqlalchemy.exc import DBAPIError
 
 from ledger.append import Request, plan, plan_many
+from ledger.cardmap import MapNode
 from ledger.entry import GENESIS_HASH, REFUSAL, TRANSITION, Draft, Entry
 from ledger.errors import LedgerError
 from ledger.merkle import EMPTY_ROOT, Node
@@ -27,6 +28,8 @@ from ledger.sql.codec import (
     entry_of,
     hash_bytes,
     head_of,
+    map_node_of,
+    map_node_row,
     raw_columns,
     stored_frontier,
 )
@@ -39,6 +42,7 @@ from ledger.sql.schema import (
     cosignatures_table,
     entries_table,
     heads_table,
+    map_nodes_table,
     metadata,
     normalise_url,
     permission_denied,
@@ -50,7 +54,14 @@ from ledger.sql.schema import (
     tree_table,
     triggers,
 )
-from ledger.sql.writes import cards_of, insert_ignoring, live_receipts, load_snapshot, write_plan
+from ledger.sql.writes import (
+    cards_of,
+    insert_ignoring,
+    insert_ignoring_many,
+    live_receipts,
+    load_snapshot,
+    write_plan,
+)
 from ledger.store import (
     RECEIPT_WINDOW,
     BoundKey,
@@ -294,7 +305,9 @@ class SqlLedger:
             ).one()
         return Tip(row.size, row.hash, row.root, stored_frontier(row.frontier))
 
-    def keep_checkpoint(self, checkpoint: SignedCheckpoint) -> SignedCheckpoint:
+    def keep_checkpoint(
+        self, checkpoint: SignedCheckpoint, map_nodes: Sequence[MapNode] = ()
+    ) -> SignedCheckpoint:
         row = {
             "size": checkpoint.size,
             "root": checkpoint.root.hex(),
@@ -302,11 +315,30 @@ class SqlLedger:
             "signed_at": checkpoint.signed_at,
         }
         with self._writer.begin() as conn:
+            rows = [map_node_row(node) for node in {node.hash: node for node in map_nodes}.values()]
+            for start in range(0, len(rows), _IN_LIST):
+                conn.execute(
+                    insert_ignoring_many(conn.dialect.name, map_nodes_table, "hash"),
+                    rows[start : start + _IN_LIST],
+                )
             conn.execute(insert_ignoring(conn.dialect.name, checkpoints_table, row, "size"))
             kept = conn.execute(
                 select(checkpoints_table).where(checkpoints_table.c.size == checkpoint.size)
             ).one()
         return checkpoint_of(kept)
+
+    def map_nodes(self, hashes: Collection[bytes]) -> dict[bytes, MapNode]:
+        wanted = sorted({digest.hex() for digest in hashes})
+        found: dict[bytes, MapNode] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), _IN_LIST):
+                query = select(map_nodes_table).where(
+                    map_nodes_table.c.hash.in_(wanted[start : start + _IN_LIST])
+                )
+                for row in conn.execute(query):
+                    node = map_node_of(row)
+                    found[node.hash] = node
+        return found
 
     def checkpoints(self) -> list[SignedCheckpoint]:
         query = select(checkpoints_table).order_by(checkpoints_table.c.size)

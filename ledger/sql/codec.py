@@ -10,6 +10,7 @@ from typing import Any, Final, get_args, get_type_hints
 
 from sqlalchemy import Text
 
+from ledger.cardmap import MapNode
 from ledger.entry import Entry
 from ledger.sql.schema import UtcDateTime, as_utc, entries_table
 from ledger.store import Head, Person, SignedCheckpoint
@@ -37,6 +38,26 @@ def stored_frontier(stored: str) -> tuple[bytes, ...]:
     if not isinstance(roots, list):
         return ()
     return tuple(hash_bytes(root) for root in roots if isinstance(root, str))
+
+
+def map_node_row(node: MapNode) -> dict[str, str | None]:
+    """A card map node as its row: each part as hex, the parts it lacks null."""
+    parts = {"left": node.left, "right": node.right, "key": node.key, "value": node.value}
+    return {"hash": node.hash.hex()} | {
+        name: None if part is None else part.hex() for name, part in parts.items()
+    }
+
+
+def map_node_of(row: Any) -> MapNode:
+    """The node a row holds, as stored: ``ledger.cardmap`` re-hashes it before use, so a
+    damaged part is read as no bytes, which no hash is made of."""
+    return MapNode(
+        hash_bytes(row.hash),
+        **{
+            name: None if row._mapping[name] is None else hash_bytes(row._mapping[name])
+            for name in ("left", "right", "key", "value")
+        },
+    )
 
 
 def entry_row(entry: Entry) -> dict[str, Any]:

@@ -72,6 +72,8 @@ COVERED: Final[Mapping[str, str]] = {
     "ledger_entries": "each row is hashed (its hash) and is a leaf of the tree",
     "ledger_tree": "each node is hashed into the root a checkpoint signs",
     "ledger_keys": "the keys themselves: a process refuses to run with keys that disagree",
+    "ledger_map_nodes": "content-addressed: each node is re-hashed when read, and the map "
+    "root a checkpoint signs is grown from the entries",
     "ledger_cosignatures": "each line a witness's signature over the checkpoint of its size, "
     "checked before it is served or counted (when it came decides nothing)",
 }

@@ -1,8 +1,8 @@
 """The ledger's tables, the append-only triggers that guard them, and the writer role.
 
 The database refuses UPDATE and DELETE on ``ledger_entries``, ``ledger_tree``,
-``ledger_checkpoints``, ``ledger_keys`` and ``ledger_cosignatures`` (and TRUNCATE on
-PostgreSQL) with triggers, so even a careless
+``ledger_checkpoints``, ``ledger_keys``, ``ledger_cosignatures`` and ``ledger_map_nodes``
+(and TRUNCATE on PostgreSQL) with triggers, so even a careless
 administrator's statement fails; an owner who drops the triggers first is caught by
 ``ledger.verify``.
 """
@@ -197,6 +197,18 @@ cosignatures_table = Table(
 )
 """The witnesses' cosignatures of the checkpoints, one per witness key and size."""
 
+map_nodes_table = Table(
+    "ledger_map_nodes",
+    metadata,
+    Column("hash", String(64), primary_key=True),
+    Column("left", String(64)),
+    Column("right", String(64)),
+    Column("key", String(64)),
+    Column("value", String(64)),
+)
+"""The card map's nodes (``ledger.cardmap``), each kept under its own hash: an internal
+node's ``left`` and ``right``, or a leaf's ``key`` and ``value``. Only ever added."""
+
 receipts_table = Table(
     "ledger_receipts",
     metadata,
@@ -272,6 +284,7 @@ _APPEND_ONLY: Final = (
     "ledger_checkpoints",
     "ledger_keys",
     "ledger_cosignatures",
+    "ledger_map_nodes",
 )
 
 _SQLITE_TRIGGERS: Final = tuple(
@@ -349,6 +362,7 @@ WRITER_PRIVILEGES: Final = {
     "ledger_tree": ("SELECT", "INSERT"),
     "ledger_checkpoints": ("SELECT", "INSERT"),
     "ledger_cosignatures": ("SELECT", "INSERT"),
+    "ledger_map_nodes": ("SELECT", "INSERT"),
     "ledger_tip": ("SELECT", "UPDATE"),
     "ledger_heads": ("SELECT", "INSERT", "UPDATE"),
     "ledger_receipts": ("SELECT", "INSERT", "DELETE"),

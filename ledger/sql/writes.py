@@ -200,6 +200,13 @@ def insert_ignoring(dialect: str, table: Table, row: dict[str, Any], *key: str) 
     return make(table).values(**row).on_conflict_do_nothing(index_elements=list(key))
 
 
+def insert_ignoring_many(dialect: str, table: Table, *key: str) -> Any:
+    """An INSERT of many rows (given at execution) that skips those whose ``key`` columns
+    are stored already."""
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    return make(table).on_conflict_do_nothing(index_elements=list(key))
+
+
 def _keep_persons(conn: Connection, dialect: str, written: Plan) -> None:
     """Write each person's data, replacing what was held under the same reference."""
     make = pg_insert if dialect == "postgresql" else sqlite_insert

@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 
 from ledger.binding import AnyOf
+from ledger.cardmap import card_key, root_of
 from ledger.checkpoints import Cadence, CheckpointRefused, checkpoint_if_due, sign_checkpoint
+from ledger.maps import map_line
 from ledger.merkle import EMPTY_ROOT, verify_consistency
 from ledger.note import Checkpoint, Signer, open_note
 from ledger.proofs import prove_consistency
@@ -29,7 +31,10 @@ class TestSigning:
         grow(ledger, 5)
         second = sign_checkpoint(ledger, SIGNER, clock.now)
         said = Checkpoint.parse(open_note(second.note, SIGNER.verifier()))
-        assert said == Checkpoint(SIGNER.name, 5, bytes.fromhex(ledger.tip().root))
+        latest = {card_key(e.card_id): bytes.fromhex(e.hash) for e in ledger.entries_after(0, 9)}
+        assert said == Checkpoint(
+            SIGNER.name, 5, bytes.fromhex(ledger.tip().root), (map_line(root_of(latest)),)
+        )
         assert ledger.checkpoints() == [first, second]
         assert ledger.latest_checkpoint() == second
         proof = prove_consistency(ledger, 0, 5)

@@ -15,7 +15,7 @@ from cli import docs
 from tests.cli.helpers import cardflow
 
 ROOT: Final = Path(__file__).resolve().parents[2]
-SHIPPED: Final = ("workflow", "ledger", "api", "cli", "livedocs")
+SHIPPED: Final = ("workflow", "ledger", "api", "cli", "livedocs", "witness")
 PROJECT: Final = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
