@@ -187,6 +187,7 @@ class Log:
             "event": event,
             "evidence": {"identity_document": "resident_id_card", "original_id": True},
             "exclusive": True,
+            "fingerprint": None,
             "format": "cardflow.entry/2",
             "from_state": self.fields(before)["to_state"] if before else None,
             "idempotency_key": None,

@@ -29,7 +29,7 @@ def imported(path: Path) -> set[str]:
 class TestImports:
     """Standard library and ``cryptography`` only; ``tests.independent`` among themselves."""
 
-    @pytest.mark.parametrize("name", ["verify_bundle.py", "bundles.py"])
+    @pytest.mark.parametrize("name", ["verify_bundle.py", "bundles.py", "spec_example.py"])
     def test_only_the_standard_library_and_cryptography(self, name):
         for module in imported(HERE / name):
             top = module.split(".")[0]
