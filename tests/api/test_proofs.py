@@ -107,6 +107,16 @@ class TestConsistency:
             bytes.fromhex(body["second_root"]),
         )
 
+    def test_from_the_empty_tree_is_422(self, client, grown):
+        """The empty tree is a prefix of every tree: a proof from it proves nothing, so
+        none is given (not a 200 with an empty path)."""
+        for params in ({"first": 0}, {"first": 0, "second": 0}, {"first": 0, "second": grown}):
+            body = problem(
+                client.get("/v1/ledger/consistency", params=params), 422, "validation-error"
+            )
+            assert "first" in body["detail"]
+            assert "1" in body["detail"]
+
     def test_first_greater_than_second_is_422(self, client, grown):
         body = problem(
             client.get("/v1/ledger/consistency", params={"first": 5, "second": 3}),
