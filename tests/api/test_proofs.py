@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 
 from ledger.merkle import ProofError, verify_consistency, verify_inclusion
 from tests.api.conftest import problem
@@ -107,7 +108,7 @@ class TestConsistency:
             bytes.fromhex(body["second_root"]),
         )
 
-    def test_from_the_empty_tree_is_422(self, client, grown):
+    def test_from_the_empty_tree_is_422(self, client: TestClient, grown: int) -> None:
         """The empty tree is a prefix of every tree: a proof from it proves nothing, so
         none is given (not a 200 with an empty path)."""
         for params in ({"first": 0}, {"first": 0, "second": 0}, {"first": 0, "second": grown}):

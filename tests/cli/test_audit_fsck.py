@@ -106,7 +106,7 @@ def test_a_truncated_tail(demo_url, kept):
     ) in done.output
 
 
-def test_an_entry_edited_in_place_is_named_by_the_stored_tree(demo_url, kept):
+def test_an_entry_edited_in_place_is_named_by_the_stored_tree(demo_url: str, kept: Path) -> None:
     """The kept checkpoint and the stored tree it still agrees with name the entry."""
     size = size_of(kept)
     as_administrator(demo_url, "UPDATE ledger_entries SET channel = 'pharmacy' WHERE seq = 9")

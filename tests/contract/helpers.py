@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import fields, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, create_engine, text
 
@@ -107,7 +108,7 @@ def as_administrator(url: str, *statements: str) -> None:
 
 
 def rewrite(
-    url: str, order: Iterable[int], changed: Mapping[int, Mapping[str, object]] | None = None
+    url: str, order: Iterable[int], changed: Mapping[int, Mapping[str, Any]] | None = None
 ) -> None:
     """All a database owner without the signer key can do: empty the ledger, then write
     the entries numbered ``order`` again, in that order (entry ``seq`` with the fields

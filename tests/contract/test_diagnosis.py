@@ -7,20 +7,21 @@ from __future__ import annotations
 import pytest
 
 from ledger.checkpoints import sign_checkpoint
+from ledger.note import Checkpoint
 from ledger.proofs import node_source, root_at
 from ledger.sql import SqlLedger
 from ledger.verify import Problem
-from tests.conftest import SIGNER
+from tests.conftest import SIGNER, FakeClock
 from tests.contract.helpers import as_administrator, rewrite
 from tests.contract.test_tampering import SIZE, held_report, kept_checkpoint, populate
 
 
 @pytest.fixture
-def stored(database_url, clock) -> str:
+def stored(database_url: str, clock: FakeClock) -> str:
     return populate(database_url, clock)
 
 
-def resign(url: str, clock) -> None:
+def resign(url: str, clock: FakeClock) -> None:
     """Sign the ledger as it now stands, as whoever holds the log key could."""
     clock.advance(minutes=5)
     ledger = SqlLedger(url)
@@ -30,7 +31,7 @@ def resign(url: str, clock) -> None:
         ledger.dispose()
 
 
-def said(url: str, *held) -> list[Problem]:
+def said(url: str, *held: Checkpoint) -> list[Problem]:
     return list(held_report(url, *held).problems)
 
 
@@ -40,11 +41,11 @@ class TestRewritten:
 
     CHANGED = 7
 
-    def _rewrite(self, url: str, clock) -> None:
+    def _rewrite(self, url: str, clock: FakeClock) -> None:
         rewrite(url, range(1, SIZE + 1), {self.CHANGED: {"actor": "clerk-2"}})
         resign(url, clock)
 
-    def test_named_by_two_checkpoints_in_a_row(self, stored, clock):
+    def test_named_by_two_checkpoints_in_a_row(self, stored: str, clock: FakeClock) -> None:
         kept = [kept_checkpoint(stored, clock, size=size) for size in (6, 7, SIZE)]
         self._rewrite(stored, clock)
         problems = said(stored, *kept)
@@ -58,7 +59,7 @@ class TestRewritten:
         )
         assert any("(the log was forked)" in p.what for p in problems)
 
-    def test_bracketed_by_the_checkpoints_either_side(self, stored, clock):
+    def test_bracketed_by_the_checkpoints_either_side(self, stored: str, clock: FakeClock) -> None:
         kept = [kept_checkpoint(stored, clock, size=size) for size in (4, 10)]
         self._rewrite(stored, clock)
         assert Problem(
@@ -68,7 +69,7 @@ class TestRewritten:
             "held for 4 entries still agrees)",
         ) in said(stored, *kept)
 
-    def test_edited_in_place_the_stored_tree_names_it(self, stored, clock):
+    def test_edited_in_place_the_stored_tree_names_it(self, stored: str, clock: FakeClock) -> None:
         """Left as it was, the stored tree is the signed one: a search over it names the
         entry with no checkpoint of that size."""
         kept = kept_checkpoint(stored, clock)
@@ -83,7 +84,7 @@ class TestRewritten:
 class TestRemoved:
     """Entries deleted from the middle: renumbered so the log runs on, or leaving a gap."""
 
-    def test_renumbered(self, stored, clock):
+    def test_renumbered(self, stored: str, clock: FakeClock) -> None:
         """The refusal (entry 8) deleted, so that every card's versions still run on."""
         kept = [kept_checkpoint(stored, clock, size=size) for size in (7, 8, SIZE)]
         rewrite(stored, [seq for seq in range(1, SIZE + 1) if seq != 8])
@@ -96,7 +97,7 @@ class TestRemoved:
             "checkpoint held for 8 entries signed",
         ) in said(stored, *kept)
 
-    def test_renumbered_with_one_checkpoint_kept(self, stored, clock):
+    def test_renumbered_with_one_checkpoint_kept(self, stored: str, clock: FakeClock) -> None:
         kept = kept_checkpoint(stored, clock)
         rewrite(stored, [seq for seq in range(1, SIZE + 1) if seq != 8])
         assert Problem(
@@ -108,7 +109,7 @@ class TestRemoved:
             "mean cut from the end)",
         ) in said(stored, kept)
 
-    def test_a_gap(self, stored, clock):
+    def test_a_gap(self, stored: str, clock: FakeClock) -> None:
         kept = kept_checkpoint(stored, clock)
         as_administrator(stored, "DELETE FROM ledger_entries WHERE seq = 5")
         problems = said(stored, kept)
@@ -126,7 +127,7 @@ class TestRemoved:
 class TestCut:
     """The tail deleted and the tip moved back: the ledger is a prefix of what was signed."""
 
-    def test_with_the_stored_tree_left(self, stored, clock):
+    def test_with_the_stored_tree_left(self, stored: str, clock: FakeClock) -> None:
         kept = kept_checkpoint(stored, clock)
         ledger = SqlLedger(stored)
         try:
@@ -146,7 +147,9 @@ class TestCut:
             f"entries 11 to {SIZE} are gone",
         ) in said(stored, kept)
 
-    def test_everything_recomputed_and_a_checkpoint_of_the_prefix_kept(self, stored, clock):
+    def test_everything_recomputed_and_a_checkpoint_of_the_prefix_kept(
+        self, stored: str, clock: FakeClock
+    ) -> None:
         kept = [kept_checkpoint(stored, clock, size=size) for size in (10, SIZE)]
         rewrite(stored, range(1, 11))
         assert Problem(

@@ -93,13 +93,15 @@ class TestReads:
         )
         assert keys.authenticate(token).reads == {Capability.FEED, Capability.HISTORY}
 
-    def test_the_published_reads_are_no_scope(self, keys):
+    def test_the_published_reads_are_no_scope(self, keys: MemoryKeys | SqlKeys) -> None:
         """The checkpoint, the log's keys and the proofs need no key, so no key holds them."""
         with pytest.raises(ReadNotGrantable, match="--read proofs is not a scope"):
             keys.create("bank-mirror", Role.SYSTEM, reads=[Capability.FEED, Capability.PROOFS])
         assert keys.list() == []
 
-    def test_a_key_made_when_proofs_were_a_scope_still_reads(self, keys):
+    def test_a_key_made_when_proofs_were_a_scope_still_reads(
+        self, keys: MemoryKeys | SqlKeys
+    ) -> None:
         """A key stored with the ``proofs`` scope loads with the scopes that still are."""
         if not isinstance(keys, SqlKeys):
             pytest.skip("only a stored key has a row to have been made earlier")
@@ -114,7 +116,9 @@ class TestReads:
 
     def test_a_supervisor_key_narrowed(self, keys):
         _, token = keys.create("mirror", Role.SUPERVISOR, reads=[Capability.FEED])
-        assert keys.authenticate(token).reads == {Capability.FEED}
+        loaded = keys.authenticate(token)
+        assert loaded is not None
+        assert loaded.reads == {Capability.FEED}
 
     @pytest.mark.parametrize(
         ("role", "read"),

@@ -242,7 +242,7 @@ class TestAgainstTheReference:
         verify_consistency(first, second, made, BIG.roots[first], BIG.roots[second])
 
     @pytest.mark.parametrize("second", [0, 1, 7, 300])
-    def test_none_from_the_empty_tree(self, second):
+    def test_none_from_the_empty_tree(self, second: int) -> None:
         """RFC 9162 defines no proof from size 0; the empty tree is a prefix of any."""
         with pytest.raises(ProofError, match="empty tree proves nothing"):
             consistency_proof(BIG.get, 0, second)
@@ -300,7 +300,7 @@ class TestMutatedInclusion:
             verify_inclusion(BIG.leaves[3], 3, 10, [*good[:-1], good[-1][:31]], BIG.roots[10])
 
     @pytest.mark.parametrize("length", [0, 31, 33, 64])
-    def test_a_leaf_or_root_of_the_wrong_length(self, length):
+    def test_a_leaf_or_root_of_the_wrong_length(self, length: int) -> None:
         """Refused before hashing, even where the bytes would match: a tree of one leaf
         whose root is its leaf would otherwise take any bytes as both."""
         odd = bytes(range(length))

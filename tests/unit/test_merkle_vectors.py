@@ -56,14 +56,14 @@ def _ids(cases: list[Vector]) -> list[str]:
 class TestTheVectorsAreThere:
     """Every vector the README names was copied: a test over none would pass."""
 
-    def test_counts(self):
+    def test_counts(self) -> None:
         assert len(INCLUSION) == 98
         assert len(CONSISTENCY) == 98
         for cases in (INCLUSION, CONSISTENCY):
             assert any(not case.refused for case in cases)
             assert sum(case.refused for case in cases) > len(cases) // 2
 
-    def test_the_licence_travels_with_them(self):
+    def test_the_licence_travels_with_them(self) -> None:
         assert "Apache License" in (VECTORS / "LICENSE").read_text()
         assert "417fb0c314750d94e53942e9f92e79b6d35915db" in (VECTORS / "README.md").read_text()
 
@@ -89,14 +89,14 @@ class TestInclusion:
     """
 
     @pytest.mark.parametrize("case", INCLUSION, ids=_ids(INCLUSION))
-    def test_vector(self, case: Vector):
+    def test_vector(self, case: Vector) -> None:
         if case.refused:
             with pytest.raises(ProofError):
                 _include(case)
         else:
             _include(case)
 
-    def test_an_empty_leaf_is_refused_as_the_reference_refuses_it(self):
+    def test_an_empty_leaf_is_refused_as_the_reference_refuses_it(self) -> None:
         (case,) = [c for c in INCLUSION if c.name.endswith("single-entry/empty-root-and-leaf.json")]
         assert case.refused
         with pytest.raises(ProofError, match="the leaf hash is 0 bytes"):
@@ -115,14 +115,14 @@ class TestConsistency:
     """
 
     @pytest.mark.parametrize("case", CONSISTENCY, ids=_ids(CONSISTENCY))
-    def test_vector(self, case: Vector):
+    def test_vector(self, case: Vector) -> None:
         if case.refused:
             with pytest.raises(ProofError):
                 _consist(case)
         else:
             _consist(case)
 
-    def test_from_the_empty_tree_is_refused_as_the_reference_refuses_it(self):
+    def test_from_the_empty_tree_is_refused_as_the_reference_refuses_it(self) -> None:
         (case,) = [
             c
             for c in CONSISTENCY
@@ -141,7 +141,7 @@ class TestStricterThanTheReference:
         return case
 
     @pytest.mark.parametrize("cut", [0, 1, HASH_SIZE - 1])
-    def test_a_short_root_or_leaf(self, cut: int):
+    def test_a_short_root_or_leaf(self, cut: int) -> None:
         case = self._happy()
         f = case.fields
         leaf, root, proof = case.hash("leafHash"), case.hash("root"), case.proof()
@@ -151,7 +151,7 @@ class TestStricterThanTheReference:
         with pytest.raises(ProofError, match="the root is"):
             verify_inclusion(leaf, f["leafIdx"], f["treeSize"], proof, root[:cut])
 
-    def test_a_path_node_with_a_byte_more(self):
+    def test_a_path_node_with_a_byte_more(self) -> None:
         case = self._happy()
         f = case.fields
         proof = case.proof()
