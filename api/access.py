@@ -40,14 +40,15 @@ class Access:
 
     ``roles`` hold it; for a read, a key of one of those roles holds it unless its maker
     left it out, and a key of an ``on_request`` role holds it only if asked for with
-    ``--read``. Writes and the public route are not scopes: the role decides (and the
-    rules then check each channel).
+    ``--read``. Writes and the published reads are not scopes: the role decides (and the
+    rules then check each channel), and a ``keyless`` capability asks for no key at all.
     """
 
     says: str
     roles: frozenset[Role]
     on_request: frozenset[Role] = frozenset()
     read: bool = True
+    keyless: bool = False
 
 
 _EVERY_ROLE: Final = frozenset(Role)
@@ -56,7 +57,7 @@ _FOLLOWERS: Final = frozenset({Role.SYSTEM})
 
 ACCESS: Final[dict[Capability, Access]] = {
     Capability.PUBLIC: Access(
-        "read the lifecycle and its rules; no key needed", _EVERY_ROLE, read=False
+        "read the lifecycle and its rules; no key needed", _EVERY_ROLE, read=False, keyless=True
     ),
     Capability.ACT: Access(
         "apply, move cards and send batches, through the channels its role and key allow",
@@ -80,9 +81,11 @@ ACCESS: Final[dict[Capability, Access]] = {
         _FOLLOWERS,
     ),
     Capability.PROOFS: Access(
-        "read signed checkpoints, their key, and inclusion and consistency proofs",
-        _OVERSIGHT,
-        _FOLLOWERS,
+        "read signed checkpoints, the log's keys, and inclusion and consistency proofs "
+        "(hashes only); no key needed: published, as a transparency log publishes them",
+        _EVERY_ROLE,
+        read=False,
+        keyless=True,
     ),
     Capability.SEARCH: Access(
         "search every card, and be told which card a duplicate application's person holds "
@@ -113,6 +116,12 @@ def reads_for(role: Role, asked: Iterable[Capability] | None) -> frozenset[Capab
     if asked is None:
         return default_reads(role)
     chosen = frozenset(Capability(c) for c in asked)
+    published = sorted(c for c in chosen if ACCESS[c].keyless)
+    if published:
+        raise ReadNotGrantable(
+            f"--read {', '.join(published)} is not a scope: anyone may read it without a key; "
+            f"a {role} key may read: {', '.join(sorted(grantable_reads(role))) or 'nothing'}"
+        )
     beyond = sorted(chosen - grantable_reads(role))
     if beyond:
         raise ReadNotGrantable(
@@ -160,7 +169,7 @@ def check(
 def cell(role: Role, capability: Capability) -> str:
     """What the access table says of a key of ``role`` on ``capability``."""
     row = ACCESS[capability]
-    if capability is Capability.PUBLIC:
+    if row.keyless:
         return "yes, no key needed"
     if role in row.roles:
         return "through its channels" if capability is Capability.ACT else "yes"
@@ -172,8 +181,10 @@ def cell(role: Role, capability: Capability) -> str:
 def roles_line(capability: Capability) -> str:
     """Who may use ``capability``, in one sentence (for each OpenAPI operation)."""
     row = ACCESS[capability]
-    if capability is Capability.PUBLIC:
-        return f"**Who may call:** anyone; no key is needed (capability `{capability}`)."
+    if row.keyless:
+        return (
+            f"**Who may call:** anyone; no key is needed (capability `{capability}`: {row.says})."
+        )
     roles = ", ".join(f"`{role}`" for role in Role if role in row.roles)
     said = f"**Who may call:** {roles} keys"
     if row.on_request:

@@ -9,10 +9,10 @@ from typing import Annotated, Final
 from fastapi import Depends, Header, Request, Security, params
 from fastapi.security import HTTPBearer
 
-from api.access import Capability, check
+from api.access import ACCESS, Capability, check
 from api.errors import Unauthenticated as Unauthenticated
 from api.keys import ApiKey, Keys
-from api.limits import Limiter, kind_of
+from api.limits import Limiter, client_bucket, kind_of
 from ledger.audit import Audit
 from ledger.store import MAX_KEY_LENGTH
 from workflow.errors import InvalidRequest, loggable_card_id
@@ -82,7 +82,7 @@ def current_key(request: Request, _declared: Annotated[object, Security(BEARER)]
         raise Unauthenticated("the API key is unknown or revoked")
     request.state.principal = key.actor.name
     request.state.key = key
-    _count(request, key.key_id)
+    _count(request, key.key_id, "this key")
     return key
 
 
@@ -92,12 +92,16 @@ def current_actor(key: Annotated[ApiKey, Depends(current_key)]) -> Actor:
 
 
 def _guard(capability: Capability) -> Callable[..., None]:
-    if capability is Capability.PUBLIC:
+    if ACCESS[capability].keyless:
 
-        def public() -> None:
-            """No key is asked for."""
+        def published(request: Request) -> None:
+            """No key is asked for, and none is read: the caller is counted by its client
+            address, whether it sent a key or not."""
+            client = request.client
+            _count(request, client_bucket(client.host if client else None), "this client")
 
-        return public
+        published.__name__ = f"anyone_may_{capability}"
+        return published
 
     def guard(key: Annotated[ApiKey, Depends(current_key)]) -> None:
         actor = key.actor
@@ -122,13 +126,14 @@ def capability_of(dependencies: Iterable[params.Depends]) -> Capability | None:
     return found[0] if len(found) == 1 else None
 
 
-def _count(request: Request, key_id: str) -> None:
-    """Draw the request from its key's bucket, if it is of a kind that is counted."""
+def _count(request: Request, bucket: str, who: str) -> None:
+    """Draw the request from its caller's bucket (a key id, or a client address), if it
+    is of a kind that is counted."""
     limiter: Limiter | None = getattr(request.app.state, "limiter", None)
     route = getattr(request.scope.get("route"), "path", request.url.path)
     kind = kind_of(request.method, route, request.query_params)
     if limiter is not None and kind is not None:
-        limiter.take(key_id, kind)
+        limiter.take(bucket, kind, who=who)
 
 
 def _not_bearer(scheme: str) -> str:

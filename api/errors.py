@@ -10,7 +10,7 @@
     ├── Unauthenticated         no credentials, or credentials that name no live key
     ├── KeyNotPermitted         a live key whose role or reads do not cover the route
     ├── ReadNotGrantable (ValueError) a key asked to be made with a read its role may not hold
-    ├── RateLimited             the key has used up its requests of one kind for now
+    ├── RateLimited             the key (or client) has used up its requests of one kind for now
     ├── WorkStopped             a long read stopped before it was done
     │   ├── PastDeadline        past the server's deadline for one request
     │   └── ClientGone          its client closed the connection
@@ -79,11 +79,13 @@ class RateLimited(ApiError):
     """The key has used up its requests of ``kind`` for now: answered with 429 and
     ``Retry-After: <retry_after>``."""
 
-    def __init__(self, kind: str, retry_after: int, per_minute: float) -> None:
+    def __init__(
+        self, kind: str, retry_after: int, per_minute: float, *, who: str = "this key"
+    ) -> None:
         self.kind = kind
         self.retry_after = retry_after
         self.detail = (
-            f"this key has made its {kind} requests for now ({per_minute:g} a minute); "
+            f"{who} has made its {kind} requests for now ({per_minute:g} a minute); "
             f"try again in {retry_after} s"
         )
         super().__init__(self.detail)

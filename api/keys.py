@@ -217,5 +217,5 @@ def _key(row: Row[Any]) -> ApiKey:
         channels=None if channels is None else frozenset(Channel(c) for c in channels.split(",")),
         created_at=row.created_at,
         revoked_at=row.revoked_at,
-        reads=frozenset(Capability(c) for c in row.reads.split(",") if c),
+        reads=frozenset(Capability(c) for c in row.reads.split(",") if c) & frozenset(READS),
     )

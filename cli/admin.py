@@ -135,7 +135,7 @@ def create_key(
         typer.Option(
             help="What the key may read; repeat for more. Default: what its role reads (see "
             "the README's access table); a system key follows the ledger only with --read "
-            "feed (and history, proofs).",
+            "feed (and history). The checkpoint, the log's keys and the proofs need no key.",
             metavar="|".join(READS),
             show_default=False,
         ),

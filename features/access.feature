@@ -2,10 +2,12 @@
 Feature: Who reads what
   A key reads what its holder's job needs, and nothing more. A counter serves the
   person in front of it: it reads that person's card as it stands and the steps
-  allowed now, never another person's history. A card's full history, the ledger
-  feed and its proofs are for supervisors, administrators and the systems made to
-  follow the ledger; only supervisors and administrators search every card and
-  verify the whole ledger. What each key reads is chosen when it is made.
+  allowed now, never another person's history. A card's full history and the ledger
+  feed are for supervisors, administrators and the systems made to follow the ledger;
+  only supervisors and administrators search every card and verify the whole ledger.
+  What each key reads is chosen when it is made. The ledger's signed checkpoints, its
+  keys and its proofs are hashes, not entries: they are published, as a transparency
+  log publishes them, and anyone takes them, with a key or without one.
 
   Scenario Outline: <holder> <may> <read>
     Given the key of <holder>
@@ -16,7 +18,6 @@ Feature: Who reads what
       | a counter clerk   | may     | read a card's state and the steps allowed now |
       | a counter clerk   | may not | read a card's full history                    |
       | a counter clerk   | may not | follow the ledger                             |
-      | a counter clerk   | may not | take the ledger's proofs                      |
       | a counter clerk   | may not | search every card                             |
       | a counter clerk   | may not | verify the whole ledger                       |
 
@@ -27,9 +28,15 @@ Feature: Who reads what
       | cardflow's deadline sweeper      | may not | follow the ledger                             |
       | a system that follows the ledger | may     | follow the ledger                             |
       | a system that follows the ledger | may     | read a card's full history                    |
-      | a system that follows the ledger | may     | take the ledger's proofs                      |
       | a system that follows the ledger | may not | search every card                             |
       | a system that follows the ledger | may not | verify the whole ledger                       |
+
+    Examples: the proofs are published
+      | holder                           | may | read                     |
+      | a counter clerk                  | may | take the ledger's proofs |
+      | cardflow's deadline sweeper      | may | take the ledger's proofs |
+      | a system that follows the ledger | may | take the ledger's proofs |
+      | a supervisor                     | may | take the ledger's proofs |
 
     Examples: supervisors and administrators oversee the whole ledger
       | holder           | may | read                       |

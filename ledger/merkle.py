@@ -29,6 +29,10 @@ from ledger.errors import ProofError as ProofError
 
 HASH_SIZE: Final = 32
 EMPTY_ROOT: Final = hashlib.sha256(b"").digest()
+EMPTY_TREE_PROVES_NOTHING: Final = (
+    "a consistency proof from the empty tree proves nothing (every tree grows from it): "
+    "ask from a tree of one leaf or more"
+)
 
 Node = tuple[int, int, bytes]
 """A perfect subtree: its level, its index at that level, and its hash."""
@@ -122,10 +126,13 @@ def inclusion_proof(get: NodeSource, index: int, size: int) -> list[bytes]:
 
 def consistency_proof(get: NodeSource, first: int, second: int) -> list[bytes]:
     """The proof that the tree of ``first`` leaves is a prefix of the tree of ``second``
-    (RFC 6962 section 2.1.2, ``PROOF``); empty when the sizes are equal."""
+    (RFC 6962 section 2.1.2, ``PROOF``); empty when the sizes are equal. None leads from
+    the empty tree: it is a prefix of every tree, so a proof from it would prove nothing."""
     if not 0 <= first <= second:
         raise ProofError(f"no proof leads from a tree of {first} leaves to one of {second}")
-    if first in (0, second):
+    if first == 0:
+        raise ProofError(EMPTY_TREE_PROVES_NOTHING)
+    if first == second:
         return []
     proof: list[bytes] = []
     start, end, whole = 0, second, True
@@ -151,9 +158,13 @@ def verify_inclusion(
     leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
 ) -> None:
     """Raise ``ProofError`` unless ``proof`` shows ``leaf`` at ``index`` in the tree of
-    ``size`` leaves whose root is ``root`` (RFC 9162 section 2.1.3.2)."""
+    ``size`` leaves whose root is ``root`` (RFC 9162 section 2.1.3.2). The leaf, the root
+    and every node of the path are SHA-256 hashes: anything else is refused before any
+    hashing, whatever it would lead to."""
     if not 0 <= index < size:
         raise ProofError(f"leaf {index} is not in a tree of {size} leaves")
+    _check_hash("the leaf hash", leaf)
+    _check_hash("the root", root)
     _check_lengths(proof)
     fn, sn, r = index, size - 1, leaf
     for p in proof:
@@ -179,19 +190,19 @@ def verify_consistency(
 ) -> None:
     """Raise ``ProofError`` unless ``proof`` shows the tree of ``first`` leaves with root
     ``first_root`` to be a prefix of the one of ``second`` with ``second_root``
-    (RFC 9162 section 2.1.4.2)."""
+    (RFC 9162 section 2.1.4.2). Nothing is proven from the empty tree, not even to itself
+    (``first`` of 0 is refused, as transparency-dev/merkle refuses it); two trees of one
+    size are consistent when their roots are the same bytes."""
     if not 0 <= first <= second:
         raise ProofError(f"a tree of {first} leaves cannot grow into one of {second}")
+    if first == 0:
+        raise ProofError(EMPTY_TREE_PROVES_NOTHING)
     _check_lengths(proof)
     if first == second:
         if proof:
             raise ProofError("trees of one size need an empty consistency proof")
         if first_root != second_root:
             raise ProofError("two trees of one size have different roots")
-        return
-    if first == 0:
-        if proof:
-            raise ProofError("the empty tree needs an empty consistency proof")
         return
     if not proof:
         raise ProofError("the consistency proof is empty")
@@ -232,3 +243,8 @@ def _split(size: int) -> int:
 def _check_lengths(proof: Sequence[bytes]) -> None:
     if any(len(node) != HASH_SIZE for node in proof):
         raise ProofError(f"every node of a proof is {HASH_SIZE} bytes")
+
+
+def _check_hash(what: str, given: bytes) -> None:
+    if len(given) != HASH_SIZE:
+        raise ProofError(f"{what} is {len(given)} bytes, not the {HASH_SIZE} of a SHA-256 hash")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ledger.errors import NodeMissing
 from ledger.merkle import (
     EMPTY_ROOT,
+    EMPTY_TREE_PROVES_NOTHING,
     NodeSource,
     ProofError,
     consistency_proof,
@@ -106,6 +107,8 @@ def prove_consistency(ledger: Ledger, first: int, second: int | None = None) -> 
     size = _size(ledger, second)
     if not 0 <= first <= size:
         raise ProofError(f"a tree of {first} entries does not grow into one of {size}")
+    if first == 0:
+        raise ProofError(EMPTY_TREE_PROVES_NOTHING)
     get = node_source(ledger)
     return Consistency(
         first,

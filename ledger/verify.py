@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from ledger.binding import Keyring
 from ledger.cardmap import EMPTY
+from ledger.diagnosis import Prefixes, diagnose
 from ledger.entry import GENESIS_HASH, Entry, entry_hash
 from ledger.maps import MapReplay, map_root_of
 from ledger.merkle import Frontier, Node, completion, leaf_hash
@@ -67,9 +68,11 @@ def verify(
     signed = {checkpoint.size: checkpoint for checkpoint in ledger.checkpoints()}
     problems = _signatures(signed.values(), keys) + _forks(held, signed)
     claims = [_Claim(c.size, c.root, f"checkpoint {c.size}") for c in signed.values()] + [
-        _Claim(c.size, c.root, f"the checkpoint held for {c.size} entries") for c in held
+        _Claim(c.size, c.root, f"the checkpoint held for {c.size} entries", held=True) for c in held
     ]
-    tree = _TreeCheck(ledger.tree_nodes, claims, problems, watch=tip.size)
+    prefixes = Prefixes.of(claim.size for claim in claims)
+    tree = _TreeCheck(ledger.tree_nodes, claims, problems, watch=tip.size, prefixes=prefixes)
+    missing_from: int | None = None
     maps = MapReplay(ledger.map_nodes, _map_claims(signed.values(), problems))
     receipts: dict[int, list[Receipt]] = {}
     for receipt in ledger.receipts():
@@ -92,6 +95,7 @@ def verify(
             continue
         if item.seq != expected_seq:
             if item.seq > expected_seq:
+                missing_from = missing_from or expected_seq
                 missing = (
                     f"{expected_seq}"
                     if item.seq == expected_seq + 1
@@ -188,6 +192,10 @@ def verify(
         for head in moved_on
         if head.last_seq > tip_now.size
     )
+    if prefixes.grown in (last, (missing_from or 0) - 1):
+        found = diagnose(ledger, claims, prefixes, gap=missing_from is not None)
+        if found is not None:
+            problems.append(Problem(found.first if found.exact else None, found.sentence()))
     checked = len({(claim.size, claim.root) for claim in claims})
     return Report(count, len(replay), tuple(problems), checked)
 
@@ -198,6 +206,8 @@ class _Claim(NamedTuple):
     size: int
     root: bytes
     label: str
+    held: bool = False
+    """Kept outside the database by a supervisor, rather than stored in it."""
 
 
 class _TreeCheck:
@@ -215,8 +225,10 @@ class _TreeCheck:
         problems: list[Problem],
         *,
         watch: int,
+        prefixes: Prefixes,
     ) -> None:
         self._read_stored = stored
+        self._prefixes = prefixes
         self._stored: Iterator[Node] | None = None
         self._next: Node | None = None
         self._claims: dict[int, list[_Claim]] = {}
@@ -275,6 +287,7 @@ class _TreeCheck:
         """Note the root if it is the watched one, and compare it with each checkpoint
         signed for this many entries."""
         size, root = self._frontier.size, self._frontier.root()
+        self._prefixes.grew(self._frontier)
         if size == self._watch:
             self.watched_root = root
             self.watched_frontier = self._frontier.roots

@@ -1,4 +1,8 @@
-"""``/v1/ledger``: the feed other systems follow, the proofs, and the check supervisors run."""
+"""``/v1/ledger``: the feed other systems follow, the proofs, and the check supervisors run.
+
+The checkpoint, the log's keys and the proofs (hashes only) are published: anyone may
+read them without a key, as a transparency log's are, counted by client address. The
+entries themselves (the feed, a card's history) and the check still need a key."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from api.access import Capability
-from api.dependencies import ALLOWED, Auditing, Service, current_actor
+from api.dependencies import ALLOWED, Auditing, Service
 from api.ledger.runs import VerifyJob
 from api.ledger.schemas import (
     CheckpointOut,
@@ -25,19 +29,14 @@ FEED_LIMIT: Final = 100
 FEED_LIMIT_MAX: Final = 1000
 _LARGEST_SEQ: Final = 2**63 - 1
 
-router = APIRouter(
-    prefix="/v1/ledger",
-    tags=["ledger"],
-    dependencies=[Depends(current_actor)],
-    responses=documented(401, 429, 500),
-)
+router = APIRouter(prefix="/v1/ledger", tags=["ledger"], responses=documented(429, 500))
 
 
 @router.get(
     "/entries",
     summary="Follow the ledger",
     dependencies=[ALLOWED[Capability.FEED]],
-    responses=documented(403, 422, invalid=ValidationProblem),
+    responses=documented(401, 403, 422, invalid=ValidationProblem),
 )
 def feed(
     service: Service,
@@ -58,7 +57,7 @@ def feed(
     "/entries/{seq}/proof",
     summary="Prove an entry is in the ledger",
     dependencies=[ALLOWED[Capability.PROOFS]],
-    responses=documented(403, 422, 503),
+    responses=documented(422, 503),
 )
 def inclusion(
     audit: Auditing,
@@ -74,7 +73,8 @@ def inclusion(
 ) -> InclusionOut:
     """The RFC 6962 inclusion proof of entry `seq` in the ledger's Merkle tree of
     `tree_size` entries. A size beyond the ledger, or an entry beyond the size, is a 422
-    saying so."""
+    saying so. Hashes only (the entry's leaf hash, never its contents): no key is needed,
+    and each request is counted as an expensive read, by key or client address."""
     return InclusionOut.of(audit.inclusion(seq, tree_size))
 
 
@@ -82,12 +82,17 @@ def inclusion(
     "/consistency",
     summary="Prove the ledger only grew",
     dependencies=[ALLOWED[Capability.PROOFS]],
-    responses=documented(403, 422, 503),
+    responses=documented(422, 503),
 )
 def consistency(
     audit: Auditing,
     first: Annotated[
-        int, Query(ge=0, le=_LARGEST_SEQ, description="The size of the earlier tree.")
+        int,
+        Query(
+            ge=1,
+            le=_LARGEST_SEQ,
+            description="The size of the earlier tree, at least 1: the empty tree proves nothing.",
+        ),
     ],
     second: Annotated[
         int | None,
@@ -95,8 +100,10 @@ def consistency(
     ] = None,
 ) -> ConsistencyOut:
     """The RFC 6962 consistency proof that the ledger's tree of `first` entries is a
-    prefix of its tree of `second`. `first` greater than `second`, or a size beyond the
-    ledger, is a 422 saying so."""
+    prefix of its tree of `second`. `first` of 0 (the empty tree, a prefix of every
+    tree, proves nothing), `first` greater than `second`, or a size beyond the ledger, is
+    a 422 saying so. Hashes only: no key is needed, and each request is counted as an
+    expensive read, by key or client address."""
     return ConsistencyOut.of(audit.consistency(first, second))
 
 
@@ -120,7 +127,7 @@ _CHECKPOINT: Final[dict[int | str, dict[str, Any]]] = {
     summary="The latest signed checkpoint, with the witnesses' cosignatures",
     response_class=Response,
     dependencies=[ALLOWED[Capability.PROOFS]],
-    responses={**_CHECKPOINT, **documented(403, 503)},
+    responses={**_CHECKPOINT, **documented(503)},
 )
 def checkpoint(audit: Auditing, request: Request) -> Response:
     """The ledger's latest checkpoint as a C2SP signed note (`tlog-checkpoint` in a
@@ -142,7 +149,7 @@ def checkpoint(audit: Auditing, request: Request) -> Response:
     summary="The key checkpoints are signed with",
     response_class=Response,
     dependencies=[ALLOWED[Capability.PROOFS]],
-    responses={**_TEXT, **documented(403)},
+    responses=_TEXT,
 )
 def key(audit: Auditing) -> Response:
     """The checkpoints' verifier key, `<name>+<key id>+<base64 key>` as the C2SP
@@ -154,7 +161,6 @@ def key(audit: Auditing) -> Response:
     "/keys",
     summary="Every key checkpoints were signed with",
     dependencies=[ALLOWED[Capability.PROOFS]],
-    responses=documented(403),
 )
 def keys(audit: Auditing) -> list[LogKeyOut]:
     """Every log key the database is bound to, oldest first, each with the tree sizes
@@ -180,7 +186,7 @@ Verifying = Annotated[VerifyJob, Depends(_verifying)]
     "/verify",
     summary="The last check of the whole ledger",
     dependencies=[ALLOWED[Capability.VERIFY]],
-    responses=documented(403),
+    responses=documented(401, 403),
 )
 def verify(job: Verifying) -> VerifyRunOut:
     """What the server's last whole-ledger check found -- when it ran, how long it took,
@@ -205,7 +211,7 @@ def verify(job: Verifying) -> VerifyRunOut:
                 }
             },
         },
-        **documented(403),
+        **documented(401, 403),
     },
 )
 def start_verify(job: Verifying, response: Response) -> VerifyRunOut:

@@ -46,7 +46,8 @@ _DOCUMENTED: Final[Mapping[int, tuple[object, str]]] = {
     ),
     429: (
         Problem,
-        f"The key's requests of this kind are used up for now (`{RATE_LIMITED.uri}`); "
+        f"The caller's requests of this kind (its key's, or without one its client "
+        f"address's) are used up for now (`{RATE_LIMITED.uri}`); "
         "`Retry-After` says when to try again.",
     ),
     500: (Problem, f"A bug in cardflow (`{INTERNAL_ERROR.uri}`)."),

@@ -39,7 +39,11 @@ KINDS: Final[Mapping[str, Holder]] = {
 """The keys each cell is tried with: every role, a system key made to follow the ledger,
 and a supervisor key narrowed to the feed."""
 
+ANONYMOUS: Final = "anonymous"
+"""A caller that sends no key at all."""
+
 EVERYONE: Final = frozenset(KINDS)
+PUBLISHED: Final = EVERYONE | {ANONYMOUS}
 OVERSIGHT: Final = frozenset({"supervisor", "admin"})
 FOLLOWING: Final = OVERSIGHT | {"follower"}
 WRITERS: Final = frozenset({"clerk", "system", "follower", "admin"})
@@ -52,17 +56,19 @@ EXPECTED: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     ("GET", "/v1/cards/{card_id}/history"): FOLLOWING,
     ("POST", "/v1/batches"): WRITERS,
     ("GET", "/v1/ledger/entries"): FOLLOWING | {"narrowed-supervisor"},
-    ("GET", "/v1/ledger/entries/{seq}/proof"): FOLLOWING,
-    ("GET", "/v1/ledger/consistency"): FOLLOWING,
-    ("GET", "/v1/ledger/checkpoint"): FOLLOWING,
-    ("GET", "/v1/ledger/key"): FOLLOWING,
-    ("GET", "/v1/ledger/keys"): FOLLOWING,
+    ("GET", "/v1/ledger/entries/{seq}/proof"): PUBLISHED,
+    ("GET", "/v1/ledger/consistency"): PUBLISHED,
+    ("GET", "/v1/ledger/checkpoint"): PUBLISHED,
+    ("GET", "/v1/ledger/key"): PUBLISHED,
+    ("GET", "/v1/ledger/keys"): PUBLISHED,
     ("GET", "/v1/ledger/verify"): OVERSIGHT,
     ("POST", "/v1/ledger/verify"): OVERSIGHT,
     ("POST", "/v1/sweeps"): frozenset({"system", "follower", "admin"}),
-    ("GET", "/v1/workflow"): EVERYONE,
+    ("GET", "/v1/workflow"): PUBLISHED,
 }
-"""Who may call each route, written out as the issue states it (not read from the table)."""
+"""Who may call each route, written out as the issue states it (not read from the table):
+the checkpoint, the log's keys and the proofs (hashes only) are published, as a
+transparency log publishes them; entries, histories and the feed are not."""
 
 Request = Callable[[TestClient, str], httpx.Response]
 
@@ -112,7 +118,9 @@ REQUESTS: Final[Mapping[tuple[str, str], Request]] = {
 SERVED: Final = [(method, path) for method, path, _ in routes()]
 
 
-def holding(client_as: Callable[..., TestClient], kind: str) -> TestClient:
+def holding(client_as: Callable[..., TestClient], anonymous: TestClient, kind: str) -> TestClient:
+    if kind == ANONYMOUS:
+        return anonymous
     holder = KINDS[kind]
     return client_as(holder.role, name=f"access-{kind}", reads=holder.reads)
 
@@ -154,16 +162,19 @@ def a_card(cards: Cards) -> str:
 @MEMORY_ONLY
 class TestEachCell:
     """An allowed caller is never refused with 403; a forbidden one always is, with the
-    capability it lacks and what its key may read."""
+    capability it lacks and what its key may read (a caller without a key, with 401)."""
 
-    @pytest.mark.parametrize("kind", sorted(KINDS))
+    @pytest.mark.parametrize("kind", sorted({*KINDS, ANONYMOUS}))
     @pytest.mark.parametrize(("method", "path"), SERVED, ids=[f"{m} {p}" for m, p in SERVED])
-    def test_cell(self, client_as, a_card, kind, method, path):
-        caller = holding(client_as, kind)
+    def test_cell(self, client_as, anonymous, a_card, kind, method, path):
+        caller = holding(client_as, anonymous, kind)
         response = REQUESTS[method, path](caller, a_card)
         if kind in EXPECTED[method, path]:
             assert response.status_code != 403, response.text
             assert response.status_code < 400, response.text
+            return
+        if kind == ANONYMOUS:
+            problem(response, 401, "unauthenticated")
             return
         body = problem(response, 403, "not-permitted")
         assert body["capability"] == str(capability_of_route(method, path))
@@ -301,6 +312,7 @@ class TestReadsKeptInTheDatabase:
                 return anyone.get(path, headers={"Authorization": f"Bearer {token}"})
 
             assert as_(follower, "/v1/ledger/entries").status_code == 200
-            problem(as_(follower, "/v1/ledger/checkpoint"), 403, "not-permitted")
+            assert as_(sweeper, "/v1/ledger/checkpoint").status_code == 200  # published
+            problem(as_(sweeper, "/v1/cards/no-such-card/history"), 403, "not-permitted")
             problem(as_(sweeper, "/v1/ledger/entries"), 403, "not-permitted")
             assert as_(sweeper, "/v1/cards/no-such-card").status_code == 404

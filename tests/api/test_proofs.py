@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 
 from ledger.merkle import ProofError, verify_consistency, verify_inclusion
 from tests.api.conftest import problem
@@ -81,7 +82,7 @@ class TestInclusion:
 
 class TestConsistency:
     def test_every_earlier_tree_is_a_prefix(self, client, grown):
-        for first in range(grown + 1):
+        for first in range(1, grown + 1):
             body = client.get(
                 "/v1/ledger/consistency", params={"first": first, "second": grown}
             ).json()
@@ -106,6 +107,16 @@ class TestConsistency:
             bytes.fromhex(earlier),
             bytes.fromhex(body["second_root"]),
         )
+
+    def test_from_the_empty_tree_is_422(self, client: TestClient, grown: int) -> None:
+        """The empty tree is a prefix of every tree: a proof from it proves nothing, so
+        none is given (not a 200 with an empty path)."""
+        for params in ({"first": 0}, {"first": 0, "second": 0}, {"first": 0, "second": grown}):
+            body = problem(
+                client.get("/v1/ledger/consistency", params=params), 422, "validation-error"
+            )
+            assert "first" in body["detail"]
+            assert "1" in body["detail"]
 
     def test_first_greater_than_second_is_422(self, client, grown):
         body = problem(

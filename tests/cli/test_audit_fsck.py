@@ -86,6 +86,10 @@ def test_a_rewrite_only_the_kept_checkpoint_sees(demo_url, kept):
     assert (
         f"the checkpoint held for {size} entries signed a root the first {size} entries do not have"
     ) in done.output
+    assert (
+        f"entries were rewritten: the first entry that differs lies between 1 and {size} "
+        f"from what the checkpoint held for {size} entries signed"
+    ) in done.output
 
 
 def test_a_truncated_tail(demo_url, kept):
@@ -95,6 +99,23 @@ def test_a_truncated_tail(demo_url, kept):
     assert done.exit_code == 1
     assert f"first bad sequence number {size - 2}" in done.output
     assert f"and the ledger holds {size - 3} entries: its tail was removed" in done.output
+    assert (
+        f"entries were removed: the ledger holds {size - 3} entries where the checkpoint "
+        f"held for {size} entries signed a tree of {size}, cut from the end or removed from "
+        f"the middle; the first entry that differs lies between 1 and {size - 2}"
+    ) in done.output
+
+
+def test_an_entry_edited_in_place_is_named_by_the_stored_tree(demo_url: str, kept: Path) -> None:
+    """The kept checkpoint and the stored tree it still agrees with name the entry."""
+    size = size_of(kept)
+    as_administrator(demo_url, "UPDATE ledger_entries SET channel = 'pharmacy' WHERE seq = 9")
+    done = fsck(demo_url, "--checkpoint", str(kept))
+    assert done.exit_code == 1
+    assert (
+        "entries were rewritten: the first entry that differs is 9 from what the checkpoint "
+        f"held for {size} entries signed"
+    ) in done.output
 
 
 def test_a_checkpoint_signed_with_another_key(demo_url, kept, tmp_path):

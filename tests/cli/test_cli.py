@@ -331,16 +331,32 @@ class TestKeys:
             "--read",
             "feed",
             "--read",
-            "proofs",
+            "history",
             "--database-url",
             sqlite_url,
         )
         key_id = made.stdout.strip().splitlines()[0].split("_")[1]
         listed = cardflow("keys", "list", "--database-url", sqlite_url)
         assert (
-            f"{key_id}  bank-mirror  system  every channel its role allows  reads feed, proofs"
+            f"{key_id}  bank-mirror  system  every channel its role allows  reads feed, history"
             in listed.output
         )
+
+    def test_a_published_read_is_no_scope(self, sqlite_url: str) -> None:
+        made = cardflow(
+            "keys",
+            "create",
+            "--name",
+            "m",
+            "--role",
+            "system",
+            "--read",
+            "proofs",
+            "--database-url",
+            sqlite_url,
+        )
+        assert made.exit_code == 2, made.output
+        assert "--read proofs is not a scope: anyone may read it without a key" in made.output
 
     def test_a_read_the_role_may_not_hold_is_refused(self, sqlite_url):
         refused = runner.invoke(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import fields
+from collections.abc import Iterable, Mapping
+from dataclasses import fields, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, create_engine, text
 
@@ -106,10 +107,13 @@ def as_administrator(url: str, *statements: str) -> None:
         engine.dispose()
 
 
-def rewrite(url: str, order: Iterable[int]) -> None:
+def rewrite(
+    url: str, order: Iterable[int], changed: Mapping[int, Mapping[str, Any]] | None = None
+) -> None:
     """All a database owner without the signer key can do: empty the ledger, then write
-    the entries numbered ``order`` again, in that order, through cardflow's own append,
-    so that every hash, link, tree node, head and the tip agree with one another.
+    the entries numbered ``order`` again, in that order (entry ``seq`` with the fields
+    ``changed[seq]`` gives it changed), through cardflow's own append, so that every
+    hash, link, tree node, head and the tip agree with one another.
     Each is recorded at its first time, so the entries before the first change are
     the same bytes as before."""
     recording: list[datetime] = []
@@ -133,7 +137,7 @@ def rewrite(url: str, order: Iterable[int]) -> None:
         )
         for seq in order:
             recording.append(entries[seq].recorded_at)
-            ledger.append([redrafted(entries[seq])])
+            ledger.append([replace(redrafted(entries[seq]), **(changed or {}).get(seq, {}))])
     finally:
         ledger.dispose()
 

@@ -10,7 +10,7 @@ from ledger.binding import AnyOf
 from ledger.cardmap import card_key, root_of
 from ledger.checkpoints import Cadence, CheckpointRefused, checkpoint_if_due, sign_checkpoint
 from ledger.maps import map_line
-from ledger.merkle import EMPTY_ROOT, verify_consistency
+from ledger.merkle import EMPTY_ROOT, ProofError, verify_consistency
 from ledger.note import Checkpoint, Signer, open_note
 from ledger.proofs import prove_consistency
 from ledger.verify import verify
@@ -37,8 +37,10 @@ class TestSigning:
         )
         assert ledger.checkpoints() == [first, second]
         assert ledger.latest_checkpoint() == second
-        proof = prove_consistency(ledger, 0, 5)
-        verify_consistency(0, 5, proof.path, first.root, second.root)
+        with pytest.raises(ProofError, match="empty tree proves nothing"):
+            prove_consistency(ledger, 0, 5)
+        proof = prove_consistency(ledger, 1, 5)
+        verify_consistency(1, 5, proof.path, proof.first_root, second.root)
 
     def test_one_checkpoint_per_size(self, ledger, clock):
         grow(ledger, 3)

@@ -507,7 +507,10 @@ class TestKeptCheckpoints:
         problems = [p.what for p in held_report(stored, early, kept).problems]
         assert problems == [
             f"the checkpoint held for {SIZE} entries signed a root the first {SIZE} "
-            "entries do not have"
+            "entries do not have",
+            "entries were rewritten: the first entry that differs lies between 2 and "
+            f"{SIZE} from what the checkpoint held for {SIZE} entries signed (the "
+            "checkpoint held for 1 entries still agrees)",
         ]
 
     def test_a_deleted_entry(self, stored, clock):

@@ -231,15 +231,23 @@ class TestAgainstTheReference:
         verify_inclusion(BIG.leaves[index], index, size, made, BIG.roots[size])
 
     @settings(max_examples=400, deadline=None)
-    @given(st.integers(0, 300).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))))
+    @given(st.integers(1, 300).flatmap(lambda n: st.tuples(st.integers(1, n), st.just(n))))
     def test_consistency(self, sizes):
         first, second = sizes
         made = consistency_proof(BIG.get, first, second)
-        if 0 < first < second:
+        if first < second:
             assert made == proof(first, BIG.leaves[:second])
         else:
             assert made == []
         verify_consistency(first, second, made, BIG.roots[first], BIG.roots[second])
+
+    @pytest.mark.parametrize("second", [0, 1, 7, 300])
+    def test_none_from_the_empty_tree(self, second: int) -> None:
+        """RFC 9162 defines no proof from size 0; the empty tree is a prefix of any."""
+        with pytest.raises(ProofError, match="empty tree proves nothing"):
+            consistency_proof(BIG.get, 0, second)
+        with pytest.raises(ProofError, match="empty tree proves nothing"):
+            verify_consistency(0, second, [], BIG.roots[0], BIG.roots[second])
 
 
 # -- mutated proofs ---------------------------------------------------------------------------
@@ -290,6 +298,16 @@ class TestMutatedInclusion:
         good = inclusion_proof(BIG.get, 3, 10)
         with pytest.raises(ProofError, match="32 bytes"):
             verify_inclusion(BIG.leaves[3], 3, 10, [*good[:-1], good[-1][:31]], BIG.roots[10])
+
+    @pytest.mark.parametrize("length", [0, 31, 33, 64])
+    def test_a_leaf_or_root_of_the_wrong_length(self, length: int) -> None:
+        """Refused before hashing, even where the bytes would match: a tree of one leaf
+        whose root is its leaf would otherwise take any bytes as both."""
+        odd = bytes(range(length))
+        with pytest.raises(ProofError, match=f"the leaf hash is {length} bytes"):
+            verify_inclusion(odd, 0, 1, [], odd)
+        with pytest.raises(ProofError, match=f"the root is {length} bytes"):
+            verify_inclusion(BIG.leaves[0], 0, 1, [], odd)
 
 
 class TestMutatedConsistency:
