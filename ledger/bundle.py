@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ledger.cardmap import MapError, card_key, verify_proof
+from ledger.cardmap import MapError, MapProofError, card_key, verify_proof
 from ledger.cosignature import CosignerKey, cosignatures
 from ledger.entry import ENCODING, GENESIS_HASH, TRANSITION, Entry
 from ledger.errors import BundleError as BundleError
@@ -201,7 +201,7 @@ def _map(card_id: str, last: _Item, siblings: list[object], map_root: bytes) -> 
     nodes = [bytes.fromhex(str(sibling)) for sibling in siblings]
     try:
         verify_proof(map_root, card_key(card_id), bytes.fromhex(last.hash), nodes)
-    except MapError as bad:
+    except (MapError, MapProofError) as bad:
         if "another root" not in str(bad):
             raise BundleError(f"the map proof is malformed: {bad}") from None
         raise BundleError(

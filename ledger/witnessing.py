@@ -189,7 +189,10 @@ class Witnessing:
             old = 0  # it will say what it holds
         for attempt in (1, 2):
             try:
-                proof = prove_consistency(self.ledger, old, checkpoint.size).path
+                # from the empty tree there is nothing to prove: the proof is empty
+                proof = (
+                    [] if old == 0 else prove_consistency(self.ledger, old, checkpoint.size).path
+                )
             except ProofError as none:
                 return Outcome(witness, checkpoint.size, False, f"no proof from {old}: {none}")
             try:
@@ -336,8 +339,9 @@ def witnessed_problems(ledger: Ledger, who: str, checkpoint: Checkpoint) -> list
             "a signed checkpoint was deleted"
         )
     try:
-        grown = prove_consistency(ledger, checkpoint.size, tip)
-        verify_consistency(checkpoint.size, tip, grown.path, checkpoint.root, grown.second_root)
+        if checkpoint.size:  # every tree grows from the empty one
+            grown = prove_consistency(ledger, checkpoint.size, tip)
+            verify_consistency(checkpoint.size, tip, grown.path, checkpoint.root, grown.second_root)
     except ProofError as forked:
         problems.append(
             f"the ledger's tree did not grow from the checkpoint of {checkpoint.size} "

@@ -158,6 +158,10 @@ def _check(request: Request, held: Held | None) -> None:
         raise RootConflict(
             f"the checkpoint of {size} entries cosigned has another root: the log forked"
         )
+    if size == 0:  # every tree grows from the empty one: there is nothing to prove
+        if request.proof:
+            raise BadProof("a checkpoint first seen needs an empty consistency proof")
+        return
     try:
         verify_consistency(size, checkpoint.size, request.proof, root, checkpoint.root)
     except ProofError as bad:

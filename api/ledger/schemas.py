@@ -44,6 +44,8 @@ ENTRY_EXAMPLE: Final[dict[str, Any]] = {
     "exclusive": True,
     "idempotency_key": None,
     "batch_id": None,
+    "fingerprint": None,
+    "card_prev": "9b20" * 16,
     "prev_hash": "1c7e" * 16,
     "hash": HASH,
 }

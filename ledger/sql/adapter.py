@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from sqlalchemy import ColumnElement, Exists, and_, bindparam, exists, func, or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from ledger.append import Request, plan, plan_many
@@ -145,6 +146,14 @@ class SqlLedger:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    def _snapshot(self) -> Connection:
+        """A connection whose reads all see one moment, so that a cache and the facts it
+        is checked against are read as they stood together (on PostgreSQL, REPEATABLE
+        READ; a SQLite read transaction is one snapshot already)."""
+        if self.dialect == "postgresql":
+            return self.engine.connect().execution_options(isolation_level="REPEATABLE READ")
+        return self.engine.connect()
 
     def append(
         self,
@@ -447,7 +456,7 @@ class SqlLedger:
 
     def receipt(self, actor: str, key: str) -> Receipt | None:
         cutoff = self._clock() - self._receipt_window
-        with self.engine.connect() as conn:
+        with self._snapshot() as conn:
             live = live_receipts(conn, {(actor, key)}, cutoff)
             return checked_receipts(conn, {(actor, key)}, cutoff, live).get((actor, key))
 

@@ -51,7 +51,7 @@ class Log:
 
     def body(self, old: int, size: int | None = None, extra: str = "") -> bytes:
         size = self.frontier.size if size is None else size
-        proof = consistency_proof(self.get, old, size)
+        proof = consistency_proof(self.get, old, size) if old else []
         return add_checkpoint_body(old, proof, self.note(size, extra))
 
 
