@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from ledger.cardmap import EMPTY, FORMAT, Fetch, MapNode, apply, card_key
-from ledger.entry import Entry
+from ledger.entry import Entry, entry_hash
 from ledger.errors import CheckpointRefused, MapError, NoteError
 from ledger.merkle import leaf_hash
 from ledger.note import Checkpoint
@@ -62,8 +62,9 @@ def grown(ledger: Ledger, since: int, root: bytes, size: int) -> tuple[bytes, li
         for entry in page:
             if entry.seq != seq + 1:
                 raise CheckpointRefused(f"entry {seq + 1} of the tree of {size} entries is gone")
-            if entry.computed_hash() != entry.hash or leaves.get((0, entry.seq - 1)) != leaf_hash(
-                entry.encode()
+            encoded = entry.encode()
+            if entry_hash(encoded) != entry.hash or leaf_hash(encoded) != leaves.get(
+                (0, entry.seq - 1)
             ):
                 raise CheckpointRefused(f"entry {entry.seq} is not the leaf the tree holds")
             changes[card_key(entry.card_id)] = bytes.fromhex(entry.hash)

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, NoReturn
 
-from sqlalchemy import bindparam, func, or_, select, tuple_, union
+from sqlalchemy import Select, and_, bindparam, func, or_, select, tuple_, union
 from sqlalchemy.engine import Connection
 
 from ledger.append import Needs
-from ledger.entry import TRANSITION, Entry
+from ledger.entry import TRANSITION, Entry, entry_hash
 from ledger.errors import CacheDisagrees
 from ledger.merkle import Frontier, leaf_hash
 from ledger.sql.codec import entry_of, hash_bytes, stored_frontier
@@ -92,6 +92,59 @@ BESIDE: Final[Mapping[str, str]] = {
 """Columns (``table.column``) and tables that are not caches of the ledger, and why."""
 
 
+_LEAF: Final = tree_table.alias("leaf")
+
+
+def _with_leaf() -> Select[Any]:
+    """Entries, each with the leaf the tree holds at its place (``leaf``; null if none)."""
+    entries = entries_table.c
+    return select(entries_table, _LEAF.c.hash.label("leaf")).outerjoin(
+        _LEAF, and_(_LEAF.c.level == 0, _LEAF.c.idx == entries.seq - 1)
+    )
+
+
+_NODES: Final = select(tree_table.c.level, tree_table.c.idx, tree_table.c.hash).where(
+    tuple_(tree_table.c.level, tree_table.c.idx).in_(bindparam("nodes", expanding=True))
+)
+_AT_TIP: Final = (
+    _with_leaf()
+    .where(entries_table.c.seq >= bindparam("size"))
+    .order_by(entries_table.c.seq)
+    .limit(2)
+)
+_CARDS: Final = select(entries_table.c.card_id).where(
+    or_(
+        entries_table.c.card_id.in_(bindparam("cards", expanding=True)),
+        entries_table.c.subject.in_(bindparam("subjects", expanding=True)),
+    )
+)
+_ENDS: Final = union(
+    *(
+        select(end(entries_table.c.seq))
+        .where(entries_table.c.card_id.in_(_CARDS), *kind)
+        .group_by(entries_table.c.card_id)
+        for end, kind in (
+            (func.min, ()),
+            (func.max, ()),
+            (func.max, (entries_table.c.kind == TRANSITION,)),
+        )
+    )
+)
+_CARD_ENDS: Final = _with_leaf().where(entries_table.c.seq.in_(_ENDS)).order_by(entries_table.c.seq)
+"""Each card's opening, latest and latest moving entry, for the cards asked for and every
+card of the subjects asked for."""
+_KEYED: Final = (
+    _with_leaf()
+    .where(
+        tuple_(entries_table.c.actor, entries_table.c.idempotency_key).in_(
+            bindparam("keys", expanding=True)
+        ),
+        entries_table.c.recorded_at >= bindparam("cutoff"),
+    )
+    .order_by(entries_table.c.seq)
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Facts:
     """The heads the hashed entries give for the cards an append touches, and the hash
@@ -116,8 +169,7 @@ def checked_tip(conn: Connection, row: Any) -> tuple[Tip, Frontier]:
     """The tip and frontier the tree and the entries give for the locked tip ``row``,
     once its cached size, hash, root and frontier are shown to be theirs."""
     size = int(row.size)
-    wanted = frontier_positions(size) + [(0, size)] + ([(0, size - 1)] if size else [])
-    nodes = _tree_nodes(conn, wanted)
+    nodes = _tree_nodes(conn, [*frontier_positions(size), (0, size)])
     if (0, size) in nodes:
         _disagree("ledger_tip", "the tip", "size", f"it says {size}, and the tree has more")
     try:
@@ -129,12 +181,7 @@ def checked_tip(conn: Connection, row: Any) -> tuple[Tip, Frontier]:
     root = derived.root()
     if hash_bytes(row.root) != root:
         _disagree("ledger_tip", "the tip", "root", f"it is not the root of the first {size}")
-    rows = conn.execute(
-        select(entries_table)
-        .where(entries_table.c.seq >= size)
-        .order_by(entries_table.c.seq)
-        .limit(2)
-    ).all()
+    rows = conn.execute(_AT_TIP, {"size": size}).all()
     beyond = [r for r in rows if int(r.seq) > size]
     if beyond:
         _disagree(
@@ -142,7 +189,7 @@ def checked_tip(conn: Connection, row: Any) -> tuple[Tip, Frontier]:
         )
     if size == 0:
         return Tip(0, row.hash, root.hex()), derived
-    last = _checked([r for r in rows if int(r.seq) == size], {size: nodes.get((0, size - 1))})
+    last = _checked(r for r in rows if int(r.seq) == size)
     if not last:
         _disagree("ledger_tip", "the tip", "size", f"it says {size}, and entry {size} is gone")
     (entry,) = last
@@ -154,29 +201,13 @@ def checked_tip(conn: Connection, row: Any) -> tuple[Tip, Frontier]:
 def hashed_heads(conn: Connection, wanted: Needs) -> Facts:
     """The heads the entries give for every card ``wanted`` touches: the cards drafted
     and every card of each subject drafted or erased (a person's cards are few)."""
-    entries = entries_table.c
-    cards = select(entries.card_id).where(
-        or_(
-            entries.card_id.in_(bindparam("cards", expanding=True)),
-            entries.subject.in_(bindparam("subjects", expanding=True)),
-        )
-    )
-    ends = union(
-        select(func.min(entries.seq)).where(entries.card_id.in_(cards)).group_by(entries.card_id),
-        select(func.max(entries.seq)).where(entries.card_id.in_(cards)).group_by(entries.card_id),
-        select(func.max(entries.seq))
-        .where(entries.card_id.in_(cards), entries.kind == TRANSITION)
-        .group_by(entries.card_id),
-    )
-    query = select(entries_table).where(entries.seq.in_(ends)).order_by(entries.seq)
     rows: list[Any] = []
     asked = sorted(wanted.cards)
     subjects = sorted(wanted.subjects | wanted.erased)
     for turn in range(max(1, -(-max(len(asked), len(subjects)) // _CHUNK))):
         part = slice(turn * _CHUNK, (turn + 1) * _CHUNK)
-        rows += conn.execute(query, {"cards": asked[part], "subjects": subjects[part]}).all()
-    leaves = _tree_nodes(conn, [(0, int(r.seq) - 1) for r in rows])
-    read = _checked(rows, {int(r.seq): leaves.get((0, int(r.seq) - 1)) for r in rows})
+        rows += conn.execute(_CARD_ENDS, {"cards": asked[part], "subjects": subjects[part]}).all()
+    read = _checked(rows)
     heads: dict[str, Head] = {}
     latest: dict[str, str] = {}
     for entry in sorted(read, key=lambda e: e.seq):
@@ -212,19 +243,10 @@ def checked_receipts(
     for says, and each live key an entry was written with is shown to have its receipt."""
     if not keys:
         return dict(cached)
-    entries = entries_table.c
     written: dict[tuple[str, str], Entry] = {}
     for chunk in _chunks(sorted(keys)):
-        rows = conn.execute(
-            select(entries_table)
-            .where(
-                tuple_(entries.actor, entries.idempotency_key).in_(chunk),
-                entries.recorded_at >= cutoff,
-            )
-            .order_by(entries.seq)
-        ).all()
-        leaves = _tree_nodes(conn, [(0, int(r.seq) - 1) for r in rows])
-        for entry in _checked(rows, {int(r.seq): leaves.get((0, int(r.seq) - 1)) for r in rows}):
+        rows = conn.execute(_KEYED, {"keys": chunk, "cutoff": cutoff}).all()
+        for entry in _checked(rows):
             assert entry.idempotency_key is not None
             written[entry.actor, entry.idempotency_key] = entry
     for actor, key in sorted(keys):
@@ -247,9 +269,9 @@ def checked_receipts(
     return dict(cached)
 
 
-def _checked(rows: Iterable[Any], leaves: Mapping[int, bytes | None]) -> list[Entry]:
-    """The entries ``rows`` hold, each shown to hash to its hash and to be the leaf the
-    tree holds at its place."""
+def _checked(rows: Iterable[Any]) -> list[Entry]:
+    """The entries ``rows`` (of ``_with_leaf``) hold, each shown to hash to its hash and
+    to be the leaf the tree holds at its place."""
     read = []
     for row in rows:
         seq = int(row.seq)
@@ -258,9 +280,9 @@ def _checked(rows: Iterable[Any], leaves: Mapping[int, bytes | None]) -> list[En
         except (ValueError, TypeError, KeyError):
             _disagree("ledger_entries", f"entry {seq}", "row", "it cannot be read")
         encoded = entry.encode()
-        if entry.computed_hash() != entry.hash:
+        if entry_hash(encoded) != entry.hash:
             _disagree("ledger_entries", f"entry {seq}", "hash", "its contents were altered")
-        if leaves.get(seq) != leaf_hash(encoded):
+        if row.leaf is None or hash_bytes(row.leaf) != leaf_hash(encoded):
             _disagree("ledger_tree", f"leaf {seq}", "hash", f"it is not entry {seq}'s leaf")
         read.append(entry)
     return read
@@ -269,13 +291,10 @@ def _checked(rows: Iterable[Any], leaves: Mapping[int, bytes | None]) -> list[En
 def _tree_nodes(
     conn: Connection, wanted: Iterable[tuple[int, int]]
 ) -> dict[tuple[int, int], bytes]:
-    nodes = tree_table.c
     found: dict[tuple[int, int], bytes] = {}
     for chunk in _chunks(sorted(set(wanted))):
-        query = select(nodes.level, nodes.idx, nodes.hash).where(
-            tuple_(nodes.level, nodes.idx).in_(chunk)
-        )
-        found.update(((int(r.level), int(r.idx)), hash_bytes(r.hash)) for r in conn.execute(query))
+        rows = conn.execute(_NODES, {"nodes": chunk})
+        found.update(((int(r.level), int(r.idx)), hash_bytes(r.hash)) for r in rows)
     return found
 
 
