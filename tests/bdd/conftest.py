@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 import pytest
 from pytest_bdd import given, parsers, then, when
@@ -21,6 +21,7 @@ from pytest_bdd import given, parsers, then, when
 from api.access import Capability, default_reads, grantable_reads, permits
 from api.problems import refusal_problem
 from ledger.audit import Audit
+from ledger.bundle import BundleError, check_bundle
 from ledger.entry import ERASURE, REFUSAL, Entry
 from ledger.memory import MemoryLedger
 from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
@@ -209,6 +210,7 @@ class Desk:
     accepted: list[Step] = field(default_factory=list)
     swept: SweepReport | None = None
     kept: SignedCheckpoint | None = None
+    bundle: dict[str, Any] | None = None
     erasure: Erasure | None = None
     dated: datetime | None = None
     """When the clerk says the next step happened (``None``: they say nothing)."""
@@ -944,6 +946,48 @@ def proofs_still_hold(audit: Audit, service: CardService, desk: Desk) -> None:
     held = Checkpoint(SIGNER.name, kept.size, kept.root)
     report = audit.verify(held=[held])
     assert report.ok, report.problems
+
+
+@given("a supervisor exports the card's audit bundle")
+@when("a supervisor exports the card's audit bundle")
+def export_the_bundle(audit: Audit, service: CardService, desk: Desk) -> None:
+    entries = service.history(desk.card_id, refusals=True)
+    desk.bundle = audit.bundle(desk.card_id, entries)
+
+
+_CUTS: Final = {"first entry": 0, "second entry": 1, "latest entry": -1}
+
+
+@when(words("the bundle's {cut} is taken out"))
+def cut_the_bundle(desk: Desk, cut: str) -> None:
+    assert desk.bundle is not None
+    entries = desk.bundle["entries"]
+    if cut == "refused attempt":
+        (where,) = [i for i, item in enumerate(entries) if '"kind":"refusal"' in item["encoded"]]
+    else:
+        where = _CUTS[cut]
+    del entries[where]
+
+
+@then(words("the bundle holds the card's {count:d} entries, the refused attempt among them"))
+def the_bundle_holds(desk: Desk, count: int) -> None:
+    assert desk.bundle is not None
+    entries = desk.bundle["entries"]
+    assert len(entries) == count
+    assert any('"kind":"refusal"' in item["encoded"] for item in entries)
+
+
+@then("the bundle is complete as of the checkpoint it carries")
+def the_bundle_is_complete(desk: Desk) -> None:
+    assert desk.bundle is not None
+    checked = check_bundle(desk.bundle, SIGNER.verifier())
+    assert checked.says() == f"complete as of tree size {checked.checkpoint.size}"
+
+
+@then(words('checking the bundle says "{says}"'))
+def checking_says(desk: Desk, says: str) -> None:
+    with pytest.raises(BundleError, match=re.escape(says)):
+        check_bundle(desk.bundle, SIGNER.verifier())
 
 
 @then("the erasure is refused because the person still holds the card")
