@@ -24,7 +24,7 @@ from ledger.entry import ENCODING, GENESIS_HASH, TRANSITION, Entry
 from ledger.errors import BundleError as BundleError
 from ledger.maps import map_root_of
 from ledger.merkle import ProofError, leaf_hash, verify_inclusion
-from ledger.note import Checkpoint, NoteError, Verifier, open_note
+from ledger.note import Checkpoint, NoteError, Verifier, signature_of
 from ledger.proofs import Inclusion
 
 FORMAT: Final = "cardflow.audit-bundle/2"
@@ -97,11 +97,7 @@ def check_bundle(
     siblings = proof.get("siblings")
     if not isinstance(siblings, list):
         raise BundleError("the bundle's map siblings are not a list")
-    try:
-        checkpoint = Checkpoint.parse(open_note(note, verifier))
-        map_root = map_root_of(checkpoint)
-    except NoteError as bad:
-        raise BundleError(f"the checkpoint: {bad}") from None
+    checkpoint, map_root = _opened(note, verifier)
     entries = _entries(items, card_id, checkpoint)
     _chain(entries)
     _map(card_id, entries[-1], siblings, map_root)
@@ -109,6 +105,23 @@ def check_bundle(
     if quorum:
         _check_quorum(note, witnesses, quorum)
     return Checked(card_id, len(entries), versions, checkpoint)
+
+
+def _opened(note: str, verifier: Verifier) -> tuple[Checkpoint, bytes]:
+    """The checkpoint ``note`` signs with the log key, and its map root (steps 2, 3)."""
+    try:
+        text, signature = signature_of(note, verifier)
+    except NoteError as bad:
+        raise BundleError(f"the checkpoint is not a signed note: {bad}") from None
+    if signature is None:
+        raise BundleError(f"the checkpoint carries no signature of the log key {verifier.name}")
+    if not verifier.check(text.encode(), signature):
+        raise BundleError("the log's signature on the checkpoint does not hold: it was altered")
+    try:
+        checkpoint = Checkpoint.parse(text)
+        return checkpoint, map_root_of(checkpoint)
+    except NoteError as bad:
+        raise BundleError(f"the checkpoint: {bad}") from None
 
 
 @dataclass(frozen=True, slots=True)

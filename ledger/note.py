@@ -135,6 +135,18 @@ class Signer:
 def open_note(note: str, verifier: Verifier) -> str:
     """The text of ``note`` once ``verifier``'s signature on it holds; ``NoteError``
     says what is wrong otherwise."""
+    text, signature = signature_of(note, verifier)
+    if signature is None:
+        raise NoteError(f"the note carries no signature of {verifier}")
+    if not verifier.check(text.encode(), signature):
+        raise NoteError(f"the signature of {verifier.name} does not hold: the note was altered")
+    return text
+
+
+def signature_of(note: str, verifier: Verifier) -> tuple[str, bytes | None]:
+    """The text of ``note`` and ``verifier``'s signature on it, not yet checked (``None``
+    if it carries none); ``NoteError`` if the note, or a signature line before that
+    one, is malformed."""
     text, lines = note_parts(note)
     for line in lines:
         if not line.startswith(_DASH):
@@ -146,12 +158,9 @@ def open_note(note: str, verifier: Verifier) -> str:
             raise NoteError(f"the signature of {name} is not base64") from None
         if len(raw) < 5:
             raise NoteError(f"the signature of {name} is too short")
-        if name != verifier.name or raw[:4] != verifier.key_id:
-            continue  # another key's signature: not ours to judge
-        if not verifier.check(text.encode(), raw[4:]):
-            raise NoteError(f"the signature of {name} does not hold: the note was altered")
-        return text
-    raise NoteError(f"the note carries no signature of {verifier}")
+        if name == verifier.name and raw[:4] == verifier.key_id:
+            return text, raw[4:]
+    return text, None
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,7 +123,10 @@ def _tampered(bundle: dict, how: str) -> dict:
         ("path-truncated", "entry 5 is not in the checkpoint's tree"),
         ("map-sibling-changed", "the card's latest entries are left out"),
         ("map-malformed", "the map proof is malformed"),
-        ("checkpoint-edited", "the checkpoint: the signature of"),
+        (
+            "checkpoint-edited",
+            "the log's signature on the checkpoint does not hold: it was altered",
+        ),
         ("another-card", "entry 5 is not an entry of card someone-else"),
     ],
 )
