@@ -10,6 +10,7 @@ import logging
 import os
 from typing import Annotated, Final
 
+import structlog
 import typer
 
 from api.config import (
@@ -30,7 +31,7 @@ from cli import admin, audit, cards, docs, witness
 from cli.demo import run_demo
 from cli.options import DatabaseUrl, Verbose, help_settings
 from cli.output import print_report
-from ledger.errors import LedgerError
+from ledger.errors import CacheDisagrees, CheckpointRefused, LedgerError
 from ledger.grants import refusals_told
 
 GRACEFUL_SHUTDOWN_SECONDS: Final = 5
@@ -138,5 +139,10 @@ def main() -> None:
         with refusals_told():
             app()
     except (ConfigurationError, LedgerError) as wrong:
+        if isinstance(wrong, CacheDisagrees | CheckpointRefused):
+            # the stored ledger was changed underneath: what disagreed, never personal data
+            structlog.get_logger("cardflow").critical(
+                "ledger integrity failure", error=type(wrong).__name__, what=str(wrong)
+            )
         typer.echo(f"cardflow: {wrong}", err=True)
         raise SystemExit(2) from None
