@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Final, NoReturn
 
 from sqlalchemy import Select, and_, bindparam, func, or_, select, tuple_, union
@@ -272,20 +273,28 @@ def checked_receipts(
 def _checked(rows: Iterable[Any]) -> list[Entry]:
     """The entries ``rows`` (of ``_with_leaf``) hold, each shown to hash to its hash and
     to be the leaf the tree holds at its place."""
-    read = []
-    for row in rows:
-        seq = int(row.seq)
-        try:
-            entry = entry_of(row._mapping)
-        except (ValueError, TypeError, KeyError):
-            _disagree("ledger_entries", f"entry {seq}", "row", "it cannot be read")
-        encoded = entry.encode()
-        if entry_hash(encoded) != entry.hash:
-            _disagree("ledger_entries", f"entry {seq}", "hash", "its contents were altered")
-        if row.leaf is None or hash_bytes(row.leaf) != leaf_hash(encoded):
-            _disagree("ledger_tree", f"leaf {seq}", "hash", f"it is not entry {seq}'s leaf")
-        read.append(entry)
-    return read
+    return [_checked_row(tuple(row._mapping.items())) for row in rows]
+
+
+@lru_cache(maxsize=4096)
+def _checked_row(row: tuple[tuple[str, Any], ...]) -> Entry:
+    """The entry a stored row holds, once it is shown to be intact. A pure function of
+    every column of the row as read (its leaf too), so remembering its answer for rows
+    read before changes nothing but the time: a row changed in any column is another
+    argument, checked anew."""
+    columns = dict(row)
+    seq = int(columns["seq"])
+    try:
+        entry = entry_of(columns)
+    except (ValueError, TypeError, KeyError):
+        _disagree("ledger_entries", f"entry {seq}", "row", "it cannot be read")
+    encoded = entry.encode()
+    if entry_hash(encoded) != entry.hash:
+        _disagree("ledger_entries", f"entry {seq}", "hash", "its contents were altered")
+    leaf = columns["leaf"]
+    if leaf is None or hash_bytes(leaf) != leaf_hash(encoded):
+        _disagree("ledger_tree", f"leaf {seq}", "hash", f"it is not entry {seq}'s leaf")
+    return entry
 
 
 def _tree_nodes(
