@@ -8,8 +8,8 @@ latest moving and latest entry, the tree's right edge, the entry at the tip, the
 an idempotency key wrote -- checks that each entry read still hashes to its hash and is
 the leaf the tree holds, and compares every cache the request touches with them. Any
 disagreement refuses the whole append (``CacheDisagrees``; the API answers it as an
-integrity failure, logged at ``critical``): a
-cache edited underneath is never built on, and never signed over.
+integrity failure, logged at ``critical``): a cache edited underneath is never built
+on, and never signed over.
 
 Each read is bounded by the request: a card's three entries, a person's cards, the
 tree's ``log2 n`` frontier nodes.
@@ -170,11 +170,12 @@ def checked_tip(conn: Connection, row: Any) -> tuple[Tip, Frontier]:
     """The tip and frontier the tree and the entries give for the locked tip ``row``,
     once its cached size, hash, root and frontier are shown to be theirs."""
     size = int(row.size)
-    nodes = _tree_nodes(conn, [*frontier_positions(size), (0, size)])
+    positions = frontier_positions(size)
+    nodes = _tree_nodes(conn, [*positions, (0, size)])
     if (0, size) in nodes:
         _disagree("ledger_tip", "the tip", "size", f"it says {size}, and the tree has more")
     try:
-        derived = Frontier(size, tuple(nodes[position] for position in frontier_positions(size)))
+        derived = Frontier(size, tuple(nodes[position] for position in positions))
     except KeyError:
         _disagree("ledger_tree", "the frontier", "hash", f"a node of the tree of {size} is gone")
     if stored_frontier(row.frontier) != derived.roots:
