@@ -88,16 +88,26 @@ class MapReplay:
 
     def add(self, entry: Entry) -> list[str]:
         """Take ``entry`` (the next of the scan); at a checkpoint's size, what is wrong
-        with the map it signed (the first such checkpoint only: later maps grow from it)."""
+        with the map it signed, or with the nodes stored for it (the first such
+        checkpoint only: later maps grow from it)."""
         self._changes[card_key(entry.card_id)] = bytes.fromhex(entry.hash)
         while self._intact and self._claims and self._claims[0][0] == entry.seq:
             size, claimed = self._claims.pop(0)
             try:
-                self._root, _ = apply(self._root, self._changes, self._fetch)
+                self._root, made = apply(self._root, self._changes, self._fetch)
             except MapError as damaged:
                 self._intact = False
                 return [f"the card map of checkpoint {size} cannot be read: {damaged}"]
             self._changes = {}
+            stored = self._fetch([node.hash for node in made])
+            altered = [node for node in made if stored.get(node.hash) != node]
+            if altered:
+                self._intact = False
+                return [
+                    f"the card map of checkpoint {size} cannot be read: {len(altered)} of "
+                    f"its nodes are not stored as it was signed (the first "
+                    f"{altered[0].hash.hex()})"
+                ]
             if self._root != claimed:
                 self._intact = False
                 return [f"checkpoint {size} signed a card map the first {size} entries do not give"]

@@ -278,7 +278,7 @@ verify_runs_table = Table(
 the ledger, not one of its facts. Nothing hashes or signs it and nothing decides from it;
 any worker reads the last one from here."""
 
-_APPEND_ONLY: Final = (
+APPEND_ONLY: Final = (
     "ledger_entries",
     "ledger_tree",
     "ledger_checkpoints",
@@ -286,12 +286,14 @@ _APPEND_ONLY: Final = (
     "ledger_cosignatures",
     "ledger_map_nodes",
 )
+"""The tables the database itself keeps append-only: UPDATE, DELETE (and on PostgreSQL
+TRUNCATE) refused by triggers."""
 
 _SQLITE_TRIGGERS: Final = tuple(
     f"""CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()}
         BEFORE {op} ON {table}
         BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"""
-    for table in _APPEND_ONLY
+    for table in APPEND_ONLY
     for op in ("UPDATE", "DELETE")
 )
 
@@ -304,7 +306,7 @@ _POSTGRES_TRIGGERS: Final = (
        END $$""",
     *(
         statement
-        for table in _APPEND_ONLY
+        for table in APPEND_ONLY
         for statement in (
             f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}",
             f"""CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table}
@@ -326,7 +328,7 @@ def triggers(dialect: str) -> tuple[str, ...]:
 def _trigger_names(dialect: str) -> set[str]:
     """The append-only triggers the schema must hold, each in force."""
     kinds = ("no_update", "no_delete") if dialect == "sqlite" else ("no_change", "no_truncate")
-    return {f"{table}_{kind}" for table in _APPEND_ONLY for kind in kinds}
+    return {f"{table}_{kind}" for table in APPEND_ONLY for kind in kinds}
 
 
 def schema_complete(conn: Connection) -> bool:
@@ -347,7 +349,7 @@ def schema_complete(conn: Connection) -> bool:
         held = text(
             "SELECT tgname FROM pg_trigger WHERE tgenabled = 'A' "
             "AND tgrelid = ANY(CAST(:tables AS regclass[]))"
-        ).bindparams(tables=list(_APPEND_ONLY))
+        ).bindparams(tables=list(APPEND_ONLY))
     names = set(conn.execute(held).scalars())
     return _trigger_names(conn.dialect.name) <= names
 

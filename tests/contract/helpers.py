@@ -12,6 +12,7 @@ from sqlalchemy import Connection, create_engine, text
 from ledger.entry import GENESIS_HASH, Draft, Entry
 from ledger.merkle import EMPTY_ROOT
 from ledger.sql import SqlLedger
+from ledger.sql.schema import APPEND_ONLY
 from tests.people import citizen_id
 from workflow.service import Actor, Applicant, CardService, Step
 from workflow.states import Channel, Event, Role
@@ -86,13 +87,13 @@ def run(url: str, *statements: str) -> None:
 
 def drop_triggers(conn: Connection) -> None:
     """What an owner of the database can do first; the triggers only stop a careless one."""
-    for table in ("ledger_entries", "ledger_tree", "ledger_checkpoints"):
+    for table in APPEND_ONLY:
         if conn.dialect.name == "sqlite":
-            conn.execute(text(f"DROP TRIGGER {table}_no_update"))
-            conn.execute(text(f"DROP TRIGGER {table}_no_delete"))
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_update"))
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_delete"))
         else:
-            conn.execute(text(f"DROP TRIGGER {table}_no_change ON {table}"))
-            conn.execute(text(f"DROP TRIGGER {table}_no_truncate ON {table}"))
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}"))
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}"))
 
 
 def as_administrator(url: str, *statements: str) -> None:
