@@ -41,7 +41,7 @@ class TestTheFormat:
 
     def test_the_vkey_is_name_id_and_the_typed_key(self):
         key = WITNESS.key()
-        name, hex_id, material = str(key).split("+")
+        name, hex_id, material = str(key).split("+", 2)
         assert (name, hex_id) == (key.name, key.key_id.hex())
         assert base64.b64decode(material) == b"\x04" + key.public
         assert CosignerKey.parse(str(key)) == key
@@ -55,7 +55,7 @@ class TestTheFormat:
             CosignerKey.parse(str(LOG.verifier()))
 
     def test_a_key_whose_id_is_not_its_own_is_refused(self):
-        name, _, material = str(WITNESS.key()).split("+")
+        name, _, material = str(WITNESS.key()).split("+", 2)
         with pytest.raises(NoteError, match="is not the id of its key"):
             CosignerKey.parse(f"{name}+00000000+{material}")
 
