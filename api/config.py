@@ -26,6 +26,7 @@ from ledger import grants
 from ledger.audit import Audit
 from ledger.binding import Binding, bind, person_check
 from ledger.checkpoints import DEFAULT_EVERY, DEFAULT_EVERY_ENTRIES, Cadence
+from ledger.group import DEFAULT_LINGER, DEFAULT_MOST
 from ledger.note import NoteError, Signer, Verifier
 from ledger.sql import SqlLedger, normalise_url
 from ledger.sql.schema import permission_denied
@@ -60,6 +61,8 @@ REQUEST_SECONDS_ENV: Final = "CARDFLOW_REQUEST_SECONDS"
 WITNESSES_ENV: Final = "CARDFLOW_WITNESSES"
 DEFAULT_REQUEST_SECONDS: Final = 30.0
 _OFF: Final = "off"
+_MOST_IN_A_GROUP: Final = 1000
+_LONGEST_LINGER_MS: Final = 100
 
 
 class Settings(BaseSettings):
@@ -85,6 +88,8 @@ class Settings(BaseSettings):
     refusal_notes: str | None = None
     request_seconds: str | None = None
     witnesses: str | None = None
+    group_commit_most: int = Field(DEFAULT_MOST, ge=1, le=_MOST_IN_A_GROUP)
+    group_commit_linger_ms: float = Field(DEFAULT_LINGER * 1000, ge=0, le=_LONGEST_LINGER_MS)
 
 
 def _said(env: str) -> str | None:
@@ -99,6 +104,8 @@ _HINTS: Final = {
     "sweep_every": "give a number of seconds above 0, at most a day",
     "checkpoint_entries": "give a whole number above 0",
     "checkpoint_seconds": "give a whole number above 0",
+    "group_commit_most": f"give a whole number from 1 to {_MOST_IN_A_GROUP}",
+    "group_commit_linger_ms": f"give milliseconds from 0 to {_LONGEST_LINGER_MS}",
 }
 _SECRET_SETTINGS: Final = frozenset({"log_key"})
 
@@ -129,6 +136,19 @@ def redacted(url: str) -> str:
 def receipt_window() -> timedelta:
     """How long an idempotency key answers retries: ``$CARDFLOW_IDEMPOTENCY_HOURS``, else a day."""
     return timedelta(hours=settings().idempotency_hours)
+
+
+def writing_ledger(url: str) -> SqlLedger:
+    """The ledger at ``url`` as a process that appends opens it: its receipt window, and
+    its group commit (``$CARDFLOW_GROUP_COMMIT_MOST`` requests a transaction at most,
+    gathered for up to ``$CARDFLOW_GROUP_COMMIT_LINGER_MS`` when writers arrive together)."""
+    said = settings()
+    return SqlLedger(
+        url,
+        receipt_window=receipt_window(),
+        group_most=said.group_commit_most,
+        group_linger=said.group_commit_linger_ms / 1000,
+    )
 
 
 def region_policy() -> Policy:
@@ -376,7 +396,7 @@ def open_runtime(url: str, *, first_run: bool = False, existing: bool = False) -
     if existing:
         _refuse_missing_file(url)
     asked = witnesses()
-    ledger = SqlLedger(url, receipt_window=receipt_window())
+    ledger = writing_ledger(url)
     try:
         ledger.create_schema()
         if first_run and ledger.dialect == "sqlite" and _unused(ledger):
@@ -452,7 +472,7 @@ def initialise(url: str) -> Initialised:
     """Create the schema, make the keys that are missing if the database at ``url`` is
     bound to none yet, and bind it to the keys; ``KeysDisagree`` if it is bound to others
     already, ``KeyMissing`` if it is bound and a key is not here (no key is made then)."""
-    ledger = SqlLedger(url, receipt_window=receipt_window())
+    ledger = writing_ledger(url)
     try:
         ledger.create_schema()
         before = len(ledger.bound_keys())

@@ -19,10 +19,11 @@ from sqlalchemy import ColumnElement, Exists, and_, bindparam, exists, func, or_
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from ledger.append import Request, plan, plan_many
+from ledger.append import Request, plan_many
 from ledger.cardmap import MapNode
 from ledger.entry import GENESIS_HASH, REFUSAL, TRANSITION, Draft, Entry
 from ledger.errors import LedgerError
+from ledger.group import DEFAULT_LINGER, DEFAULT_MOST, GroupCommit, Outcome
 from ledger.merkle import EMPTY_ROOT, Node
 from ledger.sql.codec import (
     checkpoint_of,
@@ -86,6 +87,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+class _Unwritten(Exception):
+    """A write failed before its commit: nothing of it was written."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
 class SqlLedger:
     """A ledger in a relational database, reached through SQLAlchemy Core."""
 
@@ -95,12 +104,15 @@ class SqlLedger:
         *,
         clock: Callable[[], datetime] = _now,
         receipt_window: timedelta = RECEIPT_WINDOW,
+        group_most: int = DEFAULT_MOST,
+        group_linger: float = DEFAULT_LINGER,
     ) -> None:
         self.url = normalise_url(url)
         self._clock = clock
         self._receipt_window = receipt_window
         self.engine = make_engine(self.url)
         self._writer = self.engine.execution_options(cardflow_write=True)
+        self._group = GroupCommit(self._commit_group, most=group_most, linger=group_linger)
 
     @property
     def dialect(self) -> str:
@@ -165,20 +177,51 @@ class SqlLedger:
         request = Request(drafts, persons, erase)
         if not request:
             return []
-        with self._writer.begin() as conn:
-            snapshot = load_snapshot(conn, [request], self._clock, self._receipt_window)
-            written = plan(snapshot, request, receipt_window=self._receipt_window)
-            write_plan(conn, written)
-        return list(written.entries)
+        return self._group.append(request)
 
     def append_many(self, requests: Sequence[Request]) -> list[list[Entry] | LedgerError]:
         """Append each of ``requests`` in one transaction, each failing on its own: what
         each wrote, or why it wrote nothing. One lock, one tree update, one commit."""
-        with self._writer.begin() as conn:
-            snapshot = load_snapshot(conn, requests, self._clock, self._receipt_window)
-            written, outcomes = plan_many(snapshot, requests, receipt_window=self._receipt_window)
-            write_plan(conn, written)
-        return [list(o) if isinstance(o, tuple) else o for o in outcomes]
+        return [list(o) if isinstance(o, tuple) else o for o in self._write(requests)]
+
+    def _write(self, requests: Sequence[Request]) -> list[tuple[Entry, ...] | LedgerError]:
+        """Load, plan and write ``requests`` in one transaction; ``_Unwritten`` if it
+        failed before its commit (so nothing was written), the error itself if the commit
+        did (and whether it took is unknown)."""
+        planned = False
+        try:
+            with self._writer.begin() as conn:
+                snapshot = load_snapshot(conn, requests, self._clock, self._receipt_window)
+                written, outcomes = plan_many(
+                    snapshot, requests, receipt_window=self._receipt_window
+                )
+                write_plan(conn, written)
+                planned = True
+        except Exception as failed:
+            if planned:
+                raise
+            raise _Unwritten(failed) from failed
+        return outcomes
+
+    def _commit_group(self, requests: Sequence[Request]) -> list[Outcome]:
+        """A group's batch: together if it can be; if it failed before its commit, each
+        request again on its own, so that one request's failure is its own."""
+        try:
+            return [list(o) if isinstance(o, tuple) else o for o in self._write(requests)]
+        except _Unwritten as unwritten:
+            if len(requests) == 1:
+                raise unwritten.cause from None
+        outcomes: list[Outcome] = []
+        for request in requests:
+            try:
+                (outcome,) = self._write([request])
+            except _Unwritten as unwritten:
+                outcomes.append(unwritten.cause)
+            except Exception as failed:
+                outcomes.append(failed)
+            else:
+                outcomes.append(list(outcome) if isinstance(outcome, tuple) else outcome)
+        return outcomes
 
     def clear_journal(self, *, wait: float = BUSY_TIMEOUT) -> bool:
         """On SQLite, copy the write-ahead log into the file and empty it, so that the
