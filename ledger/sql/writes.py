@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, Final, TypeVar
 
 from sqlalchemy import Table, bindparam, delete, insert, or_, select, tuple_, update
@@ -163,9 +164,9 @@ def write_plan(conn: Connection, written: Plan) -> None:
     if written.moved:
         conn.execute(_MOVE_HEAD, [_head_values(head) for head in written.moved])
     if written.opened:
-        conn.execute(_INSERT_HEADS, [asdict(head) for head in written.opened])
+        conn.execute(_INSERT_HEADS, [_values(head) for head in written.opened])
     if written.receipts:
-        conn.execute(_INSERT_RECEIPTS, [asdict(receipt) for receipt in written.receipts])
+        conn.execute(_INSERT_RECEIPTS, [_values(receipt) for receipt in written.receipts])
     conn.execute(
         _INSERT_NODES,
         [
@@ -209,23 +210,39 @@ def insert_ignoring_many(dialect: str, table: Table, *key: str) -> Any:
 
 def _keep_persons(conn: Connection, dialect: str, written: Plan) -> None:
     """Write each person's data, replacing what was held under the same reference."""
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = make(persons_table)
     conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["ref"],
-            set_={
-                "id_number": statement.excluded.id_number,
-                "name": statement.excluded.name,
-                "details": statement.excluded.details,
-            },
-        ),
+        _replacing_persons(dialect),
         [person_row(person, written.recorded_at) for person in written.persons],
     )
 
 
+@cache
+def _replacing_persons(dialect: str) -> Any:
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = make(persons_table)
+    return statement.on_conflict_do_update(
+        index_elements=["ref"],
+        set_={
+            "id_number": statement.excluded.id_number,
+            "name": statement.excluded.name,
+            "details": statement.excluded.details,
+        },
+    )
+
+
+def _values(record: Head | Receipt) -> dict[str, Any]:
+    """A head's or a receipt's fields by name, as its row's columns are (its fields are
+    all plain values: no need of ``asdict``'s deep copies)."""
+    names = _HEAD_FIELDS if isinstance(record, Head) else _RECEIPT_FIELDS
+    return {name: getattr(record, name) for name in names}
+
+
+_HEAD_FIELDS: Final = tuple(f.name for f in fields(Head))
+_RECEIPT_FIELDS: Final = tuple(f.name for f in fields(Receipt))
+
+
 def _head_values(head: Head) -> dict[str, Any]:
-    values = asdict(head)
+    values = _values(head)
     values["moved_card"] = values.pop("card_id")
     del values["opened_seq"], values["opened_at"]
     return values
