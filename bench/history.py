@@ -6,9 +6,9 @@ does, with the refusals and the proofs, over HTTP: the first page, and every pag
 it (following ``next``) when the route pages. Prints how many entries the card holds,
 the seconds each call took and the largest one.
 
-    .venv/bin/python bench/history.py
-    .venv/bin/python bench/history.py --url postgresql://postgres@127.0.0.1:5432/test
-    .venv/bin/python bench/history.py --unbounded   # a card noted as before: paging alone
+    .venv/bin/python -m bench.history
+    .venv/bin/python -m bench.history --url postgresql://postgres@127.0.0.1:5432/test
+    .venv/bin/python -m bench.history --unbounded   # a card noted as before: paging alone
 """
 
 from __future__ import annotations
