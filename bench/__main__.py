@@ -20,7 +20,7 @@ from typing import Final
 
 from bench.harness import RESULTS, Report
 
-BENCHES: Final = ("lifecycle", "postgres", "batch", "fsck", "http", "scale")
+BENCHES: Final = ("lifecycle", "postgres", "batch", "fsck", "serving", "scale")
 
 
 def main() -> None:

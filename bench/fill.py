@@ -35,7 +35,7 @@ from typing import Final
 import structlog
 
 from bench._load import APPLICATION, id_number
-from bench.http import cardflow
+from bench.serving import cardflow
 from ledger.append import Request
 from ledger.audit import Audit
 from ledger.note import Signer

@@ -1,4 +1,4 @@
-"""The floors ``bench/http.py`` measures cardflow against: a minimal FastAPI app.
+"""The floors ``bench/serving.py`` measures cardflow against: a minimal FastAPI app.
 
 * ``POST /trivial`` parses a small JSON body and answers a small one: what the stack
   itself (uvicorn, Starlette, FastAPI, pydantic) costs a POST, with nothing done.

@@ -47,7 +47,7 @@ import httpx2 as httpx
 
 from bench.fill import DATABASE, FILLED, fill
 from bench.harness import RESULTS, Figure, Report, interleaved, median, percentile
-from bench.http import api_key, free_port, serve, stop
+from bench.serving import api_key, free_port, serve, stop
 
 CACHE: Final = Path(__file__).resolve().parent / ".cache"
 SMALL: Final = (10_000, 50_000)

@@ -119,6 +119,6 @@ class TestNaiveApp:
 
 
 def test_the_runner_knows_both_benchmarks():
-    for name in ("http", "scale"):
+    for name in ("serving", "scale"):
         assert name in BENCHES
         assert callable(importlib.import_module(f"bench.{name}").run)

@@ -28,7 +28,7 @@ tree, and writes no log line; cardflow does all of it and logs one line per requ
 (``CARDFLOW_RATE_WRITES=off``: one key sends far more than the default 1200 a minute);
 checkpoints are signed at their default cadence while the load runs, as when serving.
 
-    .venv/bin/python -m bench --only http [--quick]
+    .venv/bin/python -m bench --only serving [--quick]
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ class Contender:
 
 def run(quick: bool) -> Report:
     rounds, seconds = (2, 4.0) if quick else (5, 20.0)
-    report = Report("http", f"python -m bench --only http{' --quick' if quick else ''}")
+    report = Report("serving", f"python -m bench --only serving{' --quick' if quick else ''}")
     with tempfile.TemporaryDirectory(prefix="bench-http-") as name:
         folder = Path(name)
         cardflow(folder, "init")
