@@ -20,9 +20,9 @@ from api.config import (
     ConfigurationError,
     database_url,
     initialise,
-    read_database_url,
     log_key_source,
     person_key_source,
+    read_database_url,
     redacted,
     runtime_for_command,
 )
