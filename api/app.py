@@ -206,6 +206,7 @@ class RequestContext:
                 headers = MutableHeaders(scope=message)
                 headers[REQUEST_ID_HEADER] = request_id
                 headers.update(RESPONSE_HEADERS)
+                headers.update(scope["state"].get("answer_headers", {}))
             await send(message)
 
         began = time.perf_counter()

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
-from fastapi import Depends, Header, Request, Response, Security, params
+from fastapi import Depends, Header, Request, Security, params
 from fastapi.security import HTTPBearer
 
 from api.access import ACCESS, Capability, check
@@ -70,26 +70,35 @@ READ_HEADERS: Final[dict[str, dict[str, Any]]] = {
 @dataclass(frozen=True, slots=True)
 class Reads:
     """Where a read that may lag is served from: the reader ``create_app`` was given (a
-    replica's), else the primary; ``use`` says which in the response's headers."""
+    replica's), else the primary; ``use`` says which in the answer's headers, a refusal
+    (a card the replica has not seen yet: 404) among them."""
 
     primary: CardService
     replica: CardService | None
-    response: Response
+    request: Request
 
     def use(self, *, primary: bool = False) -> CardService:
         """The service to read through, the primary's if ``primary`` (a read that must
         agree with what only the primary serves, as proofs against its checkpoint)."""
+        said = answer_headers(self.request)
         if self.replica is None or primary:
-            self.response.headers[READ_FROM_HEADER] = "primary"
+            said[READ_FROM_HEADER] = "primary"
             return self.primary
-        self.response.headers[READ_FROM_HEADER] = "replica"
-        self.response.headers[READ_SIZE_HEADER] = str(self.replica.ledger.tip().size)
+        said[READ_FROM_HEADER] = "replica"
+        said[READ_SIZE_HEADER] = str(self.replica.ledger.tip().size)
         return self.replica
 
 
-def reads(request: Request, response: Response) -> Reads:
+def reads(request: Request) -> Reads:
     """Search, history and the feed read through this (see ``Reads``)."""
-    return Reads(card_service(request), request.app.state.reader, response)
+    return Reads(card_service(request), request.app.state.reader, request)
+
+
+def answer_headers(request: Request) -> dict[str, str]:
+    """Headers the answer to ``request`` carries, whatever it is (``api.app``'s request
+    context sends them, on a problem too)."""
+    said: dict[str, str] = request.scope.setdefault("state", {}).setdefault("answer_headers", {})
+    return said
 
 
 def audit_facade(request: Request) -> Audit:

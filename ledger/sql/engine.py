@@ -55,7 +55,8 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         # writers can say BEGIN IMMEDIATE and readers keep WAL's non-blocking reads.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        _into_wal(cursor)
+        if not read_only:  # a reader leaves the file's journal as its writer made it
+            _into_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         # Freed space is zeroed, so erased personal data leaves no bytes in the file.
         cursor.execute("PRAGMA secure_delete=ON")
