@@ -31,6 +31,7 @@ from api.config import (
     database_url,
     open_runtime,
     rate_limits,
+    read_database_url,
     request_seconds,
     sweep_every,
 )
@@ -205,6 +206,7 @@ class RequestContext:
                 headers = MutableHeaders(scope=message)
                 headers[REQUEST_ID_HEADER] = request_id
                 headers.update(RESPONSE_HEADERS)
+                headers.update(scope["state"].get("answer_headers", {}))
             await send(message)
 
         began = time.perf_counter()
@@ -340,12 +342,15 @@ def create_app(
     limiter: Limiter | None = None,
     verify_job: VerifyJob | None = None,
     request_seconds: float | None = DEFAULT_REQUEST_SECONDS,
+    reader: CardService | None = None,
 ) -> FastAPI:
     """The API over ``service`` and ``audit``, callers known by ``keys``; ``lifespan``
     runs around the server's life (e.g. to close connections); bodies over
     ``max_body_bytes`` get 413; ``limiter`` counts each key's requests (none: no limit);
     ``verify_job`` runs the whole-ledger check (by default in this process, its runs kept
-    in memory); a long read past ``request_seconds`` is stopped (``api.bounds``)."""
+    in memory); a long read past ``request_seconds`` is stopped (``api.bounds``);
+    ``reader``, the use cases over a read-only replica, serves search, history and the
+    feed (``api.dependencies.Reads``)."""
     app = CardflowAPI(
         title="cardflow",
         version="1",
@@ -356,6 +361,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.service = service
+    app.state.reader = reader
     app.state.keys = keys
     app.state.audit = audit
     app.state.limiter = limiter
@@ -380,7 +386,7 @@ def app_from_environment() -> FastAPI:
     """
     configure_logging()
     bind_to_supervisor()
-    runtime = open_runtime(database_url())
+    runtime = open_runtime(database_url(), read_url=read_database_url())
     every = sweep_every()
     job = VerifyJob(runtime.audit, SqlRuns(runtime.ledger.engine))
     schedule: list[tuple[Callable[[], object], float]] = [
@@ -412,6 +418,7 @@ def app_from_environment() -> FastAPI:
         limiter=Limiter(rate_limits()),
         verify_job=job,
         request_seconds=request_seconds(),
+        reader=runtime.reader,
     )
 
 

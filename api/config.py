@@ -38,6 +38,7 @@ from workflow.service import CardService
 
 DATABASE_URL_ENV: Final = "CARDFLOW_DATABASE_URL"
 DEFAULT_DATABASE_URL: Final = "sqlite:///cardflow.db"
+READ_DATABASE_URL_ENV: Final = "CARDFLOW_READ_DATABASE_URL"
 RECEIPT_HOURS_ENV: Final = "CARDFLOW_IDEMPOTENCY_HOURS"
 POLICY_ENV: Final = "CARDFLOW_POLICY"
 SWEEP_EVERY_ENV: Final = "CARDFLOW_SWEEP_EVERY"
@@ -74,6 +75,7 @@ class Settings(BaseSettings):
     )
 
     database_url: str = DEFAULT_DATABASE_URL
+    read_database_url: str | None = None
     idempotency_hours: float = Field(RECEIPT_WINDOW / timedelta(hours=1), gt=0, le=24 * 366)
     policy: Path | None = None
     sweep_every: float | None = Field(None, gt=0, le=_LONGEST_SWEEP_INTERVAL)
@@ -126,6 +128,12 @@ def settings() -> Settings:
 def database_url(explicit: str | None = None) -> str:
     """The URL given, else ``$CARDFLOW_DATABASE_URL``, else ``cardflow.db`` here."""
     return explicit or settings().database_url
+
+
+def read_database_url(explicit: str | None = None) -> str | None:
+    """The read-only URL given, else ``$CARDFLOW_READ_DATABASE_URL``, else none: search,
+    history and the feed then read from the primary."""
+    return explicit or settings().read_database_url
 
 
 def redacted(url: str) -> str:
@@ -372,18 +380,25 @@ def checkpoint_cadence() -> Cadence:
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    """What a process runs on: the use cases and the API keys, over one database."""
+    """What a process runs on: the use cases and the API keys over one database, and
+    with a read URL, ``reader``: the same use cases over a read-only ledger there, which
+    search, history and the feed read through."""
 
     service: CardService
     audit: Audit
     keys: SqlKeys
     ledger: SqlLedger
+    reader: CardService | None = None
 
     def close(self) -> None:
         self.ledger.dispose()
+        if self.reader is not None and isinstance(self.reader.ledger, SqlLedger):
+            self.reader.ledger.dispose()
 
 
-def open_runtime(url: str, *, first_run: bool = False, existing: bool = False) -> Runtime:
+def open_runtime(
+    url: str, *, read_url: str | None = None, first_run: bool = False, existing: bool = False
+) -> Runtime:
     """The use cases, the audit and the API keys on the database at ``url``, its schema
     created if missing, run with the keys the database is bound to (``bind_keys``).
 
@@ -391,7 +406,8 @@ def open_runtime(url: str, *, first_run: bool = False, existing: bool = False) -
     new embedded database -- a SQLite file that holds no entry and is bound to no key
     yet -- gets the keys that are missing (``make_keys``), so the quick start needs no
     ``cardflow init``. With ``existing`` (a command that only reads, or changes what is
-    there), a SQLite file that is not there is ``NoDatabase``, not made.
+    there), a SQLite file that is not there is ``NoDatabase``, not made. With
+    ``read_url``, the reader is opened there as well (``open_reader``).
     """
     if existing:
         _refuse_missing_file(url)
@@ -407,11 +423,43 @@ def open_runtime(url: str, *, first_run: bool = False, existing: bool = False) -
         ledger.dispose()
         raise
     keys = SqlKeys(ledger.engine)
-    service = CardService(
-        ledger, policy=region_policy(), person_key=person, refusal_bound=refusal_bound()
-    )
+    policy, bound = region_policy(), refusal_bound()
+    service = CardService(ledger, policy=policy, person_key=person, refusal_bound=bound)
+    reader = None
+    if read_url is not None:
+        try:
+            reading = open_reader(read_url, ledger)
+        except BaseException:
+            ledger.dispose()
+            raise
+        reader = CardService(reading, policy=policy, person_key=person, refusal_bound=bound)
     audit = Audit(ledger, signer=signer, cadence=checkpoint_cadence(), witnesses=asked)
-    return Runtime(service, audit, keys, ledger)
+    return Runtime(service, audit, keys, ledger, reader)
+
+
+def open_reader(url: str, primary: SqlLedger) -> SqlLedger:
+    """A read-only ledger on ``url`` (a streaming replica of ``primary``'s database, or
+    the same database through a role that may only read): no schema is created and no
+    key bound there. ``ConfigurationError`` if it cannot be read, or holds another
+    ledger than ``primary`` (a key bound there that the primary is not bound to)."""
+    _refuse_missing_file(url)
+    reading = SqlLedger(url, read_only=True)
+    said = f"{READ_DATABASE_URL_ENV} {redacted(reading.url)}"
+    try:
+        theirs = {(key.kind, key.value, key.first_size) for key in reading.bound_keys()}
+    except DBAPIError as refused:
+        reading.dispose()
+        raise ConfigurationError(
+            f"{said} cannot be read as a cardflow ledger: {grants.database_said(refused)}"
+        ) from None
+    ours = {(key.kind, key.value, key.first_size) for key in primary.bound_keys()}
+    if not theirs or not theirs <= ours:
+        reading.dispose()
+        raise ConfigurationError(
+            f"{said} holds another ledger than the primary's (its keys are not the ones "
+            "the primary is bound to): give a replica of the primary's database"
+        )
+    return reading
 
 
 def _unused(ledger: SqlLedger) -> bool:
@@ -486,10 +534,10 @@ def initialise(url: str) -> Initialised:
 
 @contextmanager
 def runtime_for_command(
-    url: str, *, first_run: bool = False, existing: bool = False
+    url: str, *, read_url: str | None = None, first_run: bool = False, existing: bool = False
 ) -> Iterator[Runtime]:
     """A runtime for one command's lifetime, its connections closed at the end."""
-    runtime = open_runtime(url, first_run=first_run, existing=existing)
+    runtime = open_runtime(url, read_url=read_url, first_run=first_run, existing=existing)
     try:
         yield runtime
     finally:

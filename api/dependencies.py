@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Annotated, Final
+from dataclasses import dataclass
+from typing import Annotated, Any, Final
 
 from fastapi import Depends, Header, Request, Security, params
 from fastapi.security import HTTPBearer
@@ -47,6 +48,57 @@ def card_service(request: Request) -> CardService:
     """The service ``create_app`` was given: one per app, shared by every request."""
     service: CardService = request.app.state.service
     return service
+
+
+READ_FROM_HEADER: Final = "X-Cardflow-Read-From"
+READ_SIZE_HEADER: Final = "X-Cardflow-Read-Size"
+READ_HEADERS: Final[dict[str, dict[str, Any]]] = {
+    READ_FROM_HEADER: {
+        "description": "Where the answer was read: `primary`, or `replica` (the read-only "
+        "database, which may lag the primary by its replication delay).",
+        "schema": {"type": "string", "enum": ["primary", "replica"]},
+    },
+    READ_SIZE_HEADER: {
+        "description": "Sent with `replica` only: how many entries the replica held just "
+        "before the answer was read; the answer reflects at least every one of them.",
+        "schema": {"type": "integer"},
+    },
+}
+"""The headers search, history and the feed say where they were read with."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reads:
+    """Where a read that may lag is served from: the reader ``create_app`` was given (a
+    replica's), else the primary; ``use`` says which in the answer's headers, a refusal
+    (a card the replica has not seen yet: 404) among them."""
+
+    primary: CardService
+    replica: CardService | None
+    request: Request
+
+    def use(self, *, primary: bool = False) -> CardService:
+        """The service to read through, the primary's if ``primary`` (a read that must
+        agree with what only the primary serves, as proofs against its checkpoint)."""
+        said = answer_headers(self.request)
+        if self.replica is None or primary:
+            said[READ_FROM_HEADER] = "primary"
+            return self.primary
+        said[READ_FROM_HEADER] = "replica"
+        said[READ_SIZE_HEADER] = str(self.replica.ledger.tip().size)
+        return self.replica
+
+
+def reads(request: Request) -> Reads:
+    """Search, history and the feed read through this (see ``Reads``)."""
+    return Reads(card_service(request), request.app.state.reader, request)
+
+
+def answer_headers(request: Request) -> dict[str, str]:
+    """Headers the answer to ``request`` carries, whatever it is (``api.app``'s request
+    context sends them, on a problem too)."""
+    said: dict[str, str] = request.scope.setdefault("state", {}).setdefault("answer_headers", {})
+    return said
 
 
 def audit_facade(request: Request) -> Audit:
@@ -179,6 +231,7 @@ def if_match_version(
 
 Service = Annotated[CardService, Depends(card_service)]
 Auditing = Annotated[Audit, Depends(audit_facade)]
+Reading = Annotated[Reads, Depends(reads)]
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 CurrentKey = Annotated[ApiKey, Depends(current_key)]
 IfMatchVersion = Annotated[int | None, Depends(if_match_version)]

@@ -15,12 +15,14 @@ import typer
 
 from api.config import (
     DATABASE_URL_ENV,
+    READ_DATABASE_URL_ENV,
     SWEEP_EVERY_ENV,
     ConfigurationError,
     database_url,
     initialise,
     log_key_source,
     person_key_source,
+    read_database_url,
     redacted,
     runtime_for_command,
 )
@@ -88,6 +90,16 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    read_url: Annotated[
+        str | None,
+        typer.Option(
+            "--read-url",
+            envvar=READ_DATABASE_URL_ENV,
+            help="SQLAlchemy URL of a read-only copy of the ledger (a streaming replica): "
+            "search, history without proofs and the feed are read there, and may lag.",
+            show_default=False,
+        ),
+    ] = None,
     sweep_every: Annotated[
         float | None,
         typer.Option(
@@ -104,10 +116,13 @@ def serve(
 
     configure_logging()
     os.environ[DATABASE_URL_ENV] = database_url(url)
+    reading = read_database_url(read_url)
+    if reading is not None:
+        os.environ[READ_DATABASE_URL_ENV] = reading
     if sweep_every is not None:
         os.environ[SWEEP_EVERY_ENV] = str(sweep_every)
     config_sweep_every()  # refuse a bad interval now, not in every worker
-    with runtime_for_command(os.environ[DATABASE_URL_ENV], first_run=True):
+    with runtime_for_command(os.environ[DATABASE_URL_ENV], read_url=reading, first_run=True):
         pass  # the schema is created and the keys bound once here, before any worker starts
     mark_supervisor()
     uvicorn.run(

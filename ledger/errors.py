@@ -13,6 +13,7 @@
     ├── NotHeld                 no personal data is held under a subject to erase
     ├── ErasedAndWritten        one append both writes and erases a person's data
     ├── NoSigner                this ledger was given no key to sign checkpoints with
+    ├── ReadOnly                a write begun on a ledger opened to read only (a replica)
     ├── SchemaMismatch          the database was made by a cardflow of another schema
     ├── ProofError              a proof that does not prove what it claims, or none can be made
     │   ├── NodeMissing         the stored tree lacks a node a proof needs
@@ -96,6 +97,10 @@ class NotHeld(LedgerError):
 
     def __init__(self) -> None:
         super().__init__("no personal data is held under the subject to erase")
+
+
+class ReadOnly(LedgerError):
+    """A write was begun on a ledger opened to read only (a replica's): nothing was sent."""
 
 
 class NoSigner(LedgerError):

@@ -19,10 +19,12 @@ from api.cards.schemas import (
 from api.cards.search import SearchCriteria, cursor
 from api.dependencies import (
     ALLOWED,
+    READ_HEADERS,
     Auditing,
     CurrentActor,
     IdempotencyKey,
     IfMatchVersion,
+    Reading,
     Service,
     current_actor,
     for_the_log,
@@ -89,13 +91,14 @@ def apply(
     "",
     summary="Search cards",
     dependencies=[ALLOWED[Capability.SEARCH]],
-    responses=documented(403, 422),
+    responses={200: {"headers": READ_HEADERS}, **documented(403, 422)},
 )
-def search_cards(service: Service, criteria: SearchCriteria) -> SearchOut:
+def search_cards(reads: Reading, criteria: SearchCriteria) -> SearchOut:
     """Supervisors' search (supervisor and admin keys): cards by state, channel, region,
     financial function and dates, oldest opened first. Pages are stable: a card opened
-    while you page appears on a later page, never twice and never out of order."""
-    page = service.search(criteria)
+    while you page appears on a later page, never twice and never out of order. Served
+    from the read-only database if there is one (`X-Cardflow-Read-From`)."""
+    page = reads.use().search(criteria)
     return SearchOut(
         cards=[FoundOut.found(found) for found in page.found],
         next_cursor=None if page.after is None else cursor(page.after),
@@ -149,13 +152,13 @@ def move_card(
     "/{card_id}/history",
     summary="Read a card's history",
     dependencies=[ALLOWED[Capability.HISTORY]],
-    responses=documented(403, 404, 503),
+    responses={200: {"headers": READ_HEADERS}, **documented(403, 404, 503)},
 )
 def read_history(
     card_id: str,
     request: Request,
     response: Response,
-    service: Service,
+    reads: Reading,
     audit: Auditing,
     include_refusals: Annotated[
         bool,
@@ -186,9 +189,13 @@ def read_history(
 ) -> HistoryOut:
     """The card's ledger entries, oldest first, every field as hashed, a page at a time
     (follow `next`, or the `Link` header, to the end); with `proofs=true`, a signed
-    checkpoint and each entry's Merkle inclusion proof."""
+    checkpoint and each entry's Merkle inclusion proof. Served from the read-only
+    database if there is one (`X-Cardflow-Read-From`), except with `proofs=true`: the
+    entries and their proofs then come from the primary, which signs the checkpoint."""
     for_the_log(request, card_id=card_id)
-    found = service.history_page(card_id, refusals=include_refusals, after=after, limit=limit + 1)
+    found = reads.use(primary=proofs).history_page(
+        card_id, refusals=include_refusals, after=after, limit=limit + 1
+    )
     entries, more = found[:limit], len(found) > limit
     next_page = None
     if more:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from api.access import Capability
-from api.dependencies import ALLOWED, Auditing, Service
+from api.dependencies import ALLOWED, READ_HEADERS, Auditing, Reading
 from api.ledger.runs import VerifyJob
 from api.ledger.schemas import (
     CheckpointOut,
@@ -36,10 +36,13 @@ router = APIRouter(prefix="/v1/ledger", tags=["ledger"], responses=documented(42
     "/entries",
     summary="Follow the ledger",
     dependencies=[ALLOWED[Capability.FEED]],
-    responses=documented(401, 403, 422, invalid=ValidationProblem),
+    responses={
+        200: {"headers": READ_HEADERS},
+        **documented(401, 403, 422, invalid=ValidationProblem),
+    },
 )
 def feed(
-    service: Service,
+    reads: Reading,
     after: Annotated[
         int,
         Query(ge=0, le=_LARGEST_SEQ, description="Return entries after this sequence number."),
@@ -49,8 +52,10 @@ def feed(
     ] = FEED_LIMIT,
 ) -> FeedOut:
     """Entries in sequence order. Ask again with `after=next_after` to follow the ledger:
-    sequence numbers are gapless, so a follower never misses an entry."""
-    return FeedOut.of(service.feed(after=after, limit=limit), after=after)
+    sequence numbers are gapless, so a follower never misses an entry. Served from the
+    read-only database if there is one (`X-Cardflow-Read-From`): it may lag the primary,
+    never skip an entry."""
+    return FeedOut.of(reads.use().feed(after=after, limit=limit), after=after)
 
 
 @router.get(

@@ -95,6 +95,7 @@ from ledger.errors import (
     NoteError,
     NotHeld,
     ProofError,
+    ReadOnly,
     SchemaMismatch,
     SubjectChanged,
     SubjectHeld,
@@ -184,6 +185,8 @@ NOT_SERVED: Final[Mapping[type[Exception], str]] = {
     KeyRepeated: "the use cases give each draft of an append its own key (`<key>/<i>`)",
     SubjectChanged: "the use cases draft every step for the subject the card's head names",
     NoRoles: "only `cardflow grant-writer` grants",
+    ReadOnly: "only search, history and the feed are served from the read-only database, "
+    "and they write nothing",
     DatabaseRefused: "only the commands tell the database's refusals in its own words",
     NoDatabase: "only `cardflow audit fsck` opens a database without making one",
     UnknownKey: "keys are revoked by `cardflow keys revoke` only",

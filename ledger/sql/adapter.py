@@ -96,7 +96,10 @@ class _Unwritten(Exception):
 
 
 class SqlLedger:
-    """A ledger in a relational database, reached through SQLAlchemy Core."""
+    """A ledger in a relational database, reached through SQLAlchemy Core; with
+    ``read_only`` (a streaming replica's, say), one that only reads: every write it is
+    asked for is ``ReadOnly`` before a statement is sent, and the database is told to
+    refuse one too (see ``make_engine``)."""
 
     def __init__(
         self,
@@ -106,11 +109,13 @@ class SqlLedger:
         receipt_window: timedelta = RECEIPT_WINDOW,
         group_most: int = DEFAULT_MOST,
         group_linger: float = DEFAULT_LINGER,
+        read_only: bool = False,
     ) -> None:
         self.url = normalise_url(url)
         self._clock = clock
         self._receipt_window = receipt_window
-        self.engine = make_engine(self.url)
+        self.read_only = read_only
+        self.engine = make_engine(self.url, read_only=read_only)
         self._writer = self.engine.execution_options(cardflow_write=True)
         self._group = GroupCommit(self._commit_group, most=group_most, linger=group_linger)
 

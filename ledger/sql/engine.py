@@ -1,5 +1,6 @@
 """Engines for the ledger: SQLite with WAL and writers that say BEGIN IMMEDIATE, or
-PostgreSQL, parameters always hidden from error messages."""
+PostgreSQL, parameters always hidden from error messages; and read-only engines, for a
+replica, on which no write is begun and whose database refuses one anyway."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any, Final
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 
+from ledger.errors import ReadOnly
+
 # Engines hide bound parameters from error messages: an apply's parameters carry a
 # person's name and ID number, which must never reach a log line.
 
@@ -22,12 +25,20 @@ FILE_MODE: Final = 0o600
 WAL and shared-memory files with the database file's own mode."""
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """An engine on ``url``; with ``read_only``, one that refuses to begin a write
+    (``ReadOnly``, before any statement is sent) and whose every session the database
+    itself holds to reading (PostgreSQL's ``READ ONLY`` transactions, SQLite's
+    ``query_only``), and that makes no SQLite file."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        if read_only:
+            _only_reads(engine, url)
+        return engine
     if (
-        parsed.database
+        not read_only
+        and parsed.database
         and parsed.database != ":memory:"
         and not parsed.database.startswith("file:")
     ):
@@ -44,11 +55,17 @@ def make_engine(url: str) -> Engine:
         # writers can say BEGIN IMMEDIATE and readers keep WAL's non-blocking reads.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        _into_wal(cursor)
+        if not read_only:  # a reader leaves the file's journal as its writer made it
+            _into_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         # Freed space is zeroed, so erased personal data leaves no bytes in the file.
         cursor.execute("PRAGMA secure_delete=ON")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
+
+    if read_only:
+        _only_reads(engine, url)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -56,6 +73,27 @@ def make_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _only_reads(engine: Engine, url: str) -> None:
+    """Refuse every write begun on ``engine`` (cardflow begins each with the
+    ``cardflow_write`` option), and on PostgreSQL make each session read-only."""
+    shown = make_url(url).render_as_string(hide_password=True)
+
+    @event.listens_for(engine, "begin")
+    def _refuse_writes(conn: Connection) -> None:
+        if conn.get_execution_options().get("cardflow_write", False):
+            raise ReadOnly(f"{shown} is opened to read only: cardflow writes to its primary")
+
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _read_only_session(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        cursor.close()
+        dbapi_connection.commit()
 
 
 def _create_owner_only(path: Path) -> None:

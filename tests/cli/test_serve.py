@@ -15,7 +15,10 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
+from api.config import runtime_for_command
+from ledger.sql import SqlLedger
 from tests.cli.test_cli import free_port
+from workflow.states import Role
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads the process tree from /proc"
@@ -117,6 +120,40 @@ class TestHeaders:
         assert "date" in response.headers
         assert response.headers["cache-control"] == "no-store"
         assert response.headers["x-content-type-options"] == "nosniff"
+
+
+class TestReadUrl:
+    """``serve --read-url`` reads search, history and the feed there, and refuses to
+    start on a database that holds another ledger."""
+
+    def test_the_feed_is_read_from_the_read_url(self, url, stopped):
+        with runtime_for_command(url, first_run=True) as runtime:
+            _, token = runtime.keys.create("follower", Role.ADMIN)
+        port = free_port()
+        stopped.append(server := serve(url, port, "--read-url", url))
+        assert answering(port, server).status_code == 200
+        response = httpx.get(
+            f"http://127.0.0.1:{port}/v1/ledger/entries",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+        assert response.headers["x-cardflow-read-from"] == "replica"
+        assert response.headers["x-cardflow-read-size"] == "0"
+
+    def test_another_ledger_is_refused_before_serving(self, url, tmp_path):
+        other = f"sqlite:///{tmp_path / 'other.db'}"
+        SqlLedger(other).create_schema()
+        done = subprocess.run(
+            [sys.executable, "-m", "cli", "serve", "--port", str(free_port()), "--read-url", other],
+            env={**os.environ, "CARDFLOW_DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode != 0
+        assert "CARDFLOW_READ_DATABASE_URL" in done.stderr
+        assert "another ledger" in done.stderr
 
 
 class TestWorkersEndWithTheirSupervisor:
