@@ -29,6 +29,7 @@ from ledger.binding import AnyOf, Keyring
 from ledger.bundle import BundleError, check_bundle
 from ledger.cosignature import CosignerKey
 from ledger.errors import WitnessUnreachable
+from ledger.leaves import default_jobs
 from ledger.note import Checkpoint, Signer, Verifier, opened_note
 from ledger.witnessing import Witness, witness_checkpoint
 from workflow.errors import CardNotFound
@@ -236,6 +237,16 @@ def audit_fsck(
             show_default=False,
         ),
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            min=1,
+            help="Worker processes that read and re-hash the entries (the report is the "
+            "same with any number). Default: one a core.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Check the whole ledger: recompute every entry's hash and the whole Merkle tree,
     check every stored checkpoint's root and signature, each checkpoint you kept and the
@@ -254,7 +265,11 @@ def audit_fsck(
             witnessed = [_witnessed(url, origin, keys) for url in witness or ()]
             with _progress_bar(opened.entries, "checking entries") as progress:
                 report = opened.audit.verify(
-                    progress=progress, keys=keys, held=held, witnessed=witnessed
+                    progress=progress,
+                    keys=keys,
+                    held=held,
+                    witnessed=witnessed,
+                    jobs=jobs or default_jobs(),
                 )
     except NoDatabase as missing:
         _cannot_check(str(missing))

@@ -177,19 +177,21 @@ class Audit:
         keys: Keyring | None = None,
         held: Sequence[Checkpoint] = (),
         witnessed: Sequence[tuple[str, Checkpoint]] = (),
+        jobs: int = 1,
     ) -> Report:
         """Recompute every hash and the Merkle tree, check every stored checkpoint (its
         signature with ``keys``: by default the log keys the database is bound to, else
         this ledger's own) and each of the ``held`` ones, compare every card with a
         replay of its entries, and check the ledger still holds, and grew from, each
-        checkpoint a witness (named first) says it cosigned."""
+        checkpoint a witness (named first) says it cosigned. ``jobs`` worker processes
+        read and re-hash the entries (``ledger.verify.verify``): the report is the same."""
         if keys is None:
             bound = self.log_keys()
             if bound.keys:
                 keys = bound
             elif self._signer is not None:
                 keys = AnyOf((self._signer.verifier(),))
-        report = verify(self.ledger, progress=progress, keys=keys, held=held)
+        report = verify(self.ledger, progress=progress, keys=keys, held=held, jobs=jobs)
         found = [
             Problem(None, problem)
             for who, checkpoint in witnessed

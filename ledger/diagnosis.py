@@ -81,6 +81,10 @@ class Prefixes:
     def of(cls, sizes: Iterable[int], block: int = BLOCK) -> Prefixes:
         return cls(frozenset(sizes), block)
 
+    def wants(self, size: int) -> bool:
+        """Whether ``grew`` keeps anything of the tree of ``size`` entries."""
+        return size in self.sizes or size % self.block == 0
+
     def grew(self, frontier: Frontier) -> None:
         """Keep what is needed of the tree of ``frontier.size`` entries."""
         size = self.grown = frontier.size

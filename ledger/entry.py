@@ -28,6 +28,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any, Final
 
 ENCODING: Final = "cardflow.entry/2"
@@ -255,6 +256,50 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {key: _plain(item) for key, item in value.items()}
     raise TypeError(f"{type(value).__name__} has no canonical encoding")
+
+
+_ENCODED: Final = tuple(f.name for f in fields(Entry) if f.name != "hash")
+_VALUES: Final = attrgetter(*_ENCODED)
+_TIMES: Final = tuple(
+    place for place, name in enumerate(_ENCODED) if name in {"occurred_at", "recorded_at", "due_at"}
+)
+_EVIDENCE: Final = _ENCODED.index("evidence")
+_SCALARS: Final = frozenset({str, int, bool, type(None)})
+_KEYS: Final = frozenset({str})
+_EVIDENCE_VALUES: Final = frozenset({str, bool})
+
+
+def encode_entry(entry: Entry) -> bytes:
+    """``entry.encode()``, the same bytes, made with one pass of the C encoder: the whole
+    check re-encodes every entry. An entry holding a value of any type but those the
+    strict readers give (strings, ints, booleans, aware datetimes, ``None``, evidence a
+    dict of strings and booleans) is left to ``Entry.encode``, which decides what it
+    makes of it."""
+    values = list(_VALUES(entry))
+    evidence = values[_EVIDENCE]
+    if (
+        type(evidence) is not dict
+        or not set(map(type, evidence)) <= _KEYS
+        or not set(map(type, evidence.values())) <= _EVIDENCE_VALUES
+    ):
+        return entry.encode()
+    for place in _TIMES:
+        moment = values[place]
+        if type(moment) is datetime and moment.tzinfo is not None:
+            values[place] = (
+                moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+                if moment.tzinfo is UTC
+                else format_timestamp(moment)
+            )
+    values[_EVIDENCE] = None
+    if not set(map(type, values)) <= _SCALARS:
+        return entry.encode()
+    values[_EVIDENCE] = evidence
+    document = dict(zip(_ENCODED, values, strict=True))
+    document["format"] = ENCODING
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
 
 
 DRAFTED: Final = tuple(

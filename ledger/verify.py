@@ -10,9 +10,10 @@ from typing import NamedTuple
 from ledger.binding import Keyring
 from ledger.cardmap import EMPTY
 from ledger.diagnosis import Prefixes, diagnose
-from ledger.entry import GENESIS_HASH, Entry, entry_hash
+from ledger.entry import GENESIS_HASH, Entry
+from ledger.leaves import CHUNK, scanned
 from ledger.maps import MapReplay, map_root_of
-from ledger.merkle import Frontier, Node, completion, leaf_hash
+from ledger.merkle import Frontier, Node, completion, node_hash
 from ledger.note import Checkpoint, NoteError, note_parts, opened_note
 from ledger.store import Head, Ledger, Receipt, SignedCheckpoint, Unreadable
 
@@ -50,9 +51,16 @@ def verify(
     progress: Callable[[int], None] | None = None,
     keys: Keyring | None = None,
     held: Sequence[Checkpoint] = (),
+    jobs: int = 1,
+    chunk: int = CHUNK,
 ) -> Report:
     """Check every entry's hash, link and place, the Merkle tree, the checkpoints, then
     the heads and the tip.
+
+    With ``jobs`` > 1, that many worker processes read, decode, re-encode and re-hash the
+    entries, ``chunk`` at a time (``ledger.leaves``); everything that links entries is
+    checked here, in order, from what they found, so the report is the one ``jobs=1``
+    gives.
 
     Catches an entry edited, deleted or moved, a Merkle tree whose leaves or root are not
     the entries', a stored checkpoint whose root or signature is not what it says, and a
@@ -84,15 +92,17 @@ def verify(
     prev_hash = GENESIS_HASH
     hash_at_tip = GENESIS_HASH if tip.size == 0 else None
     count = 0
-    for item in ledger.scan():
+    for scanned_item in scanned(ledger, size=tip.size, jobs=jobs, chunk=chunk):
         count += 1
         if progress is not None:
             progress(count)
-        if isinstance(item, Unreadable):
-            problems.append(Problem(item.seq, f"entry {item.seq} cannot be read: {item.reason}"))
-            expected_seq = item.seq + 1
+        if isinstance(scanned_item, Unreadable):
+            seq, reason = scanned_item.seq, scanned_item.reason
+            problems.append(Problem(seq, f"entry {seq} cannot be read: {reason}"))
+            expected_seq = seq + 1
             prev_hash = ""
             continue
+        item, altered, leaf = scanned_item
         if item.seq != expected_seq:
             if item.seq > expected_seq:
                 missing_from = missing_from or expected_seq
@@ -108,8 +118,7 @@ def verify(
             problems.append(
                 Problem(item.seq, f"entry {item.seq} does not link to the entry before it")
             )
-        encoded = item.encode()
-        if entry_hash(encoded) != item.hash:
+        if altered:
             problems.append(
                 Problem(
                     item.seq, f"entry {item.seq} was altered: its contents do not match its hash"
@@ -125,7 +134,7 @@ def verify(
             )
         chained[item.card_id] = item.hash
         problems += _receipts_of(item, receipts.pop(item.seq, ()))
-        tree.add(item.seq, encoded)
+        tree.add(item.seq, leaf)
         if item.seq == count:  # the map grows over the entries while none is missing
             problems += [Problem(None, what) for what in maps.add(item)]
         expected_seq = item.seq + 1
@@ -234,7 +243,8 @@ class _TreeCheck:
         self._claims: dict[int, list[_Claim]] = {}
         for claim in claims:
             self._claims.setdefault(claim.size, []).append(claim)
-        self._frontier = Frontier()
+        self._size = 0
+        self._roots: list[bytes] = []
         self._growing = True
         self._stored_intact = True
         self._problems = problems
@@ -244,13 +254,22 @@ class _TreeCheck:
         self.watched_frontier: tuple[bytes, ...] | None = None
         self._at_size()
 
-    def add(self, seq: int, encoded: bytes) -> None:
-        """Append the leaf of entry ``seq``, ``encoded``, while the scanned entries run
-        on without a gap; compare the stored nodes until the first that is wrong."""
-        if not self._growing or seq != self._frontier.size + 1:
+    def add(self, seq: int, leaf: bytes) -> None:
+        """Append ``leaf``, entry ``seq``'s, while the scanned entries run on without a
+        gap; compare the stored nodes until the first that is wrong."""
+        size = self._size
+        if not self._growing or seq != size + 1:
             self._growing = False
             return
-        self._frontier, completed = self._frontier.append(leaf_hash(encoded))
+        roots = self._roots
+        completed = [(0, size, leaf)]
+        carry, level = leaf, 0
+        while (size >> level) & 1:
+            carry = node_hash(roots.pop(), carry)
+            level += 1
+            completed.append((level, (size + 1 >> level) - 1, carry))
+        roots.append(carry)
+        self._size = size + 1
         self._at_size()
         if not self._stored_intact:
             return
@@ -285,13 +304,19 @@ class _TreeCheck:
 
     def _at_size(self) -> None:
         """Note the root if it is the watched one, and compare it with each checkpoint
-        signed for this many entries."""
-        size, root = self._frontier.size, self._frontier.root()
-        self._prefixes.grew(self._frontier)
+        signed for this many entries; the tree is folded only at the sizes that ask."""
+        size = self._size
+        claims = self._claims.get(size, ())
+        if not (claims or size == self._watch or self._prefixes.wants(size)):
+            self._prefixes.grown = size
+            return
+        frontier = Frontier(size, tuple(self._roots))
+        root = frontier.root()
+        self._prefixes.grew(frontier)
         if size == self._watch:
             self.watched_root = root
-            self.watched_frontier = self._frontier.roots
-        for claim in self._claims.get(size, ()):
+            self.watched_frontier = frontier.roots
+        for claim in claims:
             if claim.root != root:
                 self._problems.append(
                     Problem(

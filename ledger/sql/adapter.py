@@ -28,6 +28,7 @@ from ledger.merkle import EMPTY_ROOT, Node
 from ledger.sql.codec import (
     checkpoint_of,
     entry_of,
+    entry_of_values,
     hash_bytes,
     head_of,
     map_node_of,
@@ -80,6 +81,8 @@ from ledger.store import (
 
 _IN_LIST: Final = 500
 """The most values one ``IN`` list carries: well inside every driver's parameter limit."""
+_SCAN_PAGE: Final = 5000
+"""Entry rows fetched at a time by a scan."""
 _HEAD: Final = select(heads_table).where(heads_table.c.card_id == bindparam("card_id"))
 
 
@@ -280,16 +283,29 @@ class SqlLedger:
             return [entry_of(row._mapping) for row in conn.execute(query)]
 
     def scan(self) -> Iterator[Entry | Unreadable]:
-        query = select(*raw_columns(self.dialect)).order_by(entries_table.c.seq)
+        return self.scan_range(None, None)
+
+    def scan_range(self, after: int | None, through: int | None) -> Iterator[Entry | Unreadable]:
+        """``scan`` of the entries whose ``seq`` is past ``after`` and at most ``through``
+        (``None``: no bound), read in pages of raw columns: the whole check reads the
+        ledger in such ranges, one a worker."""
+        seq = entries_table.c.seq
+        query = select(*raw_columns(self.dialect)).order_by(seq)
+        if after is not None:
+            query = query.where(seq > after)
+        if through is not None:
+            query = query.where(seq <= through)
+        place = entries_table.c.keys().index("seq")
         with (
             self.engine.connect() as conn,
-            conn.execution_options(yield_per=1000).execute(query) as rows,
+            conn.execution_options(yield_per=_SCAN_PAGE).execute(query) as rows,
         ):
-            for row in rows:
-                try:
-                    yield entry_of(row._mapping)
-                except (ValueError, TypeError, KeyError) as damage:
-                    yield Unreadable(int(row.seq), str(damage))
+            for page in rows.partitions():
+                for row in page:
+                    try:
+                        yield entry_of_values(row)
+                    except (ValueError, TypeError, KeyError) as damage:
+                        yield Unreadable(int(row[place]), str(damage))
 
     def heads(self) -> Iterator[Head]:
         query = select(heads_table).order_by(heads_table.c.card_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import datetime
 from typing import Any, Final, get_args, get_type_hints
@@ -51,12 +51,13 @@ def map_node_row(node: MapNode) -> dict[str, str | None]:
 def map_node_of(row: Any) -> MapNode:
     """The node a row holds, as stored: ``ledger.cardmap`` re-hashes it before use, so a
     damaged part is read as no bytes, which no hash is made of."""
+    left, right, key, value = row.left, row.right, row.key, row.value
     return MapNode(
         hash_bytes(row.hash),
-        **{
-            name: None if row._mapping[name] is None else hash_bytes(row._mapping[name])
-            for name in ("left", "right", "key", "value")
-        },
+        left=None if left is None else hash_bytes(left),
+        right=None if right is None else hash_bytes(right),
+        key=None if key is None else hash_bytes(key),
+        value=None if value is None else hash_bytes(value),
     )
 
 
@@ -91,6 +92,12 @@ def entry_of(row: Any) -> Entry:
     """The entry a stored row holds; ``ValueError``, ``TypeError`` or ``KeyError`` for a
     row that is not one (which ``verify`` reports as damage)."""
     return Entry(**{name: read(row[name]) for name, read in _READERS.items()})
+
+
+def entry_of_values(values: Sequence[Any]) -> Entry:
+    """``entry_of`` for a row read as ``raw_columns`` orders it, by place rather than by
+    name: what the whole check decodes every entry with."""
+    return Entry(*[read(values[place]) for read, place in _PLACED])
 
 
 def _evidence(stored: Any) -> dict[str, str | bool]:
@@ -142,4 +149,7 @@ def stored_moment(value: Any) -> datetime:
 
 
 _READERS: Final = {kept.name: _reader(get_type_hints(Entry)[kept.name]) for kept in fields(Entry)}
+_PLACED: Final = tuple(
+    (_READERS[kept.name], entries_table.c.keys().index(kept.name)) for kept in fields(Entry)
+)
 _HEAD_FIELDS: Final = tuple(kept.name for kept in fields(Head))

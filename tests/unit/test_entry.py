@@ -13,6 +13,7 @@ import math
 import re
 from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta, timezone
+from types import MappingProxyType
 from typing import get_args, get_type_hints
 
 import pytest
@@ -28,6 +29,7 @@ from ledger.entry import (
     Draft,
     Entry,
     canonical,
+    encode_entry,
     format_timestamp,
     utc,
 )
@@ -415,3 +417,49 @@ class TestOneDefinition:
 
     def test_the_heads_table_has_a_column_per_head_field(self):
         assert list(heads_table.c.keys()) == [f.name for f in fields(Head)]
+
+
+ODD_VALUES = st.one_of(
+    st.tuples(
+        st.sampled_from(["occurred_at", "recorded_at", "due_at"]),
+        st.datetimes(
+            min_value=datetime(2000, 1, 1),
+            max_value=datetime(2100, 1, 1),
+            timezones=st.sampled_from([UTC, timezone(timedelta(hours=8)), timezone.max]),
+        ),
+    ),
+    st.tuples(st.sampled_from(["actor", "seq", "exclusive", "evidence"]), st.none()),
+    st.tuples(st.sampled_from(["actor", "version"]), st.booleans() | st.integers()),
+    st.tuples(st.just("evidence"), st.just(MappingProxyType({"photo": True}))),
+    st.tuples(st.just("actor"), st.datetimes(timezones=st.just(UTC))),
+    st.tuples(st.just("recorded_at"), st.datetimes()),
+    st.tuples(st.just("subject"), st.just({"nested": "map"})),
+)
+
+
+class TestEncodeEntry:
+    """``encode_entry``, the whole check's encoder, makes ``Entry.encode``'s bytes, or
+    fails as it does."""
+
+    @given(ALTERATIONS)
+    def test_the_same_bytes_for_any_entry_the_readers_give(self, alteration):
+        name, value = alteration
+        altered = replace(review(), **{name: value})
+        assert encode_entry(altered) == altered.encode()
+
+    @given(ODD_VALUES)
+    def test_the_same_outcome_for_values_no_reader_gives(self, alteration):
+        name, value = alteration
+        altered = replace(review(), **{name: value})
+        try:
+            expected: bytes | type[Exception] = altered.encode()
+        except (TypeError, ValueError) as refused:
+            expected = type(refused)
+        try:
+            made: bytes | type[Exception] = encode_entry(altered)
+        except (TypeError, ValueError) as refused:
+            made = type(refused)
+        assert made == expected
+
+    def test_the_known_bytes(self):
+        assert encode_entry(review()) == REVIEW_BYTES
