@@ -47,11 +47,12 @@ CHANNELS: Final = ("card_center", "issuing_bank")
 
 
 def id_number(serial: int) -> str:
-    """A valid citizen ID number of its own for each ``serial`` below 18,000,000: a
-    birth date from 1950 on (one a day) and a three-digit sequence number."""
+    """A valid citizen ID number of its own for each ``serial`` below 25,000,000: a
+    birth date from 1950 on (the first 28 days of each month, so every one is a real
+    date) and a three-digit sequence number."""
     day, sequence = divmod(serial, 1000)
-    year, rest = divmod(day, 360)
-    month, dom = divmod(rest, 30)
+    year, rest = divmod(day, 12 * 28)
+    month, dom = divmod(rest, 28)
     first17 = f"110105{1950 + year:04d}{month + 1:02d}{dom + 1:02d}{sequence:03d}"
     return first17 + check_character(first17)
 

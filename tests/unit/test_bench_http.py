@@ -75,7 +75,8 @@ class TestLoadGenerator:
 
 class TestPeople:
     def test_each_serial_is_a_valid_id_number_of_its_own(self):
-        serials = [0, 1, 999, 1000, 359_999, 5_000_000, 17_999_999]
+        serials = [0, 1, 999, 1000, 359_999, 5_000_000, 17_999_999, 24_999_999]
+        serials += range(10_000_000, 11_000_000, 997)  # the fill's, every month's end
         numbers = [id_number(serial) for serial in serials]
         assert len(set(numbers)) == len(numbers)
         for number in numbers:
