@@ -26,6 +26,7 @@ from api.dependencies import (
     Service,
     current_actor,
     for_the_log,
+    in_worker_thread,
 )
 from api.problems import documented
 from workflow.errors import InvalidRequest
@@ -64,6 +65,7 @@ _ETAG: Final[dict[str, Any]] = {
         **documented(403, 409, 413, 422),
     },
 )
+@in_worker_thread
 def apply(
     body: ApplicationIn,
     request: Request,
@@ -91,6 +93,7 @@ def apply(
     dependencies=[ALLOWED[Capability.SEARCH]],
     responses=documented(403, 422),
 )
+@in_worker_thread
 def search_cards(service: Service, criteria: SearchCriteria) -> SearchOut:
     """Supervisors' search (supervisor and admin keys): cards by state, channel, region,
     financial function and dates, oldest opened first. Pages are stable: a card opened
@@ -108,6 +111,7 @@ def search_cards(service: Service, criteria: SearchCriteria) -> SearchOut:
     dependencies=[ALLOWED[Capability.CARD]],
     responses={200: {"headers": {"ETag": _ETAG}}, **documented(404)},
 )
+@in_worker_thread
 def read_card(card_id: str, request: Request, response: Response, service: Service) -> CardOut:
     """The card's state and version, and the events allowed now with the channels that
     may carry each."""
@@ -123,6 +127,7 @@ def read_card(card_id: str, request: Request, response: Response, service: Servi
     dependencies=[ALLOWED[Capability.ACT]],
     responses={200: {"headers": {"ETag": _ETAG}}, **documented(403, 404, 409, 413, 422)},
 )
+@in_worker_thread
 def move_card(
     card_id: str,
     body: TransitionIn,
@@ -151,6 +156,7 @@ def move_card(
     dependencies=[ALLOWED[Capability.HISTORY]],
     responses=documented(403, 404, 503),
 )
+@in_worker_thread
 def read_history(
     card_id: str,
     request: Request,
