@@ -1,18 +1,27 @@
-"""What every handler is handed: the use cases, the audit, who asks, the request's headers."""
+"""What every handler is handed: the use cases, the audit, who asks, the request's headers.
+
+Every dependency here is a coroutine that does no blocking I/O, so FastAPI runs it on
+the event loop instead of handing it to the thread pool; the one read that may block, an
+API key not remembered (``api.keys``), goes to a worker thread itself. Each endpoint is
+a plain function that blocks, run in one worker thread by ``in_worker_thread``, so a
+request costs one hand-off, or two when its key must be read.
+"""
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, ParamSpec, TypeVar
 
 from fastapi import Depends, Header, Request, Security, params
 from fastapi.security import HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.access import ACCESS, Capability, check
 from api.errors import Unauthenticated as Unauthenticated
-from api.keys import ApiKey, Keys
+from api.keys import ASK_THE_DATABASE, ApiKey, Keys
 from api.limits import Limiter, client_bucket, kind_of
 from ledger.audit import Audit
 from ledger.store import MAX_KEY_LENGTH
@@ -44,7 +53,27 @@ _SCHEMES: Final = {
 clients often send)."""
 
 
-def card_service(request: Request) -> CardService:
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def in_worker_thread(endpoint: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """``endpoint``, which blocks, run in one worker thread as a coroutine FastAPI awaits.
+
+    FastAPI hands a plain endpoint to the thread pool, then its answer again to be
+    checked against the response model; as a coroutine, the answer (a model the endpoint
+    made) is checked and written on the event loop, where that costs no hand-off. The
+    signature, the docstring and the name FastAPI documents are ``endpoint``'s own.
+    """
+
+    @functools.wraps(endpoint)
+    async def in_a_thread(*args: P.args, **kwargs: P.kwargs) -> R:
+        return await run_in_threadpool(endpoint, *args, **kwargs)
+
+    return in_a_thread
+
+
+async def card_service(request: Request) -> CardService:
     """The service ``create_app`` was given: one per app, shared by every request."""
     service: CardService = request.app.state.service
     return service
@@ -89,9 +118,9 @@ class Reads:
         return self.replica
 
 
-def reads(request: Request) -> Reads:
+async def reads(request: Request) -> Reads:
     """Search, history and the feed read through this (see ``Reads``)."""
-    return Reads(card_service(request), request.app.state.reader, request)
+    return Reads(await card_service(request), request.app.state.reader, request)
 
 
 def answer_headers(request: Request) -> dict[str, str]:
@@ -101,7 +130,7 @@ def answer_headers(request: Request) -> dict[str, str]:
     return said
 
 
-def audit_facade(request: Request) -> Audit:
+async def audit_facade(request: Request) -> Audit:
     """The proofs, checkpoints and checks ``create_app`` was given, one per app."""
     audit: Audit = request.app.state.audit
     return audit
@@ -118,8 +147,10 @@ BEARER: Final = HTTPBearer(
 the header itself is read by ``current_key``, so its refusals stay cardflow's own."""
 
 
-def current_key(request: Request, _declared: Annotated[object, Security(BEARER)]) -> ApiKey:
-    """The live key behind the request's bearer token; every card route depends on it."""
+async def current_key(request: Request, _declared: Annotated[object, Security(BEARER)]) -> ApiKey:
+    """The live key behind the request's bearer token; every card route depends on it.
+    Read from the database in a worker thread unless read less than
+    ``api.keys.KEY_CACHE_SECONDS`` ago."""
     authorization = request.headers.get("authorization")
     if authorization is None:
         raise Unauthenticated("send an API key as 'Authorization: Bearer cf_…'")
@@ -129,7 +160,12 @@ def current_key(request: Request, _declared: Annotated[object, Security(BEARER)]
     if not token.strip():
         raise Unauthenticated("the Bearer credential is empty: send 'Authorization: Bearer cf_…'")
     keys: Keys = request.app.state.keys
-    key = keys.authenticate(token.strip())
+    recalled = keys.recall(token.strip())
+    key = (
+        await run_in_threadpool(keys.authenticate, token.strip())
+        if recalled is ASK_THE_DATABASE
+        else recalled
+    )
     if key is None:
         raise Unauthenticated("the API key is unknown or revoked")
     request.state.principal = key.actor.name
@@ -138,15 +174,19 @@ def current_key(request: Request, _declared: Annotated[object, Security(BEARER)]
     return key
 
 
-def current_actor(key: Annotated[ApiKey, Depends(current_key)]) -> Actor:
+async def current_actor(key: Annotated[ApiKey, Depends(current_key)]) -> Actor:
     """The principal the key stands for, recorded on every entry it writes."""
     return key.actor
 
 
-def _guard(capability: Capability) -> Callable[..., None]:
+Guard = Callable[..., Awaitable[None]]
+"""A capability's check: a coroutine, since it reads nothing but the key."""
+
+
+def _guard(capability: Capability) -> Guard:
     if ACCESS[capability].keyless:
 
-        def published(request: Request) -> None:
+        async def published(request: Request) -> None:
             """No key is asked for, and none is read: the caller is counted by its client
             address, whether it sent a key or not."""
             client = request.client
@@ -155,7 +195,7 @@ def _guard(capability: Capability) -> Callable[..., None]:
         published.__name__ = f"anyone_may_{capability}"
         return published
 
-    def guard(key: Annotated[ApiKey, Depends(current_key)]) -> None:
+    async def guard(key: Annotated[ApiKey, Depends(current_key)]) -> None:
         actor = key.actor
         check(actor.name, key.role, key.reads, capability, sorted(actor.permitted()))
 
@@ -163,7 +203,9 @@ def _guard(capability: Capability) -> Callable[..., None]:
     return guard
 
 
-GUARDS: Final[Mapping[Capability, Callable[..., None]]] = {c: _guard(c) for c in Capability}
+GUARDS: Final[Mapping[Capability, Callable[..., Awaitable[None]]]] = {
+    c: _guard(c) for c in Capability
+}
 """The dependency that checks each capability against ``api.access.ACCESS``."""
 
 ALLOWED: Final[Mapping[Capability, params.Depends]] = {
@@ -207,7 +249,7 @@ def for_the_log(request: Request, **fields: str) -> None:
     logged.update(fields)
 
 
-def if_match_version(
+async def if_match_version(
     if_match: Annotated[
         str | None,
         Header(

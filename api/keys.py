@@ -3,6 +3,13 @@ reads it was made with (``api.access``).
 
 A key is shown once, when it is made (``cf_<key id>_<secret>``); cardflow keeps only
 the SHA-256 of the secret, so a stolen database yields no usable key.
+
+A server asks for the key behind every request, so ``SqlKeys`` remembers each live key
+it read for ``KEY_CACHE_SECONDS``: a revocation made through the same ``SqlKeys`` takes
+effect at once, one made elsewhere (``cardflow keys revoke``, another worker) within that
+bound. Only a row the database returned is remembered, with the digest it holds, so the
+cache can only forget a key or refuse one; it never admits a key the database does not
+hold.
 """
 
 from __future__ import annotations
@@ -11,10 +18,12 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Final, Protocol
+from enum import Enum
+from typing import Any, Final, Literal, Protocol
 
 from sqlalchemy import Row, select, update
 from sqlalchemy.engine import Engine
@@ -29,6 +38,19 @@ from workflow.service import Actor
 from workflow.states import Channel, Role
 
 TOKEN_PREFIX: Final = "cf_"  # noqa: S105 -- the visible prefix of every token, no secret
+KEY_CACHE_SECONDS: Final = 1.0
+"""How long a server goes on admitting a key revoked by another process, at most."""
+MAX_CACHED_KEYS: Final = 10_000
+"""How many live keys one ``SqlKeys`` remembers; past it, the oldest are read again."""
+
+
+class Unsure(Enum):
+    """What a lookup that may not block answers when only the database can say."""
+
+    ASK_THE_DATABASE = "ask the database"
+
+
+ASK_THE_DATABASE: Final = Unsure.ASK_THE_DATABASE
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +92,11 @@ class Keys(Protocol):
 
     def authenticate(self, token: str) -> ApiKey | None:
         """The live key a bearer token belongs to, or ``None``."""
+        ...
+
+    def recall(self, token: str) -> ApiKey | Literal[Unsure.ASK_THE_DATABASE] | None:
+        """What ``authenticate`` would answer, if that is known without blocking I/O;
+        ``ASK_THE_DATABASE`` if not (run ``authenticate`` in a worker thread then)."""
         ...
 
 
@@ -147,14 +174,31 @@ class MemoryKeys:
             return None
         return key
 
+    def recall(self, token: str) -> ApiKey | Literal[Unsure.ASK_THE_DATABASE] | None:
+        """Always known: the dict is the store."""
+        return self.authenticate(token)
+
 
 class SqlKeys:
     """Keys in the ledger's database, beside (never inside) the ledger: their table is
     the ledger schema's, made by ``SqlLedger.create_schema`` with the rest."""
 
-    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = _now) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Callable[[], datetime] = _now,
+        cache_seconds: float = KEY_CACHE_SECONDS,
+        ticks: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._engine = engine
         self._clock = clock
+        self._cache_seconds = cache_seconds
+        self._ticks = ticks
+        self._lock = threading.Lock()
+        self._live: dict[str, tuple[ApiKey, str, float]] = {}  # key id: key, digest, until
+        self._revocations = 0
+        self._renewing: set[str] = set()
 
     def create(
         self,
@@ -191,6 +235,9 @@ class SqlKeys:
                 .values(revoked_at=self._clock())
             )
             row = conn.execute(select(keys_table).where(keys_table.c.key_id == key_id)).first()
+        with self._lock:  # a read begun before the commit will not remember the key
+            self._revocations += 1
+            self._live.pop(key_id, None)
         if row is None:
             raise UnknownKey(key_id)
         return _key(row)
@@ -199,13 +246,48 @@ class SqlKeys:
         parts = _split(token)
         if parts is None:
             return None
-        with self._engine.connect() as conn:
-            row = conn.execute(select(keys_table).where(keys_table.c.key_id == parts[0])).first()
+        until = self._ticks() + self._cache_seconds  # counted from before the read
+        revocations = self._revocations
+        try:
+            with self._engine.connect() as conn:
+                query = select(keys_table).where(keys_table.c.key_id == parts[0])
+                row = conn.execute(query).first()
+        finally:
+            with self._lock:
+                self._renewing.discard(parts[0])
         if row is None or row.revoked_at is not None:
             return None
+        key = _key(row)
+        if self._cache_seconds > 0:
+            self._remember(key, row.secret_sha256, until, revocations)
         if not hmac.compare_digest(row.secret_sha256, _digest(parts[1])):
             return None
-        return _key(row)
+        return key
+
+    def recall(self, token: str) -> ApiKey | Literal[Unsure.ASK_THE_DATABASE] | None:
+        """The key as read from the database less than ``cache_seconds`` ago, checked
+        against the digest that read returned (a key's secret never changes); a token
+        that cannot be a key is refused without asking."""
+        parts = _split(token)
+        if parts is None:
+            return None
+        with self._lock:
+            remembered = self._live.get(parts[0])
+        if remembered is None or self._ticks() >= remembered[2]:
+            return ASK_THE_DATABASE
+        key, digest, _ = remembered
+        return key if hmac.compare_digest(digest, _digest(parts[1])) else None
+
+    def _remember(self, key: ApiKey, digest: str, until: float, revocations: int) -> None:
+        with self._lock:
+            if revocations != self._revocations:
+                return
+            if len(self._live) >= MAX_CACHED_KEYS and key.key_id not in self._live:
+                now = self._ticks()
+                self._live = {k: v for k, v in self._live.items() if v[2] > now}
+                while len(self._live) >= MAX_CACHED_KEYS:
+                    del self._live[next(iter(self._live))]
+            self._live[key.key_id] = (key, digest, until)
 
 
 def _key(row: Row[Any]) -> ApiKey:

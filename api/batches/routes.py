@@ -15,6 +15,7 @@ from api.dependencies import (
     Service,
     current_actor,
     for_the_log,
+    in_worker_thread,
 )
 from api.problems import documented, names_holder, refusal_problem, request_id_of
 from workflow.service import MAX_BATCH
@@ -50,6 +51,7 @@ is not the caller's or not one that sends batches.
         **documented(403, 413, 422),
     },
 )
+@in_worker_thread
 def send_batch(
     body: BatchIn,
     request: Request,

@@ -28,6 +28,7 @@ from api.dependencies import (
     Service,
     current_actor,
     for_the_log,
+    in_worker_thread,
 )
 from api.problems import documented
 from workflow.errors import InvalidRequest
@@ -66,6 +67,7 @@ _ETAG: Final[dict[str, Any]] = {
         **documented(403, 409, 413, 422),
     },
 )
+@in_worker_thread
 def apply(
     body: ApplicationIn,
     request: Request,
@@ -93,6 +95,7 @@ def apply(
     dependencies=[ALLOWED[Capability.SEARCH]],
     responses={200: {"headers": READ_HEADERS}, **documented(403, 422)},
 )
+@in_worker_thread
 def search_cards(reads: Reading, criteria: SearchCriteria) -> SearchOut:
     """Supervisors' search (supervisor and admin keys): cards by state, channel, region,
     financial function and dates, oldest opened first. Pages are stable: a card opened
@@ -111,6 +114,7 @@ def search_cards(reads: Reading, criteria: SearchCriteria) -> SearchOut:
     dependencies=[ALLOWED[Capability.CARD]],
     responses={200: {"headers": {"ETag": _ETAG}}, **documented(404)},
 )
+@in_worker_thread
 def read_card(card_id: str, request: Request, response: Response, service: Service) -> CardOut:
     """The card's state and version, and the events allowed now with the channels that
     may carry each."""
@@ -126,6 +130,7 @@ def read_card(card_id: str, request: Request, response: Response, service: Servi
     dependencies=[ALLOWED[Capability.ACT]],
     responses={200: {"headers": {"ETag": _ETAG}}, **documented(403, 404, 409, 413, 422)},
 )
+@in_worker_thread
 def move_card(
     card_id: str,
     body: TransitionIn,
@@ -154,6 +159,7 @@ def move_card(
     dependencies=[ALLOWED[Capability.HISTORY]],
     responses={200: {"headers": READ_HEADERS}, **documented(403, 404, 503)},
 )
+@in_worker_thread
 def read_history(
     card_id: str,
     request: Request,

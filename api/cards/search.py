@@ -121,7 +121,7 @@ CRITERIA: Final[Mapping[str, Criterion]] = {
 """Every field of ``Search``, in its order, by the query parameter that gives it."""
 
 
-def _criteria(**given: Any) -> Search:
+async def _criteria(**given: Any) -> Search:
     return Search(**{field: c.read(given[c.name]) for field, c in CRITERIA.items()})
 
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from api.access import Capability
-from api.dependencies import ALLOWED, READ_HEADERS, Auditing, Reading
+from api.dependencies import ALLOWED, READ_HEADERS, Auditing, Reading, in_worker_thread
 from api.ledger.runs import VerifyJob
 from api.ledger.schemas import (
     CheckpointOut,
@@ -41,6 +41,7 @@ router = APIRouter(prefix="/v1/ledger", tags=["ledger"], responses=documented(42
         **documented(401, 403, 422, invalid=ValidationProblem),
     },
 )
+@in_worker_thread
 def feed(
     reads: Reading,
     after: Annotated[
@@ -64,6 +65,7 @@ def feed(
     dependencies=[ALLOWED[Capability.PROOFS]],
     responses=documented(422, 503),
 )
+@in_worker_thread
 def inclusion(
     audit: Auditing,
     seq: Annotated[int, Path(ge=1, le=_LARGEST_SEQ, description="The entry's sequence number.")],
@@ -89,6 +91,7 @@ def inclusion(
     dependencies=[ALLOWED[Capability.PROOFS]],
     responses=documented(422, 503),
 )
+@in_worker_thread
 def consistency(
     audit: Auditing,
     first: Annotated[
@@ -134,6 +137,7 @@ _CHECKPOINT: Final[dict[int | str, dict[str, Any]]] = {
     dependencies=[ALLOWED[Capability.PROOFS]],
     responses={**_CHECKPOINT, **documented(503)},
 )
+@in_worker_thread
 def checkpoint(audit: Auditing, request: Request) -> Response:
     """The ledger's latest checkpoint as a C2SP signed note (`tlog-checkpoint` in a
     `signed-note`, Ed25519): the log's name, its size and the base64 root of its Merkle
@@ -156,6 +160,7 @@ def checkpoint(audit: Auditing, request: Request) -> Response:
     dependencies=[ALLOWED[Capability.PROOFS]],
     responses=_TEXT,
 )
+@in_worker_thread
 def key(audit: Auditing) -> Response:
     """The checkpoints' verifier key, `<name>+<key id>+<base64 key>` as the C2SP
     signed-note format writes it."""
@@ -167,6 +172,7 @@ def key(audit: Auditing) -> Response:
     summary="Every key checkpoints were signed with",
     dependencies=[ALLOWED[Capability.PROOFS]],
 )
+@in_worker_thread
 def keys(audit: Auditing) -> list[LogKeyOut]:
     """Every log key the database is bound to, oldest first, each with the tree sizes
     it signs: the current key (`last_size` null) and those it replaced, which still check
@@ -178,7 +184,7 @@ def keys(audit: Auditing) -> list[LogKeyOut]:
 _VERIFY_URL: Final = "/v1/ledger/verify"
 
 
-def _verifying(request: Request) -> VerifyJob:
+async def _verifying(request: Request) -> VerifyJob:
     """The verify job this server process runs."""
     job: VerifyJob = request.app.state.verify_job
     return job
@@ -193,6 +199,7 @@ Verifying = Annotated[VerifyJob, Depends(_verifying)]
     dependencies=[ALLOWED[Capability.VERIFY]],
     responses=documented(401, 403),
 )
+@in_worker_thread
 def verify(job: Verifying) -> VerifyRunOut:
     """What the server's last whole-ledger check found -- when it ran, how long it took,
     `ok` or the first problems -- and whether one is under way; nothing is checked again
@@ -219,6 +226,7 @@ def verify(job: Verifying) -> VerifyRunOut:
         **documented(401, 403),
     },
 )
+@in_worker_thread
 def start_verify(job: Verifying, response: Response) -> VerifyRunOut:
     """Start recomputing every hash and link, the Merkle tree and the checkpoints, and
     comparing every card with a replay of its entries, in the background: one check at

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.access import Capability
-from api.dependencies import ALLOWED, CurrentActor, Service
+from api.dependencies import ALLOWED, CurrentActor, Service, in_worker_thread
 from api.problems import documented
 from api.problems.models import ValidationProblem
 from api.sweeps.schemas import SweepOut
@@ -23,6 +23,7 @@ router = APIRouter(prefix="/v1/sweeps", tags=["deadlines"], responses=documented
     dependencies=[ALLOWED[Capability.SWEEP]],
     responses=documented(403, 422, invalid=ValidationProblem),
 )
+@in_worker_thread
 def sweep(
     service: Service,
     actor: CurrentActor,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.access import Capability
-from api.dependencies import ALLOWED, Service
+from api.dependencies import ALLOWED, Service, in_worker_thread
 from api.problems import documented
 from api.workflow.schemas import WorkflowOut
 
@@ -13,6 +13,7 @@ router = APIRouter(prefix="/v1/workflow", tags=["workflow"], responses=documente
 
 
 @router.get("", summary="Describe the workflow", dependencies=[ALLOWED[Capability.PUBLIC]])
+@in_worker_thread
 def describe(service: Service) -> WorkflowOut:
     """States, events, channels, transitions and the evidence each (event, channel) pair
     requires, all generated from one table, with its version and a Mermaid diagram, and
