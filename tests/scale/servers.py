@@ -1,0 +1,148 @@
+"""``cardflow serve`` as processes of their own: started on a database made ready for
+them, asked when they answer, stopped, or killed with SIGKILL, process group and all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import httpx2 as httpx
+
+from tests.cli.helpers import command
+from tests.cli.test_cli import free_port
+
+SERVE_ENV: Final = {
+    # many clients share one key: the per-key rates would refuse most of the load
+    "CARDFLOW_RATE_WRITES": "off",
+    "CARDFLOW_RATE_EXPENSIVE_READS": "off",
+    # every losing racer's attempt is noted on the card, so losers write too
+    "CARDFLOW_REFUSAL_NOTES": "off",
+    # checkpoints are signed while the load runs, by every process, racing each other
+    "CARDFLOW_CHECKPOINT_ENTRIES": "25",
+    "CARDFLOW_CHECKPOINT_SECONDS": "1",
+}
+"""What every server under test runs with, beside the keys the test session set."""
+STARTUP_SECONDS: Final = 60.0
+
+
+def _cardflow() -> list[str]:
+    """``.venv/bin/cardflow`` beside this Python, as an operator runs it; else ``-m cli``."""
+    script = Path(sys.executable).with_name("cardflow")
+    return [str(script)] if script.exists() else command()
+
+
+def cardflow_run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``cardflow ARGS --database-url URL`` as a process of its own, to its end."""
+    return subprocess.run(
+        [*_cardflow(), *args, "--database-url", url],
+        env={**os.environ, **SERVE_ENV},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def prepared(url: str) -> str:
+    """Initialise the database at ``url`` once, as its owner would, and make an admin key
+    (it acts through every channel); the key's token."""
+    made = cardflow_run(url, "init")
+    assert made.returncode == 0, made.stderr
+    key = cardflow_run(url, "keys", "create", "--name", "load-writer", "--role", "admin")
+    assert key.returncode == 0, key.stderr
+    return key.stdout.strip()
+
+
+@dataclass
+class Server:
+    """One ``cardflow serve`` process (with its workers, if any) on ``url``."""
+
+    url: str
+    folder: Path
+    workers: int = 1
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.folder / f"serve-{self.port}-{self.starts}.log"
+
+    def start(self) -> Server:
+        """Start serving on this server's port and return once it answers."""
+        self.starts += 1
+        with self.log_file.open("wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    *_cardflow(),
+                    "serve",
+                    "--database-url",
+                    self.url,
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    str(self.workers),
+                ],
+                env={**os.environ, **SERVE_ENV},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: killed whole
+            )
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            try:
+                if httpx.get(f"{self.base}/v1/workflow", timeout=2).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            assert self.process.poll() is None, f"serve exited: {self.logs()[-4000:]}"
+            assert time.monotonic() < deadline, f"serve never answered: {self.logs()[-4000:]}"
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        """SIGKILL the serve process and every process of its group: nothing it held
+        (connections, transactions, the SQLite file's locks) is let go cleanly."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+        self._until_group_gone(signal.SIGKILL)
+
+    def stop(self) -> None:
+        """Stop the server as an operator would (SIGTERM), or kill it if it will not go."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=20)
+        self._until_group_gone(signal.SIGKILL)
+
+    def _until_group_gone(self, how: signal.Signals) -> None:
+        """Wait for the group's other processes (uvicorn's workers) to end."""
+        assert self.process is not None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.process.pid, how if time.monotonic() > deadline - 10 else 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+
+    def logs(self) -> str:
+        return "\n".join(
+            path.read_text(errors="replace")
+            for path in sorted(self.folder.glob(f"serve-{self.port}-*.log"))
+        )
