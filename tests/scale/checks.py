@@ -10,8 +10,9 @@ from collections.abc import Iterable, Sequence
 from ledger.entry import Entry
 from ledger.merkle import leaf_hash
 from ledger.sql import SqlLedger
+from tests.cli.helpers import cardflow
 from tests.scale.load import Exchange
-from tests.scale.servers import Server, cardflow_run
+from tests.scale.servers import Server
 
 LOCKED = "database is locked"
 
@@ -30,8 +31,8 @@ def assert_no_server_error(exchanges: Iterable[Exchange], servers: Sequence[Serv
 def assert_fsck(url: str) -> str:
     """``cardflow audit fsck`` -- every hash, link and tree node, every stored checkpoint's
     root and signature, every head against a replay of its entries -- finds nothing."""
-    checked = cardflow_run(url, "audit", "fsck")
-    assert checked.returncode == 0, checked.stdout + checked.stderr
+    checked = cardflow("audit", "fsck", "--database-url", url)
+    assert checked.exit_code == 0, checked.output
     assert "ledger verified" in checked.stdout, checked.stdout
     return checked.stdout
 

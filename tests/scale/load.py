@@ -60,6 +60,16 @@ def apply_body() -> dict[str, Any]:
     }
 
 
+def batch_body(items: int) -> dict[str, Any]:
+    """An employer's batch of ``items`` applications, each for a new person."""
+    unit = {"unit_letter": "letter_of_introduction", "unit_seal": True, "person_in_charge_id": True}
+    applications = []
+    for _ in range(items):
+        alone = apply_body()
+        applications.append({"applicant": alone["applicant"], "evidence": alone["evidence"]})
+    return {"event": "apply", "channel": "employer", "evidence": unit, "items": applications}
+
+
 def step_body(step: int) -> dict[str, Any]:
     event, channel, evidence = STEPS[step]
     return {"event": event, "channel": channel, "evidence": evidence}
@@ -110,6 +120,9 @@ class Callers:
 
     def apply(self, server: int, *, key: str | None = None) -> Exchange:
         return self.post(server, "/v1/cards", apply_body(), _keyed(key))
+
+    def batch(self, server: int, items: int, *, key: str) -> Exchange:
+        return self.post(server, "/v1/batches", batch_body(items), _keyed(key))
 
     def move(
         self,

@@ -14,7 +14,7 @@ from typing import Final
 
 import httpx2 as httpx
 
-from tests.cli.helpers import command
+from tests.cli.helpers import cardflow, command
 from tests.cli.test_cli import free_port
 
 SERVE_ENV: Final = {
@@ -51,11 +51,14 @@ def cardflow_run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 def prepared(url: str) -> str:
     """Initialise the database at ``url`` once, as its owner would, and make an admin key
-    (it acts through every channel); the key's token."""
-    made = cardflow_run(url, "init")
-    assert made.returncode == 0, made.stderr
-    key = cardflow_run(url, "keys", "create", "--name", "load-writer", "--role", "admin")
-    assert key.returncode == 0, key.stderr
+    (it acts through every channel); the key's token. (In this process: the commands are
+    the same, and a test is spared two interpreters' start.)"""
+    made = cardflow("init", "--database-url", url)
+    assert made.exit_code == 0, made.output
+    key = cardflow(
+        "keys", "create", "--database-url", url, "--name", "load-writer", "--role", "admin"
+    )
+    assert key.exit_code == 0, key.output
     return key.stdout.strip()
 
 
