@@ -37,18 +37,6 @@ def _cardflow() -> list[str]:
     return [str(script)] if script.exists() else command()
 
 
-def cardflow_run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """``cardflow ARGS --database-url URL`` as a process of its own, to its end."""
-    return subprocess.run(
-        [*_cardflow(), *args, "--database-url", url],
-        env={**os.environ, **SERVE_ENV},
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-
-
 def prepared(url: str) -> str:
     """Initialise the database at ``url`` once, as its owner would, and make an admin key
     (it acts through every channel); the key's token. (In this process: the commands are
@@ -118,7 +106,7 @@ class Server:
         assert self.process is not None
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
-        self._until_group_gone(signal.SIGKILL)
+        self._until_group_gone()
 
     def stop(self) -> None:
         """Stop the server as an operator would (SIGTERM), or kill it if it will not go."""
@@ -131,18 +119,41 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=20)
-        self._until_group_gone(signal.SIGKILL)
+        self._until_group_gone()
 
-    def _until_group_gone(self, how: signal.Signals) -> None:
-        """Wait for the group's other processes (uvicorn's workers) to end."""
+    def _until_group_gone(self) -> None:
+        """Wait for the group's other processes (uvicorn's workers, which end with their
+        supervisor) to go; SIGKILL any still there after ten seconds, and give up five
+        seconds later (one left unreaped by its new parent never goes)."""
         assert self.process is not None
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
+        for tenth in range(150):
             try:
-                os.killpg(self.process.pid, how if time.monotonic() > deadline - 10 else 0)
+                os.killpg(self.process.pid, signal.SIGKILL if tenth >= 100 else 0)
             except ProcessLookupError:
                 return
             time.sleep(0.1)
+
+    def serving(self) -> set[int]:
+        """The processes of this server's group holding a client's connection now (Linux:
+        their sockets' inodes, matched with the established connections on its port)."""
+        assert self.process is not None
+        established = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            for line in Path(table).read_text().splitlines()[1:]:
+                local, state, inode = (line.split()[i] for i in (1, 3, 9))
+                if int(local.rpartition(":")[2], 16) == self.port and state == "01":
+                    established.add(f"socket:[{inode}]")
+        found = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                if int(stat.read_text().rpartition(")")[2].split()[2]) != self.process.pid:
+                    continue
+                held = {os.readlink(fd) for fd in (stat.parent / "fd").iterdir()}
+            except (OSError, ValueError):
+                continue
+            if held & established:
+                found.add(int(stat.parent.name))
+        return found
 
     def logs(self) -> str:
         return "\n".join(

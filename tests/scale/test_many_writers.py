@@ -80,6 +80,8 @@ class TestManyWriters:
         callers = Callers([server.base for server in servers], token)
         try:
             seen = many_writers(callers)
+            # the clients' connections are still open: each process served some of them
+            assert all(len(server.serving()) == server.workers for server in servers)
         finally:
             callers.close()
         check(backend_url, callers, servers, seen)
