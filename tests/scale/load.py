@@ -118,8 +118,10 @@ class Callers:
             self.exchanges.append(done)
         return done
 
-    def apply(self, server: int, *, key: str | None = None) -> Exchange:
-        return self.post(server, "/v1/cards", apply_body(), _keyed(key))
+    def apply(
+        self, server: int, *, key: str | None = None, body: Mapping[str, Any] | None = None
+    ) -> Exchange:
+        return self.post(server, "/v1/cards", body or apply_body(), _keyed(key))
 
     def batch(self, server: int, items: int, *, key: str) -> Exchange:
         return self.post(server, "/v1/batches", batch_body(items), _keyed(key))
@@ -163,14 +165,19 @@ def in_pool(count: int, work: Callable[[Any], Any], items: Iterable[Any]) -> lis
         return list(pool.map(work, items))
 
 
-def race(callers: Callers, card_id: str, step: int, version: int, racers: int) -> list[Exchange]:
-    """``racers`` clients released together, each through the next server, all asking
-    for the same step at the same version of one card."""
+def together(racers: int, send: Callable[[int], Exchange]) -> list[Exchange]:
+    """``send(i)`` from ``racers`` clients released at once; their exchanges in order."""
     start = threading.Barrier(racers)
 
     def one(i: int) -> Exchange:
         start.wait(timeout=TIMEOUT)
-        return callers.move(i, card_id, step, version=version)
+        return send(i)
 
     with ThreadPoolExecutor(racers) as pool:
         return list(pool.map(one, range(racers)))
+
+
+def race(callers: Callers, card_id: str, step: int, version: int, racers: int) -> list[Exchange]:
+    """``racers`` clients, each through the next server, all asking at once for the same
+    step at the same version of one card."""
+    return together(racers, lambda i: callers.move(i, card_id, step, version=version))

@@ -9,15 +9,30 @@ from collections.abc import Sequence
 import pytest
 
 from tests.scale.checks import assert_fsck, assert_no_server_error, assert_whole
-from tests.scale.load import LAST_STATE, STALE, STEPS, Callers, Exchange, in_pool, race
+from tests.scale.load import (
+    LAST_STATE,
+    STALE,
+    STEPS,
+    Callers,
+    Exchange,
+    apply_body,
+    in_pool,
+    new_key,
+    race,
+    together,
+)
 from tests.scale.servers import Server, prepared
 
 pytestmark = pytest.mark.processes
+
+CONDITION = "https://cardflow.dev/problems/condition-not-met"
 
 CARDS = 24
 """Cards opened at once; half walked by one client each, half raced for at every step."""
 RACERS = 6
 """Clients asking for each step of a raced card at the same version, spread over servers."""
+PEOPLE = 3
+"""Times two persons' applications are each sent by ``RACERS`` clients at once."""
 POOL = 8
 """Cards worked on at once (each raced card with its ``RACERS`` clients)."""
 
@@ -49,6 +64,24 @@ def many_writers(callers: Callers) -> dict[str, list[Exchange]]:
     return {cards[i]: [opened[i], *answered[i]] for i in range(CARDS)}
 
 
+def same_person(callers: Callers) -> list[Exchange]:
+    """One person's application sent by ``RACERS`` clients at once through every server
+    with one Idempotency-Key: all hear of the one card it opened. Then another person's,
+    each client with a key of its own: one opens a card, the rest hear that the person
+    holds a live card. Every exchange."""
+    body, key = apply_body(), new_key()
+    retries = together(RACERS, lambda i: callers.apply(i, key=key, body=body))
+    assert {(r.status, r.answer["card_id"], r.answer["last_seq"]) for r in retries} == {
+        (201, retries[0].answer["card_id"], retries[0].answer["last_seq"])
+    }, [(r.status, r.text[:200]) for r in retries]
+    other = apply_body()
+    rivals = together(RACERS, lambda i: callers.apply(i, key=new_key(), body=other))
+    assert sorted(r.status for r in rivals) == [201] + [409] * (RACERS - 1), rivals
+    losers = [r.answer for r in rivals if r.status == 409]
+    assert {(a["type"], a["condition"]) for a in losers} == {(CONDITION, "one_live_card")}
+    return [*retries, *rivals]
+
+
 def check(
     url: str, callers: Callers, servers: Sequence[Server], seen: dict[str, list[Exchange]]
 ) -> None:
@@ -58,7 +91,7 @@ def check(
         assert [a.answer["version"] for a in accepted] == list(range(1, len(STEPS) + 2)), card_id
         assert accepted[-1].answer["state"] == LAST_STATE
     entries = assert_whole(url, [e for e in callers.exchanges if e.accepted])
-    assert sum(entry.moves for entry in entries) == CARDS * (len(STEPS) + 1)
+    assert sum(entry.moves for entry in entries) == CARDS * (len(STEPS) + 1) + 2 * PEOPLE
     assert_fsck(url)
 
 
@@ -80,6 +113,8 @@ class TestManyWriters:
         callers = Callers([server.base for server in servers], token)
         try:
             seen = many_writers(callers)
+            for _ in range(PEOPLE):
+                same_person(callers)
             # the clients' connections are still open: each process served some of them
             assert all(len(server.serving()) == server.workers for server in servers)
         finally:
