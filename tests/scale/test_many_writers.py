@@ -55,7 +55,7 @@ def many_writers(callers: Callers) -> dict[str, list[Exchange]]:
             winners = [answer for answer in answers if answer.accepted]
             assert len(winners) == 1, [(a.status, a.text[:200]) for a in answers]
             losers = [answer for answer in answers if not answer.accepted]
-            assert {(a.status, a.answer["type"]) for a in losers} == {(409, STALE)}
+            assert {(a.status, (a.answer or {}).get("type")) for a in losers} == {(409, STALE)}
             said.extend(answers)
         return said
 
@@ -78,7 +78,7 @@ def same_person(callers: Callers) -> list[Exchange]:
     rivals = together(RACERS, lambda i: callers.apply(i, key=new_key(), body=other))
     assert sorted(r.status for r in rivals) == [201] + [409] * (RACERS - 1), rivals
     losers = [r.answer for r in rivals if r.status == 409]
-    assert {(a["type"], a["condition"]) for a in losers} == {(CONDITION, "one_live_card")}
+    assert {(a["type"], a.get("condition")) for a in losers} == {(CONDITION, "one_live_card")}
     return [*retries, *rivals]
 
 
@@ -98,8 +98,9 @@ def check(
 class TestManyWriters:
     """Two ``serve`` processes on one database, or one with two workers: racers for the same
     card version get one winner and 409 ``stale-version`` for the rest, writers of
-    different cards all get through, no caller sees a 5xx, and the ledger is gapless,
-    chained and whole, each card's version its count of moving entries."""
+    different cards all get through, one application sent at once from many clients opens
+    one card, no caller sees a 5xx, and the ledger is gapless, chained and whole, each
+    card's version its count of moving entries."""
 
     @pytest.mark.parametrize("layout", ["two-processes", "two-workers"])
     def test_on_one_database(self, backend_url, servers, tmp_path, layout):
