@@ -36,9 +36,9 @@ def main(url: str, keys: Path) -> None:
         collected = open_card(service)
         applied = open_card(service, ())
         try:
+            produce = {"production_batch": "B1"}
             service.transition(
-                applied,
-                Step(Event.PRODUCE, Channel.ISSUING_BANK, CLERK, evidence={"production_batch": "B1"}),
+                applied, Step(Event.PRODUCE, Channel.ISSUING_BANK, CLERK, evidence=produce)
             )
         except WorkflowError as refused:
             print(f"refused, as meant: {refused}")
