@@ -11,9 +11,34 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from ledger.sql import migrate
+
 SCHEMA7: Final = Path(__file__).resolve().parent / "data" / "schema7"
 DUMPED_SCHEMA: Final = "cardflow_schema7"
 """The schema the PostgreSQL dump was taken from; a test restores it under its own."""
+
+
+def with_second_revision(folder: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run with the migrations and a second revision after them (an index more), made in
+    ``folder``, so that a database at the first is behind the head; the new head."""
+    copied = folder / "migrations"
+    shutil.copytree(migrate.MIGRATIONS, copied, ignore=shutil.ignore_patterns("__pycache__"))
+    (copied / "versions" / "r0002_test.py").write_text(
+        '"""An index more."""\n'
+        "from alembic import op\n"
+        'revision = "0002"\n'
+        'down_revision = "0001"\n'
+        "branch_labels = None\n"
+        "depends_on = None\n"
+        "def upgrade():\n"
+        '    op.create_index("ledger_tip_size", "ledger_tip", ["size"])\n'
+        "def downgrade():\n"
+        '    op.drop_index("ledger_tip_size", "ledger_tip")\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(migrate, "MIGRATIONS", copied)
+    migrate.scripts.cache_clear()
+    return "0002"
 
 
 def use_schema7_keys(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,10 +5,8 @@ refused with what to run."""
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -18,11 +16,16 @@ from api.config import runtime_for_command
 from ledger.errors import SchemaMismatch
 from ledger.sql import SqlLedger, metadata
 from ledger.sql import migrate as migrations
-from ledger.sql.migrate import MIGRATIONS, Standing, differences
+from ledger.sql.migrate import Standing, differences
 from ledger.sql.migrations.versions import r0001_schema_7 as first
 from tests.conftest import POSTGRES_URL
 from tests.contract.helpers import ACTIVATE, APPLICATION, CLERK, TO_COLLECTED, run
-from tests.migrations import restore_schema7, schema_as_held, use_schema7_keys
+from tests.migrations import (
+    restore_schema7,
+    schema_as_held,
+    use_schema7_keys,
+    with_second_revision,
+)
 from tests.people import citizen_id
 from workflow.service import Applicant, Step
 from workflow.states import Channel, Event
@@ -69,26 +72,8 @@ def beside(database_url, tmp_path) -> Iterator[str]:
 
 @pytest.fixture
 def second_revision(tmp_path, monkeypatch) -> Iterator[str]:
-    """This cardflow with a second revision (an index more), so that a database at the
-    first is behind the head."""
-    copied = tmp_path / "migrations"
-    shutil.copytree(MIGRATIONS, copied, ignore=shutil.ignore_patterns("__pycache__"))
-    (copied / "versions" / "r0002_test.py").write_text(
-        '"""An index more."""\n'
-        "from alembic import op\n"
-        'revision = "0002"\n'
-        'down_revision = "0001"\n'
-        "branch_labels = None\n"
-        "depends_on = None\n"
-        "def upgrade():\n"
-        '    op.create_index("ledger_tip_size", "ledger_tip", ["size"])\n'
-        "def downgrade():\n"
-        '    op.drop_index("ledger_tip_size", "ledger_tip")\n',
-        encoding="utf-8",
-    )
-    monkeypatch.setattr(migrations, "MIGRATIONS", Path(copied))
-    migrations.scripts.cache_clear()
-    yield "0002"
+    """This cardflow with a second revision, so that a database at the first is behind."""
+    yield with_second_revision(tmp_path, monkeypatch)
     migrations.scripts.cache_clear()
 
 
