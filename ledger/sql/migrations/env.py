@@ -22,4 +22,7 @@ def run() -> None:
         context.run_migrations()
 
 
-run()
+# Alembic runs this file inside an EnvironmentContext, which is when ``context`` has a
+# config; imported as a module (as a walk over the package does), it does nothing.
+if hasattr(context, "config"):
+    run()
