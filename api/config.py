@@ -29,6 +29,9 @@ from ledger.checkpoints import DEFAULT_EVERY, DEFAULT_EVERY_ENTRIES, Cadence
 from ledger.group import DEFAULT_LINGER, DEFAULT_MOST
 from ledger.note import NoteError, Signer, Verifier
 from ledger.sql import SqlLedger, normalise_url
+from ledger.sql.migrate import Revision as Revision
+from ledger.sql.migrate import Standing as Standing
+from ledger.sql.migrate import Upgraded as Upgraded
 from ledger.sql.schema import permission_denied
 from ledger.store import RECEIPT_WINDOW
 from ledger.witnessing import Witness
@@ -561,7 +564,30 @@ def inspection_for_command(url: str) -> Iterator[Inspection]:
     _refuse_missing_file(url)
     ledger = SqlLedger(url)
     try:
+        ledger.check_schema()
         yield Inspection(Audit(ledger), ledger.tip().size)
+    finally:
+        ledger.dispose()
+
+
+def upgrade_schema(url: str) -> Upgraded:
+    """``cardflow db upgrade``: the schema of the database at ``url`` brought to this
+    cardflow's head, made whole on an empty one (a new SQLite file among them); no key is
+    read or made."""
+    ledger = SqlLedger(url)
+    try:
+        return ledger.upgrade_schema()
+    finally:
+        ledger.dispose()
+
+
+def schema_revision(url: str) -> Revision:
+    """``cardflow db current``: where the schema at ``url`` stands, nothing changed;
+    ``NoDatabase`` if there is no SQLite file there."""
+    _refuse_missing_file(url)
+    ledger = SqlLedger(url)
+    try:
+        return ledger.revision()
     finally:
         ledger.dispose()
 

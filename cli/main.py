@@ -1,7 +1,7 @@
 """The ``cardflow`` command: the demo, the server, a card's history, the ledger check.
 
 Every command is a client of the use cases and the wiring in ``api.config``; the
-commands live by area (``cards``, ``audit``, ``admin``, ``docs``) and are named here.
+commands live by area (``cards``, ``audit``, ``admin``, ``db``, ``docs``) and are named here.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from api.config import (
 from api.config import sweep_every as config_sweep_every
 from api.lifeline import mark_supervisor
 from api.logs import configure_logging
-from cli import admin, audit, cards, docs, witness
+from cli import admin, audit, cards, db, docs, witness
 from cli.demo import run_demo
 from cli.options import DatabaseUrl, Verbose, help_settings
 from cli.output import print_report
@@ -143,6 +143,7 @@ app.command()(audit.verify)
 app.command("grant-writer")(admin.grant_writer)
 app.command()(cards.describe)
 app.command()(docs.docs)
+app.add_typer(db.db, name="db")
 app.add_typer(admin.keys, name="keys")
 app.add_typer(audit.audit, name="audit")
 app.add_typer(admin.person, name="person")

@@ -21,10 +21,10 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger.append import Request, plan_many
 from ledger.cardmap import MapNode
-from ledger.entry import GENESIS_HASH, REFUSAL, TRANSITION, Draft, Entry
+from ledger.entry import REFUSAL, TRANSITION, Draft, Entry
 from ledger.errors import LedgerError
 from ledger.group import DEFAULT_LINGER, DEFAULT_MOST, GroupCommit, Outcome
-from ledger.merkle import EMPTY_ROOT, Node
+from ledger.merkle import Node
 from ledger.sql.codec import (
     checkpoint_of,
     entry_of,
@@ -38,15 +38,23 @@ from ledger.sql.codec import (
 )
 from ledger.sql.engine import BUSY_TIMEOUT, make_engine
 from ledger.sql.hashed import checked_receipts
+from ledger.sql.migrate import (
+    Revision,
+    Standing,
+    Upgraded,
+    migrate,
+    require_head,
+    restore_triggers,
+    revision_of,
+    upgrade,
+)
 from ledger.sql.schema import (
-    SCHEMA_VERSION,
     bound_keys_table,
     checkpoints_table,
     cosignatures_table,
     entries_table,
     heads_table,
     map_nodes_table,
-    metadata,
     normalise_url,
     permission_denied,
     persons_table,
@@ -55,7 +63,6 @@ from ledger.sql.schema import (
     schema_transaction,
     tip_table,
     tree_table,
-    triggers,
 )
 from ledger.sql.writes import (
     cards_of,
@@ -127,42 +134,50 @@ class SqlLedger:
         return self.engine.dialect.name
 
     def create_schema(self) -> None:
-        """Create what is missing -- tables, indexes, the append-only triggers (re-made
-        at each start), the tip -- safely from several processes at once.
+        """Open the schema, safely from several processes at once: on an empty database
+        the migrations make it (``ledger.sql.migrate``), on one at this cardflow's head
+        the append-only triggers are made again where they were dropped.
 
-        A role that may not (the writer role, see ``writer_grants``) opens a schema only
-        if every table, the tip and every append-only trigger are there and in force.
+        ``SchemaMismatch`` saying what to run (``cardflow db upgrade``) for a schema
+        behind the head, from before migrations, or at a revision this cardflow does not
+        know: nothing is upgraded here. A role that may not run DDL (the writer role,
+        see ``writer_grants``) opens a schema only if it is at the head and every table,
+        the tip and every append-only trigger are there and in force.
         """
         try:
             with schema_transaction(self.engine) as conn:
-                metadata.create_all(conn, checkfirst=True)
-                for table in metadata.sorted_tables:  # indexes added to existing tables
-                    for index in table.indexes:
-                        index.create(conn, checkfirst=True)
-                # Writers lock the tip row before any other table: so does this, before
-                # re-making the triggers (which locks each append-only table whole).
-                conn.execute(select(tip_table.c.id).where(tip_table.c.id == 1).with_for_update())
-                for statement in triggers(self.dialect):
-                    conn.exec_driver_sql(statement)
-                first = {
-                    "id": 1,
-                    "size": 0,
-                    "hash": GENESIS_HASH,
-                    "schema_version": SCHEMA_VERSION,
-                    "root": EMPTY_ROOT.hex(),
-                    "frontier": "[]",
-                }
-                conn.execute(insert_ignoring(conn.dialect.name, tip_table, first, "id"))
+                found = revision_of(conn)
+                if found.standing is Standing.EMPTY:
+                    migrate(conn)
+                elif found.standing is Standing.HEAD:
+                    restore_triggers(conn)
         except DBAPIError as refused:
             if not permission_denied(refused):
                 raise
         with self.engine.connect() as conn:
+            require_head(conn)
             if not schema_complete(conn):
                 raise LedgerError(
                     "the database's cardflow schema is missing, or its append-only triggers "
                     "are, and this role may not create them: run cardflow once as the "
                     "database's owner"
                 )
+
+    def check_schema(self) -> None:
+        """``SchemaMismatch`` saying what to run unless the schema is at this cardflow's
+        head; reads only, so that a ledger whose triggers were dropped can still be
+        checked."""
+        with self.engine.connect() as conn:
+            require_head(conn)
+
+    def upgrade_schema(self) -> Upgraded:
+        """Bring the schema to this cardflow's head (``ledger.sql.migrate.upgrade``)."""
+        return upgrade(self.engine)
+
+    def revision(self) -> Revision:
+        """Where the schema stands against this cardflow's migrations."""
+        with self.engine.connect() as conn:
+            return revision_of(conn)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -5,6 +5,10 @@ The database refuses UPDATE and DELETE on ``ledger_entries``, ``ledger_tree``,
 (and TRUNCATE on PostgreSQL) with triggers, so even a careless
 administrator's statement fails; an owner who drops the triggers first is caught by
 ``ledger.verify``.
+
+The schema is made and changed by the migrations in ``ledger/sql/migrations/``; the
+tables here are what the code reads and writes, and the tests check that the
+migrations' head makes exactly them.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ from ledger.errors import LedgerError, SchemaMismatch
 from ledger.store import MAX_KEY_LENGTH
 
 SCHEMA_VERSION: Final = 7
+"""What the tip row's ``schema_version`` says at the migrations' head. The revision in
+``alembic_version`` says which schema a database holds (``ledger.sql.migrate``); this is
+kept in the tip, and checked, as cardflow did before migrations."""
 _BUSY_TIMEOUT: Final = 30.0
 """Seconds a SQLite connection waits for a lock before it gives up."""
 
@@ -372,12 +379,15 @@ WRITER_PRIVILEGES: Final = {
     "api_keys": ("SELECT",),
     "ledger_keys": ("SELECT",),
     "ledger_verify_runs": ("SELECT", "INSERT", "UPDATE"),
+    "alembic_version": ("SELECT",),
 }
 """What cardflow's writer role may do to each table, and nothing more: the ledger's own
 tables (the witnesses' cosignatures among them) take INSERT and SELECT only; the tip,
 the heads, the receipts and the persons are state kept beside them, which appends move
 and erasure removes; the API keys are read, and only the database's owner makes and
-revokes them; the verify runs are a report the server writes and finishes."""
+revokes them; the verify runs are a report the server writes and finishes; the schema's
+revision (Alembic's table, ``ledger.sql.migrate``) is read at each start, and changed by
+the owner's ``cardflow db upgrade`` only."""
 
 
 def writer_grants(

@@ -11,11 +11,13 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from api.config import runtime_for_command
-from ledger.sql import WRITER_PRIVILEGES
+from api.config import runtime_for_command, upgrade_schema
+from ledger.errors import SchemaMismatch
+from ledger.sql import WRITER_PRIVILEGES, migrate
 from tests.cli.helpers import cardflow, cardflow_process
 from tests.conftest import POSTGRES_URL
 from tests.contract.helpers import ACTIVATE, CLERK, drop_triggers, open_card
+from tests.migrations import with_second_revision
 from workflow.service import Step
 
 
@@ -130,6 +132,30 @@ def test_the_writer_refuses_to_run_without_the_triggers(postgres_url, writer_url
     assert done.returncode == 2
     assert "append-only triggers" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_writer_opens_the_head_and_refuses_one_behind(writer_url, tmp_path, monkeypatch):
+    """The writer may run no DDL: it opens a schema at the head as it is, and one behind
+    the head is refused, naming the owner's command; nothing is changed."""
+    with runtime_for_command(writer_url) as runtime:
+        open_card(runtime.service)
+    assert cardflow("db", "current", "--database-url", writer_url).output == "0001 (head)\n"
+    try:
+        with_second_revision(tmp_path, monkeypatch)
+        with (
+            pytest.raises(
+                SchemaMismatch,
+                match="behind this cardflow's 0002: run `cardflow db upgrade` as the "
+                "database's owner",
+            ),
+            runtime_for_command(writer_url),
+        ):
+            pass
+        with pytest.raises(DBAPIError, match=r"permission denied|must be owner"):
+            upgrade_schema(writer_url)
+        assert cardflow("db", "current", "--database-url", writer_url).exit_code == 1
+    finally:
+        migrate.scripts.cache_clear()
 
 
 def test_the_writer_makes_no_keys(writer_url):

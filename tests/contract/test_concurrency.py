@@ -12,12 +12,13 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 from ledger.entry import GENESIS_HASH, Entry
-from ledger.errors import VersionConflict
+from ledger.errors import SchemaMismatch, VersionConflict
 from ledger.merkle import Frontier, leaf_hash
-from ledger.sql import SqlLedger
+from ledger.sql import SqlLedger, migrate
 from ledger.store import Tip
 from ledger.verify import verify
-from tests.contract.helpers import CLERK, TO_COLLECTED, draft, open_card, run
+from tests.contract.helpers import CLERK, TO_COLLECTED, draft, open_card
+from tests.migrations import with_second_revision
 from workflow.errors import StaleVersion, TransitionNotAllowed
 from workflow.service import Actor, CardService, Step
 from workflow.states import Channel, ErasureReason, Event, Role, State
@@ -124,18 +125,29 @@ class TestSchema:
 
 
 class TestSchemaGrows:
-    """A database made before an index was added gets it at the next start."""
+    """A database made before an index was added gets it by the revision that adds it:
+    the next start refuses it, saying what to run, and ``upgrade_schema`` makes it."""
 
-    def test_a_missing_index_is_made(self, url):
-        run(url, "DROP INDEX ledger_heads_subject")
-        with_ledger(url, SqlLedger.create_schema)
-        engine = create_engine(url)
+    def test_a_missing_index_is_made_by_its_revision(self, url, tmp_path, monkeypatch):
         try:
-            with engine.connect() as conn:
-                names = {index["name"] for index in inspect(conn).get_indexes("ledger_heads")}
+            with_second_revision(tmp_path, monkeypatch)  # 0002 adds ledger_tip_size
+            with pytest.raises(SchemaMismatch, match="run `cardflow db upgrade`"):
+                with_ledger(url, SqlLedger.create_schema)
+            assert "ledger_tip_size" not in indexes_of(url, "ledger_tip")
+            with_ledger(url, SqlLedger.upgrade_schema)
+            with_ledger(url, SqlLedger.create_schema)
         finally:
-            engine.dispose()
-        assert "ledger_heads_subject" in names
+            migrate.scripts.cache_clear()
+        assert "ledger_tip_size" in indexes_of(url, "ledger_tip")
+
+
+def indexes_of(url: str, table: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {str(index["name"]) for index in inspect(conn).get_indexes(table)}
+    finally:
+        engine.dispose()
 
 
 class TestManyWriters:
