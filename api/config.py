@@ -29,9 +29,6 @@ from ledger.checkpoints import DEFAULT_EVERY, DEFAULT_EVERY_ENTRIES, Cadence
 from ledger.group import DEFAULT_LINGER, DEFAULT_MOST
 from ledger.note import NoteError, Signer, Verifier
 from ledger.sql import SqlLedger, normalise_url
-from ledger.sql.migrate import Revision as Revision
-from ledger.sql.migrate import Standing as Standing
-from ledger.sql.migrate import Upgraded as Upgraded
 from ledger.sql.schema import permission_denied
 from ledger.store import RECEIPT_WINDOW
 from ledger.witnessing import Witness
@@ -413,7 +410,7 @@ def open_runtime(
     ``read_url``, the reader is opened there as well (``open_reader``).
     """
     if existing:
-        _refuse_missing_file(url)
+        refuse_missing_file(url)
     asked = witnesses()
     ledger = writing_ledger(url)
     try:
@@ -445,7 +442,7 @@ def open_reader(url: str, primary: SqlLedger) -> SqlLedger:
     the same database through a role that may only read): no schema is created and no
     key bound there. ``ConfigurationError`` if it cannot be read, or holds another
     ledger than ``primary`` (a key bound there that the primary is not bound to)."""
-    _refuse_missing_file(url)
+    refuse_missing_file(url)
     reading = SqlLedger(url, read_only=True)
     said = f"{READ_DATABASE_URL_ENV} {redacted(reading.url)}"
     try:
@@ -547,52 +544,7 @@ def runtime_for_command(
         runtime.close()
 
 
-@dataclass(frozen=True, slots=True)
-class Inspection:
-    """An existing ledger opened to be checked: its audit, which signs nothing, and how
-    many entries it held when opened (what a progress bar counts up to)."""
-
-    audit: Audit
-    entries: int
-
-
-@contextmanager
-def inspection_for_command(url: str) -> Iterator[Inspection]:
-    """The ledger at ``url`` opened to read for one command's lifetime: nothing is
-    created, not even a file, and no key is read or made (an auditor's machine holds
-    none); ``NoDatabase`` if there is no SQLite file there."""
-    _refuse_missing_file(url)
-    ledger = SqlLedger(url)
-    try:
-        ledger.check_schema()
-        yield Inspection(Audit(ledger), ledger.tip().size)
-    finally:
-        ledger.dispose()
-
-
-def upgrade_schema(url: str) -> Upgraded:
-    """``cardflow db upgrade``: the schema of the database at ``url`` brought to this
-    cardflow's head, made whole on an empty one (a new SQLite file among them); no key is
-    read or made."""
-    ledger = SqlLedger(url)
-    try:
-        return ledger.upgrade_schema()
-    finally:
-        ledger.dispose()
-
-
-def schema_revision(url: str) -> Revision:
-    """``cardflow db current``: where the schema at ``url`` stands, nothing changed;
-    ``NoDatabase`` if there is no SQLite file there."""
-    _refuse_missing_file(url)
-    ledger = SqlLedger(url)
-    try:
-        return ledger.revision()
-    finally:
-        ledger.dispose()
-
-
-def _refuse_missing_file(url: str) -> None:
+def refuse_missing_file(url: str) -> None:
     """``NoDatabase`` if ``url`` names a SQLite file that is not there."""
     parsed = make_url(normalise_url(url))
     if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
@@ -600,11 +552,3 @@ def _refuse_missing_file(url: str) -> None:
             f"there is no database at {parsed.database} (`cardflow init` or `cardflow demo` "
             "makes one)"
         )
-
-
-def make_writer(url: str, role: str, *, dry_run: bool = False) -> list[str]:
-    """Give ``role`` what cardflow needs on the database at ``url`` and no more (the
-    ledger's tables and the API keys'), creating the schema first if it is missing; with
-    ``dry_run``, only the statements, nothing created or run. See ``grants.grant_writer``
-    for the refusals."""
-    return grants.grant_writer(url, role, run=not dry_run)

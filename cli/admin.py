@@ -9,9 +9,10 @@ from typing import Annotated
 
 import typer
 
-from api.config import database_url, make_writer, runtime_for_command
+from api.config import database_url, runtime_for_command
 from api.keys import READS, ApiKey, Capability, ReadNotGrantable, UnknownKey
 from api.logs import configure_logging
+from api.maintenance import make_writer
 from cli.options import DatabaseUrl, help_settings
 from ledger.entry import format_timestamp
 from ledger.errors import DatabaseRefused, LedgerError, NoRoles

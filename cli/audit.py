@@ -15,14 +15,9 @@ from typing import Annotated, Final, NoReturn
 import click
 import typer
 
-from api.config import (
-    NoDatabase,
-    database_url,
-    inspection_for_command,
-    log_signer,
-    runtime_for_command,
-)
+from api.config import NoDatabase, database_url, log_signer, runtime_for_command
 from api.logs import configure_logging
+from api.maintenance import inspection_for_command
 from cli.options import DatabaseUrl, help_settings
 from cli.output import print_report
 from ledger.binding import AnyOf, Keyring

@@ -7,8 +7,9 @@ import logging
 
 import typer
 
-from api.config import Standing, database_url, redacted, schema_revision, upgrade_schema
+from api.config import database_url, redacted
 from api.logs import configure_logging
+from api.maintenance import Standing, schema_revision, upgrade_schema
 from cli.options import DatabaseUrl, help_settings
 
 db = typer.Typer(

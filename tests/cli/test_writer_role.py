@@ -11,7 +11,8 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from api.config import runtime_for_command, upgrade_schema
+from api.config import runtime_for_command
+from api.maintenance import upgrade_schema
 from ledger.errors import SchemaMismatch
 from ledger.sql import WRITER_PRIVILEGES, migrate
 from tests.cli.helpers import cardflow, cardflow_process
