@@ -113,24 +113,31 @@ _AT_TIP: Final = (
     .order_by(entries_table.c.seq)
     .limit(2)
 )
-_CARDS: Final = select(entries_table.c.card_id).where(
-    or_(
-        entries_table.c.card_id.in_(bindparam("cards", expanding=True)),
-        entries_table.c.subject.in_(bindparam("subjects", expanding=True)),
-    )
-)
-_ENDS: Final = union(
-    *(
-        select(end(entries_table.c.seq))
-        .where(entries_table.c.card_id.in_(_CARDS), *kind)
-        .group_by(entries_table.c.card_id)
-        for end, kind in (
-            (func.min, ()),
-            (func.max, ()),
-            (func.max, (entries_table.c.kind == TRANSITION,)),
+_ASKED: Final = (
+    select(entries_table.c.card_id)
+    .where(
+        or_(
+            entries_table.c.card_id.in_(bindparam("cards", expanding=True)),
+            entries_table.c.subject.in_(bindparam("subjects", expanding=True)),
         )
     )
+    .distinct()
+    .subquery("asked")
 )
+"""The cards asked for, and every card of the subjects asked for."""
+
+
+def _end(end: Any, *, moving: bool = False) -> Select[Any]:
+    """For each card asked, the ``end`` (min or max) of its entries' places (only its
+    transitions', if ``moving``): one lookup in the (card, seq) index a card, so an
+    append reads as much however long the ledger grows."""
+    entries = entries_table.alias("ends")
+    kind = (entries.c.kind == TRANSITION,) if moving else ()
+    place = select(end(entries.c.seq)).where(entries.c.card_id == _ASKED.c.card_id, *kind)
+    return select(place.scalar_subquery()).select_from(_ASKED)
+
+
+_ENDS: Final = union(_end(func.min), _end(func.max), _end(func.max, moving=True))
 _CARD_ENDS: Final = _with_leaf().where(entries_table.c.seq.in_(_ENDS)).order_by(entries_table.c.seq)
 """Each card's opening, latest and latest moving entry, for the cards asked for and every
 card of the subjects asked for."""
