@@ -105,8 +105,10 @@ The rules served by `/v1/workflow` are definition version `{DEFINITION_VERSION}`
 ## Problems
 
 Every error is `{PROBLEM_JSON}` (RFC 9457) with a stable `type`, a `title`, the
-`status`, a `detail` for people and the `request_id`. A 500 is always a bug; a 503
-(`integrity-failure`) means the stored ledger was found disagreeing with itself.
+`status`, a `detail` for people and the `request_id`. A 500 is always a bug; a 503 is
+`integrity-failure` (the stored ledger was found disagreeing with itself),
+`work-stopped` or `database-unavailable` (retry after `Retry-After`, with the same
+`Idempotency-Key`).
 
 {problem_types_markdown()}"""
 

@@ -14,6 +14,7 @@ from api.problems.models import (
 from api.problems.types import (
     CARD_NOT_FOUND,
     CONDITION_NOT_MET,
+    DATABASE_UNAVAILABLE,
     INTEGRITY_FAILURE,
     INTERNAL_ERROR,
     NOT_PERMITTED,
@@ -53,8 +54,10 @@ _DOCUMENTED: Final[Mapping[int, tuple[object, str]]] = {
     500: (Problem, f"A bug in cardflow (`{INTERNAL_ERROR.uri}`)."),
     503: (
         Problem,
-        f"The stored ledger failed an integrity check (`{INTEGRITY_FAILURE.uri}`), or a long "
-        f"read was stopped at the server's deadline (`{WORK_STOPPED.uri}`, with `Retry-After`).",
+        f"The stored ledger failed an integrity check (`{INTEGRITY_FAILURE.uri}`), a long "
+        f"read was stopped at the server's deadline (`{WORK_STOPPED.uri}`, with `Retry-After`), "
+        f"or the database could not be reached (`{DATABASE_UNAVAILABLE.uri}`, with "
+        "`Retry-After`).",
     ),
 }
 

@@ -16,6 +16,7 @@ import structlog
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.types import HTTPExceptionHandler
 
@@ -48,6 +49,7 @@ from api.problems.models import (
     ValidationIssue,
     ValidationProblem,
 )
+from api.problems.outage import on_database
 from api.problems.types import (
     CARD_NOT_FOUND,
     CHANNEL_NOT_ALLOWED,
@@ -561,6 +563,8 @@ async def _on_http(request: Request, error: Exception) -> Response:
 
 
 EXCEPTION_HANDLERS: Final[Mapping[type[Exception], HTTPExceptionHandler]] = {
+    OperationalError: on_database,
+    InterfaceError: on_database,
     WorkflowError: _on_refusal,
     LedgerError: _on_ledger,
     ApiError: _on_api,

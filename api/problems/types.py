@@ -156,6 +156,15 @@ INTEGRITY_FAILURE: Final = ProblemType(
     "nothing is signed over it, the failure is logged at `critical`, and `cardflow audit "
     "fsck` names every altered entry.",
 )
+DATABASE_UNAVAILABLE: Final = ProblemType(
+    "database-unavailable",
+    503,
+    "The database cannot be reached",
+    "cardflow could not reach its database (or the read-only one), or the database broke "
+    "the connection or stayed locked past its wait (30 s on SQLite). Nothing was written, "
+    "unless the failure came as a write committed: retry after `Retry-After` seconds with "
+    "the same `Idempotency-Key`, which answers a write that landed with its first result.",
+)
 INTERNAL_ERROR: Final = ProblemType(
     "internal-error",
     500,
@@ -184,6 +193,7 @@ PROBLEM_TYPES: Final[tuple[ProblemType, ...]] = (
     NOT_FOUND,
     METHOD_NOT_ALLOWED,
     INTEGRITY_FAILURE,
+    DATABASE_UNAVAILABLE,
     INTERNAL_ERROR,
 )
 """Every ``type`` cardflow answers with; any other HTTP error is ``about:blank``."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from api import access
 from api.app import access_section, with_access_section
+from bench import readme as bench_readme
 from workflow.diagram import END_MARKER, START_MARKER, readme_section, with_generated_section
 from workflow.states import Role
 
@@ -62,3 +64,22 @@ class TestCommands:
         ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
         assert INSTALL_AND_DEMO in ci
         assert f"\n{TEST_COMMAND}\n" in ci
+
+
+class TestBenchSection:
+    """The README's benchmark figures are those ``bench/results.json`` holds."""
+
+    def test_matches_the_results_file(self):
+        results = json.loads((ROOT / "bench" / "results.json").read_text(encoding="utf-8"))
+        assert bench_readme.with_section(README, bench_readme.section(results)) == README, (
+            "README is stale: run `.venv/bin/python -m bench.readme`"
+        )
+
+    def test_every_figure_shows_its_ratio_and_target(self):
+        results = json.loads((ROOT / "bench" / "results.json").read_text(encoding="utf-8"))
+        made = bench_readme.section(results)
+        for bench in results.values():
+            for figure in bench["figures"]:
+                if figure["target"]:
+                    assert figure["target"] in made
+                    assert ("met" if figure["met"] else "**missed**") in made
