@@ -150,9 +150,9 @@ def measure(url: str, entries: int, rounds: int, report: Report, label: str) -> 
         signer = Signer.generate("cardflow.bench/ledger")
         sign_checkpoint(ledger, signer, datetime.now(UTC))
         audit = Audit(ledger, signer=signer)
-        jobs = os.cpu_count() or 1
+        cores = os.cpu_count() or 1
         size = ledger.tip().size
-        first = audit.verify(jobs=jobs)
+        first = audit.verify(jobs=cores)
         if not first.ok:
             raise SystemExit(f"the bench ledger does not verify: {first.problems}")
         encoded = [item.encode() for item in ledger.scan() if isinstance(item, Entry)]
@@ -170,26 +170,31 @@ def measure(url: str, entries: int, rounds: int, report: Report, label: str) -> 
                 return min(single, double)
 
             seen = interleaved(
-                rounds, {"fsck": lambda: timed(lambda: audit.verify(jobs=jobs)), "raw": raw}
+                rounds,
+                {
+                    "fsck, 1 job": lambda: timed(lambda: audit.verify(jobs=1)),
+                    f"fsck, {cores} jobs": lambda: timed(lambda: audit.verify(jobs=cores)),
+                    "raw": raw,
+                },
             )
         _HELD.clear()
     finally:
         ledger.dispose()
-    fsck, ceiling = size / median(seen["fsck"]), size / median(seen["raw"])
+    ceiling = size / median(seen["raw"])
     fastest = max(set(which), key=which.count)
     report.context[f"{label}_entries"] = size
     report.context[f"{label}_filled_per_second"] = round(size / filled)
-    report.context[f"{label}_jobs"] = jobs
     report.context[f"{label}_raw_fastest"] = fastest
-    report.ratio(
-        f"fsck, {label}, {size:,} entries, {jobs} jobs",
-        fsck,
-        "entries/s",
-        baseline=f"raw SHA-256 of the same bytes ({fastest})",
-        baseline_value=ceiling,
-        at_least=0.4,
-        note=f"median of {rounds} interleaved rounds",
-    )
+    for contender in (name for name in seen if name != "raw"):
+        report.ratio(
+            f"{contender}, {label}, {size:,} entries",
+            size / median(seen[contender]),
+            "entries/s",
+            baseline=f"raw SHA-256 of the same bytes ({fastest})",
+            baseline_value=ceiling,
+            at_least=0.4,
+            note=f"median of {rounds} interleaved rounds",
+        )
 
 
 def run(

@@ -238,7 +238,7 @@ def audit_fsck(
             "--jobs",
             min=1,
             help="Worker processes that read and re-hash the entries (the report is the "
-            "same with any number). Default: one a core.",
+            "same with any number). Default: 1, the command's own process.",
             show_default=False,
         ),
     ] = None,

@@ -12,7 +12,6 @@ between processes, never the rows.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -31,8 +30,11 @@ the queue of ranges in flight (two a worker) bounds the memory the check holds."
 
 
 def default_jobs() -> int:
-    """The worker processes a check uses unless told: one a core."""
-    return os.cpu_count() or 1
+    """The worker processes a check uses unless told: one, the check's own process. On
+    a 2-core machine two workers measured slower than none (``python -m bench.fsck``
+    runs both), since everything that links one entry to the next is checked in the
+    check's own process and the workers' share is the smaller one."""
+    return 1
 
 
 class Checked(NamedTuple):
