@@ -205,9 +205,12 @@ class SqlLedger:
     def append_many(self, requests: Sequence[Request]) -> list[list[Entry] | LedgerError]:
         """Append each of ``requests`` in one transaction, each failing on its own: what
         each wrote, or why it wrote nothing. One lock, one tree update, one commit."""
-        return [list(o) if isinstance(o, tuple) else o for o in self._write(requests)]
+        try:
+            return self._write(requests)
+        except _Unwritten as unwritten:
+            raise unwritten.cause from None
 
-    def _write(self, requests: Sequence[Request]) -> list[tuple[Entry, ...] | LedgerError]:
+    def _write(self, requests: Sequence[Request]) -> list[list[Entry] | LedgerError]:
         """Load, plan and write ``requests`` in one transaction; ``_Unwritten`` if it
         failed before its commit (so nothing was written), the error itself if the commit
         did (and whether it took is unknown)."""
@@ -224,26 +227,24 @@ class SqlLedger:
             if planned:
                 raise
             raise _Unwritten(failed) from failed
-        return outcomes
+        return [list(o) if isinstance(o, tuple) else o for o in outcomes]
 
     def _commit_group(self, requests: Sequence[Request]) -> list[Outcome]:
         """A group's batch: together if it can be; if it failed before its commit, each
         request again on its own, so that one request's failure is its own."""
         try:
-            return [list(o) if isinstance(o, tuple) else o for o in self._write(requests)]
+            return list(self._write(requests))
         except _Unwritten as unwritten:
             if len(requests) == 1:
                 raise unwritten.cause from None
         outcomes: list[Outcome] = []
         for request in requests:
             try:
-                (outcome,) = self._write([request])
+                outcomes += self._write([request])
             except _Unwritten as unwritten:
                 outcomes.append(unwritten.cause)
             except Exception as failed:
                 outcomes.append(failed)
-            else:
-                outcomes.append(list(outcome) if isinstance(outcome, tuple) else outcome)
         return outcomes
 
     def clear_journal(self, *, wait: float = BUSY_TIMEOUT) -> bool:

@@ -219,6 +219,30 @@ def cards(client, service, clock) -> Cards:
     return Cards(client, service.ledger, clock)
 
 
+def application_body() -> dict[str, Any]:
+    """A card-center application for a person of its own, as a bank's system would send."""
+    return {
+        "applicant": {"name": "Li Lei", "id_number": citizen_id()},
+        "channel": "card_center",
+        "evidence": dict(APPLICATION),
+    }
+
+
+def apply_card(client: TestClient) -> str:
+    """Apply for a card through ``client``; its id."""
+    response = client.post("/v1/cards", json=application_body())
+    assert response.status_code == 201, response.text
+    return str(response.json()["card_id"])
+
+
+def review_card(client: TestClient, card_id: str) -> None:
+    """Take the card the first step of the happy path."""
+    event, channel, evidence, _ = HAPPY_PATH[0]
+    body = {"event": event, "channel": channel, "evidence": dict(evidence)}
+    response = client.post(f"/v1/cards/{card_id}/transitions", json=body)
+    assert response.status_code == 200, response.text
+
+
 def problem(response: httpx.Response, status: int, slug: str) -> dict[str, Any]:
     """The body of ``response``, once it is shown to be the RFC 9457 problem expected."""
     assert response.status_code == status, response.text

@@ -14,10 +14,8 @@ from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from api.config import initialise, runtime_for_command
-from tests.api.conftest import APPLICATION, problem
-from tests.api.test_read_database import _apply
+from tests.api.conftest import application_body, apply_card, problem
 from tests.conftest import POSTGRES_URL, require_postgres
-from tests.people import citizen_id
 from workflow.states import Role
 
 
@@ -67,18 +65,14 @@ def test_a_database_refusing_connections_is_a_503_to_retry(own_database):
         _, token = runtime.keys.create("bank-system", Role.ADMIN)
         app = create_app(runtime.service, runtime.keys, runtime.audit)
         with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
-            card_id = _apply(client)
+            card_id = apply_card(client)
             closed(name, closed=True)
             try:
                 refused = client.get(f"/v1/cards/{card_id}")
                 said = problem(refused, 503, "database-unavailable")
                 assert refused.headers["Retry-After"] == "2"
                 assert "Idempotency-Key" in said["detail"]
-                application = {
-                    "applicant": {"name": "Li Lei", "id_number": citizen_id()},
-                    "channel": "card_center",
-                    "evidence": dict(APPLICATION),
-                }
+                application = application_body()
                 problem(client.post("/v1/cards", json=application), 503, "database-unavailable")
             finally:
                 closed(name, closed=False)

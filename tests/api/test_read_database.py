@@ -30,27 +30,8 @@ from ledger.binding import BoundKey, bind, person_check
 from ledger.errors import ReadOnly
 from ledger.note import Signer
 from ledger.sql import SqlLedger
-from tests.api.conftest import APPLICATION, HAPPY_PATH
-from tests.people import citizen_id
+from tests.api.conftest import apply_card, review_card
 from workflow.states import Role
-
-
-def _apply(client: TestClient) -> str:
-    body = {
-        "applicant": {"name": "Li Lei", "id_number": citizen_id()},
-        "channel": "card_center",
-        "evidence": dict(APPLICATION),
-    }
-    response = client.post("/v1/cards", json=body)
-    assert response.status_code == 201, response.text
-    return str(response.json()["card_id"])
-
-
-def _review(client: TestClient, card_id: str) -> None:
-    event, channel, evidence, _ = HAPPY_PATH[0]
-    body = {"event": event, "channel": channel, "evidence": dict(evidence)}
-    response = client.post(f"/v1/cards/{card_id}/transitions", json=body)
-    assert response.status_code == 200, response.text
 
 
 def _client(runtime: Runtime) -> TestClient:
@@ -85,15 +66,15 @@ def lagging(tmp_path: Path) -> Iterator[Lagging]:
     primary, replica = tmp_path / "primary.db", tmp_path / "replica.db"
     primary_url = f"sqlite:///{primary}"
     with runtime_for_command(primary_url, first_run=True) as runtime, _client(runtime) as client:
-        copied = [_apply(client), _apply(client)]
+        copied = [apply_card(client), apply_card(client)]
         size = runtime.ledger.tip().size
     _copy(primary, replica)
     with (
         runtime_for_command(primary_url, read_url=f"sqlite:///{replica}") as runtime,
         _client(runtime) as client,
     ):
-        since = _apply(client)
-        _review(client, copied[0])
+        since = apply_card(client)
+        review_card(client, copied[0])
         yield Lagging(client, runtime, copied, since, size, replica)
 
 
@@ -141,8 +122,8 @@ class TestReadsFromTheReadDatabase:
         assert card.status_code == 200
         assert "x-cardflow-read-from" not in card.headers
         before = lagging.replica.read_bytes()
-        card_id = _apply(client)
-        _review(client, card_id)
+        card_id = apply_card(client)
+        review_card(client, card_id)
         assert lagging.replica.read_bytes() == before
         assert lagging.runtime.ledger.head(card_id) is not None
 
@@ -150,7 +131,7 @@ class TestReadsFromTheReadDatabase:
 class TestWithoutAReadDatabase:
     def test_reads_say_they_come_from_the_primary(self, sqlite_url):
         with runtime_for_command(sqlite_url) as runtime, _client(runtime) as client:
-            card_id = _apply(client)
+            card_id = apply_card(client)
             for path in ("/v1/cards", f"/v1/cards/{card_id}/history", "/v1/ledger/entries"):
                 response = client.get(path)
                 assert response.status_code == 200, response.text

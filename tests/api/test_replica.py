@@ -32,8 +32,7 @@ from sqlalchemy.exc import DBAPIError
 
 from api.app import create_app
 from api.config import runtime_for_command
-from tests.api.conftest import APPLICATION, HAPPY_PATH
-from tests.people import citizen_id
+from tests.api.conftest import apply_card, review_card
 from workflow.states import Role
 
 READER: Final = "cardflow_reader"
@@ -166,24 +165,6 @@ def replicated() -> Iterator[Replicated]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _apply(client: TestClient) -> str:
-    body = {
-        "applicant": {"name": "Li Lei", "id_number": citizen_id()},
-        "channel": "card_center",
-        "evidence": dict(APPLICATION),
-    }
-    response = client.post("/v1/cards", json=body)
-    assert response.status_code == 201, response.text
-    return str(response.json()["card_id"])
-
-
-def _review(client: TestClient, card_id: str) -> None:
-    event, channel, evidence, _ = HAPPY_PATH[0]
-    body = {"event": event, "channel": channel, "evidence": dict(evidence)}
-    response = client.post(f"/v1/cards/{card_id}/transitions", json=body)
-    assert response.status_code == 200, response.text
-
-
 def _make_reader(admin: Engine) -> None:
     """A login role that may only read what search, history and the feed read."""
     with admin.begin() as conn:
@@ -202,11 +183,11 @@ def test_reads_are_served_from_the_replica(replicated):
         _, token = runtime.keys.create("supervisor-desk", Role.ADMIN)
         app = create_app(runtime.service, runtime.keys, runtime.audit, reader=runtime.reader)
         with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
-            first = [_apply(client), _apply(client)]
+            first = [apply_card(client), apply_card(client)]
             replicated.caught_up()
             replicated.replay(paused=True)
-            later = _apply(client)  # written on the primary, not replayed yet
-            _review(client, first[0])
+            later = apply_card(client)  # written on the primary, not replayed yet
+            review_card(client, first[0])
             tip = runtime.ledger.tip().size
 
             search = client.get("/v1/cards", params={"limit": 100})

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from ledger.append import Request
 from ledger.entry import Entry
 from ledger.errors import CacheDisagrees, DuplicateRequest, VersionConflict
 from ledger.sql import SqlLedger
@@ -97,3 +98,12 @@ def test_a_request_that_fails_before_the_commit_fails_alone(ledger, database_url
     assert commits.count >= 1
     assert ledger.tip().size == 8  # the edited card's one entry and seven new cards
     assert ledger.head("edited").version == 1
+
+
+def test_append_many_raises_the_failure_itself(ledger, database_url):
+    """A whole batch refused before its commit says why in the ledger's own error."""
+    ledger.append([draft("edited", 1)])
+    as_administrator(database_url, "UPDATE ledger_heads SET state = 'activated'")
+    with pytest.raises(CacheDisagrees):
+        ledger.append_many([Request([draft("edited", 2)])])
+    assert ledger.tip().size == 1
