@@ -23,11 +23,11 @@ def with_second_revision(folder: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     ``folder``, so that a database at the first is behind the head; the new head."""
     copied = folder / "migrations"
     shutil.copytree(migrate.MIGRATIONS, copied, ignore=shutil.ignore_patterns("__pycache__"))
-    (copied / "versions" / "r0002_test.py").write_text(
+    (copied / "versions" / "r0003_test.py").write_text(
         '"""An index more."""\n'
         "from alembic import op\n"
-        'revision = "0002"\n'
-        'down_revision = "0001"\n'
+        'revision = "0003"\n'
+        'down_revision = "0002"\n'
         "branch_labels = None\n"
         "depends_on = None\n"
         "def upgrade():\n"
@@ -38,7 +38,7 @@ def with_second_revision(folder: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     )
     monkeypatch.setattr(migrate, "MIGRATIONS", copied)
     migrate.scripts.cache_clear()
-    return "0002"
+    return "0003"
 
 
 def use_schema7_keys(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -89,6 +89,7 @@ BESIDE: Final[Mapping[str, str]] = {
     "persons": "personal data, kept out of the ledger so that it can be erased",
     "api_keys": "who may call: made and revoked by the database's owner",
     "ledger_verify_runs": "a report of verify runs, decided from nothing",
+    "desk_sessions": "who is signed in at the desk, to read only; decided from nothing",
 }
 """Columns (``table.column``) and tables that are not caches of the ledger, and why."""
 

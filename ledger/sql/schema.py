@@ -285,6 +285,21 @@ verify_runs_table = Table(
 the ledger, not one of its facts. Nothing hashes or signs it and nothing decides from it;
 any worker reads the last one from here."""
 
+desk_sessions_table = Table(
+    "desk_sessions",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("key_id", String(32), nullable=False),
+    Column("csrf_sha256", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("seen_at", UtcDateTime, nullable=False),
+    Index("desk_sessions_key", "key_id"),
+    Index("desk_sessions_seen", "seen_at"),
+)
+"""The supervisor's desk's sessions (``api.desk.sessions``): which key signed a browser
+in, and when it was last seen; never a usable token, only its SHA-256. A session only
+reads, so nothing hashes or signs this table and nothing a write decides reads it."""
+
 APPEND_ONLY: Final = (
     "ledger_entries",
     "ledger_tree",
@@ -379,13 +394,15 @@ WRITER_PRIVILEGES: Final = {
     "api_keys": ("SELECT",),
     "ledger_keys": ("SELECT",),
     "ledger_verify_runs": ("SELECT", "INSERT", "UPDATE"),
+    "desk_sessions": ("SELECT", "INSERT", "UPDATE", "DELETE"),
     "alembic_version": ("SELECT",),
 }
 """What cardflow's writer role may do to each table, and nothing more: the ledger's own
 tables (the witnesses' cosignatures among them) take INSERT and SELECT only; the tip,
 the heads, the receipts and the persons are state kept beside them, which appends move
 and erasure removes; the API keys are read, and only the database's owner makes and
-revokes them; the verify runs are a report the server writes and finishes; the schema's
+revokes them; the verify runs are a report the server writes and finishes; the desk's sessions are
+opened, seen and closed by the server; the schema's
 revision (Alembic's table, ``ledger.sql.migrate``) is read at each start, and changed by
 the owner's ``cardflow db upgrade`` only."""
 

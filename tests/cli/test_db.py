@@ -22,12 +22,12 @@ def test_empty_then_upgrade_then_current_is_the_head(database_url):
     done = cardflow("db", "upgrade", "--database-url", database_url)
     assert done.exit_code == 0, done.output
     assert "created the cardflow schema on " in done.output
-    assert "at revision 0001 (head)" in done.output
+    assert "at revision 0002 (head)" in done.output
     now = cardflow("db", "current", "--database-url", database_url)
-    assert (now.exit_code, now.output) == (0, "0001 (head)\n")
+    assert (now.exit_code, now.output) == (0, "0002 (head)\n")
     again = cardflow("db", "upgrade", "--database-url", database_url)
     assert again.exit_code == 0
-    assert "is at revision 0001 (head): nothing to upgrade" in again.output
+    assert "is at revision 0002 (head): nothing to upgrade" in again.output
 
 
 def test_a_ledger_from_before_migrations_upgrades_then_verifies(database_url):
@@ -44,7 +44,7 @@ def test_a_ledger_from_before_migrations_upgrades_then_verifies(database_url):
     assert "as the one cardflow made before migrations, and stamped it at revision 0001" in (
         done.output
     )
-    assert cardflow("db", "current", "--database-url", url).output == "0001 (head)\n"
+    assert cardflow("db", "current", "--database-url", url).output == "0002 (head)\n"
     verified = cardflow("verify", "--database-url", url)
     assert verified.exit_code == 0, verified.output
     assert "ledger verified: 11 entries, 3 cards, every hash, link and tree node intact" in (
@@ -60,7 +60,7 @@ def test_an_unknown_revision_is_refused_with_what_to_run(database_url, command):
     assert done.returncode == 2
     assert (
         "cardflow: the database's cardflow schema is at revision f00d, which this cardflow "
-        "does not know (its newest is 0001)"
+        "does not know (its newest is 0002)"
     ) in done.stderr
     assert "Traceback" not in done.stderr
     current = cardflow("db", "current", "--database-url", database_url)
@@ -91,7 +91,7 @@ def test_the_quick_start_still_makes_its_database(tmp_path):
     made = cardflow_process("demo", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     done = cardflow_process("db", "current", cwd=tmp_path)
-    assert (done.returncode, done.stdout) == (0, "0001 (head)\n")
+    assert (done.returncode, done.stdout) == (0, "0002 (head)\n")
 
 
 def test_several_processes_upgrade_one_new_database_at_once(tmp_path):
@@ -100,4 +100,4 @@ def test_several_processes_upgrade_one_new_database_at_once(tmp_path):
     assert [code for code, _, _ in said] == [0, 0, 0, 0], said
     created = [out for _, out, _ in said if out.startswith("created the cardflow schema")]
     assert len(created) == 1, said
-    assert cardflow("db", "current", "--database-url", url).output == "0001 (head)\n"
+    assert cardflow("db", "current", "--database-url", url).output == "0002 (head)\n"

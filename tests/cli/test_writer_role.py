@@ -140,13 +140,13 @@ def test_the_writer_opens_the_head_and_refuses_one_behind(writer_url, tmp_path, 
     the head is refused, naming the owner's command; nothing is changed."""
     with runtime_for_command(writer_url) as runtime:
         open_card(runtime.service)
-    assert cardflow("db", "current", "--database-url", writer_url).output == "0001 (head)\n"
+    assert cardflow("db", "current", "--database-url", writer_url).output == "0002 (head)\n"
     try:
         with_second_revision(tmp_path, monkeypatch)
         with (
             pytest.raises(
                 SchemaMismatch,
-                match="behind this cardflow's 0002: run `cardflow db upgrade` as the "
+                match="behind this cardflow's 0003: run `cardflow db upgrade` as the "
                 "database's owner",
             ),
             runtime_for_command(writer_url),

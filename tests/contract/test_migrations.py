@@ -85,15 +85,25 @@ class TestTheHead:
         ledger.create_schema()
         found = ledger.revision()
         ledger.dispose()
-        assert (found.standing, found.found, found.head) == (Standing.HEAD, "0001", "0001")
-        assert revision_table(database_url) == ["0001"]
+        assert (found.standing, found.found, found.head) == (Standing.HEAD, "0002", "0002")
+        assert revision_table(database_url) == ["0002"]
 
     def test_the_head_is_the_schema_the_code_uses(self, database_url):
         ledger = SqlLedger(database_url)
         ledger.create_schema()
         ledger.dispose()
         assert differences_at(database_url) == []
-        assert differences_at(database_url, first.SCHEMA) == []
+
+    def test_revision_two_adds_the_desks_sessions_and_nothing_else(self, database_url):
+        ledger = SqlLedger(database_url)
+        ledger.create_schema()
+        ledger.dispose()
+        beyond_revision_one = differences_at(database_url, first.SCHEMA)
+        assert sorted((d[0], d[1].name) for d in beyond_revision_one) == [
+            ("remove_index", "desk_sessions_key"),
+            ("remove_index", "desk_sessions_seen"),
+            ("remove_table", "desk_sessions"),
+        ]
 
     def test_the_comparison_sees_a_difference(self, database_url):
         ledger = SqlLedger(database_url)
@@ -108,7 +118,8 @@ class TestTheHead:
         """Tables, columns, indexes, constraints, triggers and the trigger function, as
         the database states them, against the ones the cardflow of before made."""
         ledger = SqlLedger(database_url)
-        ledger.create_schema()
+        with migrations.schema_transaction(ledger.engine) as conn:
+            migrations.command.upgrade(migrations._config(conn), "0001")
         ledger.dispose()
         assert schema_as_held(database_url) == schema_as_held(restore_schema7(beside))
 
@@ -154,9 +165,9 @@ class TestFromBeforeMigrations:
             Standing.UNVERSIONED,
             True,
             "0001",
-            "0001",
+            "0002",
         )
-        assert revision_table(schema7_url) == ["0001"]
+        assert revision_table(schema7_url) == ["0002"]
         assert differences_at(schema7_url) == []
         with runtime_for_command(schema7_url) as runtime:
             report = runtime.audit.verify()
@@ -228,16 +239,16 @@ class TestRefused:
             with migrations.schema_transaction(ledger.engine) as conn:
                 migrations.command.upgrade(migrations._config(conn), "0001")
             found = ledger.revision()
-            assert (found.standing, found.found, found.head) == (Standing.BEHIND, "0001", "0002")
-            with pytest.raises(SchemaMismatch, match="behind this cardflow's 0002: run `cardflow"):
+            assert (found.standing, found.found, found.head) == (Standing.BEHIND, "0001", "0003")
+            with pytest.raises(SchemaMismatch, match="behind this cardflow's 0003: run `cardflow"):
                 ledger.create_schema()
             assert revision_table(database_url) == ["0001"]  # not upgraded by opening it
             done = ledger.upgrade_schema()
-            assert (done.start, done.after, done.stamped) == ("0001", "0002", False)
+            assert (done.start, done.after, done.stamped) == ("0001", "0003", False)
             ledger.create_schema()
         finally:
             ledger.dispose()
-        assert revision_table(database_url) == ["0002"]
+        assert revision_table(database_url) == ["0003"]
 
     def test_an_empty_database_is_not_read_as_a_ledger(self, database_url):
         ledger = SqlLedger(database_url)
