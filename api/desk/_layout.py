@@ -183,7 +183,7 @@ def _order(
             near = [
                 _share(below.index(link.dest), len(below)) for link in links if link.source == key
             ]
-            share[key] = sum(near) / len(near)
+            share[key] = sum(near) / len(near) if near else share[key]
         row.sort(key=share.__getitem__)
     return rows
 
@@ -316,7 +316,7 @@ class _Plan:
         if key not in self.entries:
             return boxes[key].cx
         near = [boxes[link.dest].cx for link in self.links if link.source == key]
-        return sum(near) / len(near)
+        return sum(near) / len(near) if near else boxes[key].cx
 
     def _lane_x(self, bundle: tuple[str, str]) -> float:
         side, index = self.lane[bundle]

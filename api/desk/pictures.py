@@ -231,7 +231,8 @@ def workflow_svg(labels: Labels, *, title: str) -> str:
     every transition an arrow named by its event, the steps the system takes when a
     deadline passes dashed, laid out here on the server."""
     edges = _edges()
-    nodes = [Node(_START, 14.0, 14.0), Node(_OPENS, 14.0, 14.0)] + [
+    marks = [_START] + [_OPENS] * any(edge.opens for edge in edges)
+    nodes = [Node(mark, 14.0, 14.0) for mark in marks] + [
         Node(state, max(text_width(labels.state(state), _NODE_TEXT) + 28, 84.0), _NODE_HEIGHT)
         for state in State
     ]
@@ -249,7 +250,7 @@ def workflow_svg(labels: Labels, *, title: str) -> str:
         nodes,
         links,
         first=first,
-        entries=frozenset({_START, _OPENS}),
+        entries=frozenset(marks),
         last=frozenset(definition.ENDED),
     )
     body = [f"<defs>{_arrowhead('ink', INK)}{_arrowhead('deadline', DEADLINE)}</defs>"]
@@ -270,7 +271,7 @@ def workflow_svg(labels: Labels, *, title: str) -> str:
         if route.label is not None:
             x, y = route.label
             captions.append(_text(x, y, labels.event(edge.event), fill=colour, halo=True))
-    for mark in (_START, _OPENS):
+    for mark in marks:
         box = drawing.boxes[mark]
         body.append(
             f'<circle data-start="{"replacement" if mark == _OPENS else "card"}" '
