@@ -445,6 +445,16 @@ def events_for(channel: Channel) -> tuple[Event, ...]:
     return tuple(rule.event for rule in RULES if rule.channel is channel)
 
 
+def carriers(transition: Transition) -> tuple[Rule, ...]:
+    """The rules that may take ``transition``: its event's, where they reach its source."""
+    return tuple(
+        rule
+        for rule in RULES
+        if rule.event is transition.event
+        and (rule.only_from is None or transition.source in rule.only_from)
+    )
+
+
 def batch_rules() -> tuple[Rule, ...]:
     """The (event, channel) pairs a channel may send for many cards in one batch."""
     return tuple(rule for rule in RULES if rule.batch)

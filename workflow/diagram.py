@@ -10,6 +10,7 @@ from workflow.definition import (
     ROLE_CHANNELS,
     RULES,
     TRANSITIONS,
+    carriers,
 )
 from workflow.states import Event
 
@@ -19,12 +20,7 @@ def mermaid() -> str:
     lines = ["stateDiagram-v2"]
     for transition in TRANSITIONS:
         source = "[*]" if transition.source is None else str(transition.source)
-        channels = ", ".join(
-            str(rule.channel)
-            for rule in RULES
-            if rule.event is transition.event
-            and (rule.only_from is None or transition.source in rule.only_from)
-        )
+        channels = ", ".join(str(rule.channel) for rule in carriers(transition))
         lines.append(f"    {source} --> {transition.dest} : {transition.event} [{channels}]")
     lines.append(f"    [*] --> {REPLACEMENT_OPENS} : {Event.REISSUE} (the replacement card)")
     return "\n".join(lines) + "\n"
