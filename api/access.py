@@ -32,6 +32,7 @@ class Capability(StrEnum):
     PROOFS = "proofs"
     SEARCH = "search"
     VERIFY = "verify"
+    VITALS = "vitals"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,13 @@ ACCESS: Final[dict[Capability, Access]] = {
         _OVERSIGHT,
     ),
     Capability.VERIFY: Access("verify the whole ledger", _OVERSIGHT),
+    Capability.VITALS: Access(
+        "read the service's vital signs: up, ready, and its counts and timings (no card, "
+        "person or key); no key needed, for operators' probes and Prometheus",
+        _EVERY_ROLE,
+        read=False,
+        keyless=True,
+    ),
 }
 """The one table the guards, the keys, the 403s, the README and the OpenAPI text follow."""
 

@@ -48,12 +48,15 @@ from api.problems import (
     PROBLEM_JSON,
     contract_names,
     internal_error,
+    names_a_problem,
     problem_types_markdown,
     too_large,
     unkept_text,
 )
 from api.shared import UNKEPT
 from api.sweeps.routes import router as sweeps
+from api.vitals.metrics import answered, scheduled_sweep
+from api.vitals.routes import router as vitals
 from api.workflow.routes import router as workflow
 from ledger.audit import Audit
 from workflow.definition import DEFINITION_VERSION
@@ -98,7 +101,8 @@ audit ledger.
   made with: supervisors read only, a key is refused (403) on a channel that is not its
   own, and each operation below says which keys may call it (a clerk reads a card's
   state, not its history, the feed, the proofs, the search or the check). Only
-  `/v1/workflow` and these docs are public.
+  `/v1/workflow`, the published checkpoint, keys and proofs, the vital signs
+  (`/healthz`, `/readyz`, `/metrics`) and these docs are public.
 
 The rules served by `/v1/workflow` are definition version `{DEFINITION_VERSION}`.
 
@@ -124,10 +128,11 @@ TAGS: Final = [
         "description": "cardflow's own steps on cards whose deadline has passed.",
     },
     {"name": "workflow", "description": "The lifecycle and its rules, from the definition."},
+    {"name": "vitals", "description": "For operators: alive, ready to serve, and the metrics."},
 ]
 
 
-ROUTERS: Final = (cards, batches, ledger, sweeps, workflow)
+ROUTERS: Final = (cards, batches, ledger, sweeps, workflow, vitals)
 """Every feature's router, in the order the app includes them."""
 
 
@@ -165,7 +170,8 @@ class CardflowAPI(FastAPI):
                 for operation in path.values():
                     for status, response in operation.get("responses", {}).items():
                         content = response.get("content", {})
-                        if status[:1] in ("4", "5") and "application/json" in content:
+                        answer = content.get("application/json", {})
+                        if status[:1] in ("4", "5") and names_a_problem(answer.get("schema", {})):
                             content[PROBLEM_JSON] = content.pop("application/json")
                             if content[PROBLEM_JSON].get("schema") == _FASTAPI_422:
                                 content[PROBLEM_JSON]["schema"] = _VALIDATION_PROBLEM
@@ -221,15 +227,18 @@ class RequestContext:
                     raise
                 await internal_error(request_id)(scope, receive, send_with_id)
             finally:
+                route, seconds = _route_of(scope), time.perf_counter() - began
+                logged = scope["state"].get("logged", {})
                 (log.error if status >= 500 else log.info)(
                     "request",
                     method=scope["method"],
-                    path=_route_of(scope),
+                    path=route,
                     principal=scope["state"].get("principal"),
-                    **scope["state"].get("logged", {}),
+                    **logged,
                     status=status,
-                    duration_ms=round((time.perf_counter() - began) * 1000, 3),
+                    duration_ms=round(seconds * 1000, 3),
                 )
+                answered(scope["method"], route, status, seconds, logged)
 
 
 def _route_of(scope: Scope) -> str:
@@ -397,7 +406,7 @@ def app_from_environment() -> FastAPI:
     if runtime.audit.witnessing.witnesses:
         schedule.append((runtime.audit.witness, CHECKPOINT_POLL))
     if every is not None:
-        schedule.append((runtime.service.sweep, every))
+        schedule.append((scheduled_sweep(runtime.service), every))
 
     @asynccontextmanager
     async def running(_app: FastAPI) -> AsyncIterator[None]:

@@ -240,12 +240,12 @@ def _not_bearer(scheme: str) -> str:
     return f"cardflow takes an API key as 'Authorization: Bearer cf_…', not {given}"
 
 
-def for_the_log(request: Request, **fields: str) -> None:
-    """Add ``fields`` to the request's log line: card id, transition, channel -- never
-    personal data."""
-    logged: dict[str, str] = request.scope.setdefault("state", {}).setdefault("logged", {})
+def for_the_log(request: Request, **fields: str | int) -> None:
+    """Add ``fields`` to the request's log line: card id, transition, channel, a batch's
+    counts -- never personal data. The step counters read them too (``api.vitals``)."""
+    logged: dict[str, str | int] = request.scope.setdefault("state", {}).setdefault("logged", {})
     if "card_id" in fields:
-        fields["card_id"] = loggable_card_id(fields["card_id"])
+        fields["card_id"] = loggable_card_id(str(fields["card_id"]))
     logged.update(fields)
 
 

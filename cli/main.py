@@ -29,6 +29,7 @@ from api.config import (
 from api.config import sweep_every as config_sweep_every
 from api.lifeline import mark_supervisor
 from api.logs import configure_logging
+from api.vitals.multiprocess import shared_counts
 from cli import admin, audit, cards, db, docs, witness
 from cli.demo import run_demo
 from cli.options import DatabaseUrl, Verbose, help_settings
@@ -111,7 +112,10 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    """Serve the HTTP API (OpenAPI docs at /docs; /healthz, /readyz and /metrics for
+    operators). With more than one worker, the workers keep their counts in one folder
+    (PROMETHEUS_MULTIPROC_DIR, else one made for the server's life), so /metrics from any
+    of them counts them all."""
     import uvicorn
 
     configure_logging()
@@ -125,16 +129,17 @@ def serve(
     with runtime_for_command(os.environ[DATABASE_URL_ENV], read_url=reading, first_run=True):
         pass  # the schema is created and the keys bound once here, before any worker starts
     mark_supervisor()
-    uvicorn.run(
-        "api.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        server_header=False,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-    )
+    with shared_counts(workers):
+        uvicorn.run(
+            "api.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+            server_header=False,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
 
 
 app.command()(cards.history)

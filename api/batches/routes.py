@@ -62,7 +62,13 @@ def send_batch(
     for_the_log(request, transition=body.event, channel=body.channel)
     batch = body.to_batch(actor, idempotency_key)
     result = service.batch(batch)
-    for_the_log(request, batch_id=result.batch_id)
+    accepted = result.accepted
+    for_the_log(
+        request,
+        batch_id=result.batch_id,
+        accepted=accepted,
+        refused=len(result.outcomes) - accepted,
+    )
     request_id = request_id_of(request)
     named = names_holder(request)
     return BatchOut.of(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from api.problems.documented import documented
+from api.problems.answer import problem_response
+from api.problems.documented import documented, names_a_problem
 from api.problems.mapping import (
     EXCEPTION_HANDLERS,
     NOT_SERVED,
@@ -12,7 +13,6 @@ from api.problems.mapping import (
     http_problem,
     internal_error,
     names_holder,
-    problem_response,
     problem_type,
     refusal_problem,
     request_id_of,
@@ -42,6 +42,7 @@ __all__ = [
     "documented",
     "http_problem",
     "internal_error",
+    "names_a_problem",
     "names_holder",
     "problem_response",
     "problem_type",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 from api.problems.models import (
@@ -74,3 +74,22 @@ def documented(
         status: {"model": models[status], "description": _DOCUMENTED[status][1]}
         for status in statuses
     }
+
+
+def _kinds(model: type[Problem]) -> Iterator[type[Problem]]:
+    yield model
+    for kind in model.__subclasses__():
+        yield from _kinds(kind)
+
+
+_PROBLEM_SCHEMAS: Final = frozenset(
+    {kind.__name__ for kind in _kinds(Problem)} | {"HTTPValidationError"}
+)
+"""The component schemas a problem is documented with (FastAPI's own 422 among them)."""
+
+
+def names_a_problem(schema: Mapping[str, Any]) -> bool:
+    """Whether a response's OpenAPI schema is a problem's (one, or a choice of them), sent
+    as ``application/problem+json``, rather than a route's own answer (``/readyz``'s 503)."""
+    choices = [schema, *schema.get("anyOf", ()), *schema.get("oneOf", ())]
+    return any(c.get("$ref", "").rpartition("/")[2] in _PROBLEM_SCHEMAS for c in choices)

@@ -15,7 +15,7 @@ from typing import Any, Final, TypedDict
 import structlog
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.types import HTTPExceptionHandler
@@ -36,6 +36,7 @@ from api.errors import (
     UnknownKey,
     WorkStopped,
 )
+from api.problems.answer import problem_response
 from api.problems.models import (
     ChannelProblem,
     ConditionProblem,
@@ -65,7 +66,6 @@ from api.problems.types import (
     NOT_FOUND,
     NOT_PERMITTED,
     PAYLOAD_TOO_LARGE,
-    PROBLEM_JSON,
     RATE_LIMITED,
     STALE_VERSION,
     TRANSITION_NOT_ALLOWED,
@@ -218,16 +218,6 @@ def problem_type(error: Exception) -> ProblemType | None:
         if kind in NOT_SERVED:
             return None
     return None
-
-
-def problem_response(problem: Problem, *, headers: Mapping[str, str] | None = None) -> Response:
-    """``problem`` as ``application/problem+json`` with its status."""
-    return JSONResponse(
-        problem.model_dump(mode="json"),
-        status_code=problem.status,
-        headers=headers,
-        media_type=PROBLEM_JSON,
-    )
 
 
 def refusal_problem(

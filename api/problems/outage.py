@@ -7,10 +7,11 @@ from typing import Final
 
 import structlog
 from fastapi import Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
+from api.problems.answer import problem_response
 from api.problems.models import Problem
-from api.problems.types import DATABASE_UNAVAILABLE, PROBLEM_JSON, head
+from api.problems.types import DATABASE_UNAVAILABLE, head
 
 log = structlog.get_logger()
 
@@ -35,9 +36,4 @@ async def on_database(request: Request, error: Exception) -> Response:
         "committing: retry with the same Idempotency-Key",
         request_id=request_id,
     )
-    return JSONResponse(
-        problem.model_dump(mode="json"),
-        status_code=problem.status,
-        headers={"Retry-After": str(DATABASE_RETRY_SECONDS)},
-        media_type=PROBLEM_JSON,
-    )
+    return problem_response(problem, headers={"Retry-After": str(DATABASE_RETRY_SECONDS)})

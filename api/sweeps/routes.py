@@ -11,6 +11,7 @@ from api.dependencies import ALLOWED, CurrentActor, Service, in_worker_thread
 from api.problems import documented
 from api.problems.models import ValidationProblem
 from api.sweeps.schemas import SweepOut
+from api.vitals.metrics import counted_sweep
 from workflow.service import MAX_SWEEP
 from workflow.states import Channel
 
@@ -38,4 +39,4 @@ def sweep(
     `system` channel (roles `system`, `admin`) may ask. Safe to call from several places
     at once and to retry: each step is taken once, whoever asks."""
     actor.authorise(Channel.SYSTEM)
-    return SweepOut.of(service.sweep(limit=limit))
+    return SweepOut.of(counted_sweep(service, trigger="request", limit=limit))

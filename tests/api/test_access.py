@@ -65,10 +65,14 @@ EXPECTED: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     ("POST", "/v1/ledger/verify"): OVERSIGHT,
     ("POST", "/v1/sweeps"): frozenset({"system", "follower", "admin"}),
     ("GET", "/v1/workflow"): PUBLISHED,
+    ("GET", "/healthz"): PUBLISHED,
+    ("GET", "/readyz"): PUBLISHED,
+    ("GET", "/metrics"): PUBLISHED,
 }
 """Who may call each route, written out as the issue states it (not read from the table):
 the checkpoint, the log's keys and the proofs (hashes only) are published, as a
-transparency log publishes them; entries, histories and the feed are not."""
+transparency log publishes them, and so are the vital signs an operator's probes read;
+entries, histories and the feed are not."""
 
 Request = Callable[[TestClient, str], httpx.Response]
 
@@ -112,6 +116,9 @@ REQUESTS: Final[Mapping[tuple[str, str], Request]] = {
     ("POST", "/v1/ledger/verify"): lambda c, _: c.post("/v1/ledger/verify"),
     ("POST", "/v1/sweeps"): lambda c, _: c.post("/v1/sweeps"),
     ("GET", "/v1/workflow"): lambda c, _: c.get("/v1/workflow"),
+    ("GET", "/healthz"): lambda c, _: c.get("/healthz"),
+    ("GET", "/readyz"): lambda c, _: c.get("/readyz"),
+    ("GET", "/metrics"): lambda c, _: c.get("/metrics"),
 }
 """A request to each route that its allowed callers see succeed."""
 

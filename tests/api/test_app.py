@@ -224,6 +224,7 @@ class TestOpenApi:
             "ledger",
             "deadlines",
             "workflow",
+            "vitals",
         ]
         for path in spec["paths"].values():
             for operation in path.values():
@@ -250,16 +251,25 @@ class TestOpenApi:
             ("POST", "/v1/ledger/verify"),
             ("POST", "/v1/sweeps"),
             ("GET", "/v1/workflow"),
+            ("GET", "/healthz"),
+            ("GET", "/readyz"),
+            ("GET", "/metrics"),
         }
 
     def test_errors_are_documented_as_problems(self, spec):
         transitions = spec["paths"]["/v1/cards/{card_id}/transitions"]["post"]["responses"]
         assert {"200", "404", "409", "422", "500"} <= set(transitions)
-        for path in spec["paths"].values():
+        for route, path in spec["paths"].items():
             for operation in path.values():
                 for status, response in operation["responses"].items():
-                    if status[0] in "45":
+                    if status[0] in "45" and (route, status) != ("/readyz", "503"):
                         assert set(response["content"]) == {"application/problem+json"}
+
+    def test_not_ready_is_an_answer_not_a_problem(self, spec):
+        not_ready = spec["paths"]["/readyz"]["get"]["responses"]["503"]["content"]
+        assert not_ready == {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ReadyOut"}}
+        }
 
     def test_every_reference_resolves_to_cardflows_own_models(self, spec):
         refs = set(re.findall(r'"\$ref": "#/components/schemas/(\w+)"', json.dumps(spec)))
