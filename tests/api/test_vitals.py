@@ -167,7 +167,7 @@ class TestReadyz:
         assert response.status_code == 503
         schema = response.json()["checks"]["schema"]
         assert schema["ok"] is False
-        assert "revision 0001, behind this cardflow's 0002" in schema["detail"]
+        assert "revision 0002, behind this cardflow's 0003" in schema["detail"]
         assert response.json()["checks"]["database"]["ok"]
 
 
