@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -60,6 +61,8 @@ class Server:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Settings beside ``SERVE_ENV`` (which they override), e.g. the desk's session times."""
 
     @property
     def base(self) -> str:
@@ -84,7 +87,7 @@ class Server:
                     "--workers",
                     str(self.workers),
                 ],
-                env={**os.environ, **SERVE_ENV},
+                env={**os.environ, **SERVE_ENV, **self.env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: killed whole

@@ -1,0 +1,130 @@
+"""One Chromium for the whole run, a fresh browser context for every test, and real
+servers: one shared desk with its cards, and others a test starts for itself.
+
+The browser is Debian's ``/usr/bin/chromium``; nothing here ever downloads one. Without
+it the tests skip, unless ``CARDFLOW_REQUIRE_BROWSER=1`` (CI sets it) makes that, or a
+browser that will not start, a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Final, NoReturn
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Dialog, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+
+from tests.browser.world import Desk, open_desk, tell_stories
+
+CHROMIUM: Final = Path("/usr/bin/chromium")
+ARGS: Final = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+"""Headless on a server: no sandbox (CI runs as root), and nothing that reaches out."""
+TIME_ZONE: Final = "Asia/Shanghai"
+STEP_MS: Final = 10_000
+"""How long one browser action may wait; a page that takes longer is broken."""
+
+
+def _unavailable(why: str) -> NoReturn:
+    if os.environ.get("CARDFLOW_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"CARDFLOW_REQUIRE_BROWSER=1, but {why}")
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, for the whole run."""
+    if not CHROMIUM.exists():
+        _unavailable(f"no browser at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)")
+    with sync_playwright() as playwright:
+        try:
+            launched = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=list(ARGS)
+            )
+        except PlaywrightError as error:
+            _unavailable(f"{CHROMIUM} would not start: {error.message}")
+        yield launched
+        launched.close()
+
+
+@contextmanager
+def _keys_in_environment(person_key_file: str) -> Iterator[None]:
+    """The session's person and log keys, for the commands and servers a session-wide
+    fixture runs (the autouse fixture that sets them is per test)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CARDFLOW_PERSON_KEY_FILE", person_key_file)
+        patch.setenv("CARDFLOW_LOG_KEY_FILE", str(Path(person_key_file).with_name("log-key")))
+        yield
+
+
+@pytest.fixture(scope="session")
+def desk(browser, tmp_path_factory, _person_key_file) -> Iterator[Desk]:
+    """The desk most tests read: a server with the stories' cards, nothing tampered.
+    (It asks for the browser first, so a run without one starts no server.)"""
+    with _keys_in_environment(_person_key_file):
+        made = open_desk(tmp_path_factory.mktemp("desk"))
+    try:
+        tell_stories(made)
+        yield made
+    finally:
+        made.server.stop()
+
+
+@pytest.fixture
+def own_desk(browser, tmp_path, _person_key_file) -> Iterator[Callable[..., Desk]]:
+    """Start a desk of the test's own, with settings of its own (``CARDFLOW_...=value``)
+    or a database it may damage; each is stopped when the test ends."""
+    started: list[Desk] = []
+
+    def start(**settings: str) -> Desk:
+        folder = tmp_path / f"desk-{len(started)}"
+        folder.mkdir()
+        with _keys_in_environment(_person_key_file):
+            started.append(open_desk(folder, **settings))
+        return started[-1]
+
+    yield start
+    for each in started:
+        each.server.stop()
+
+
+@pytest.fixture
+def dialogs() -> list[str]:
+    """What every alert, confirm or prompt a page opened said: a desk page runs no
+    script of its own, let alone one that opens a dialog."""
+    return []
+
+
+@pytest.fixture
+def context(browser, dialogs) -> Iterator[BrowserContext]:
+    """A fresh profile (no cookies) as a clerk's Chinese browser in Shanghai has it."""
+    made = browser.new_context(
+        locale="zh-CN", timezone_id=TIME_ZONE, accept_downloads=True, java_script_enabled=True
+    )
+    made.set_default_timeout(STEP_MS)
+
+    def dismissed(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    made.on("dialog", dismissed)
+    yield made
+    made.close()
+    assert not dialogs, f"a script ran in a desk page and opened a dialog: {dialogs}"
+
+
+@pytest.fixture
+def page(context) -> Page:
+    """A tab of the fresh profile."""
+    return context.new_page()

@@ -1,0 +1,131 @@
+"""A desk to test: ``cardflow serve`` on a fresh SQLite file, its keys made with the CLI,
+and cards moved through the HTTP API the way the channels' own systems would."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import httpx2 as httpx
+
+from tests.api.conftest import APPLICATION, HAPPY_PATH
+from tests.cli.helpers import cardflow
+from tests.people import citizen_id
+from tests.scale.servers import Server, prepared
+from workflow.states import Channel, Event
+
+ROOT: Final = Path(__file__).resolve().parents[2]
+"""The checkout under test: the server runs its code, not whatever is installed."""
+
+MARKUP: Final = "<script>alert(1)</script>"
+"""A key's name is free text, and every entry its holder writes names it as the actor:
+the one place a channel's words reach the desk unchecked."""
+
+REVIEW, PRODUCE, COLLECT, ACTIVATE, _ = HAPPY_PATH
+
+
+@dataclass
+class Desk:
+    """One server and the keys made for it: who signs in, and who moves the cards."""
+
+    server: Server
+    supervisor: str
+    admin: str
+    clerk: str
+    markup_clerk: str
+    cards: dict[str, str] = field(default_factory=dict)
+    """The cards the stories opened, by story."""
+
+    @property
+    def url(self) -> str:
+        """The database the server serves."""
+        return self.server.url
+
+    def ui(self, path: str = "") -> str:
+        """The address of a desk page."""
+        return f"{self.server.base}/ui{path}"
+
+
+def open_desk(folder: Path, **settings: str) -> Desk:
+    """A server on a new database in ``folder``, started with ``settings`` in its
+    environment, and its keys: an admin, a supervisor, and two clerks (one named with
+    markup), each made as an operator makes them."""
+    url = f"sqlite:///{folder / 'desk.db'}"
+    admin = prepared(url)
+    keys = {
+        "supervisor": _key(url, "desk-supervisor", "supervisor"),
+        "clerk": _key(url, "counter-7", "clerk"),
+        "markup_clerk": _key(url, MARKUP, "clerk"),
+    }
+    python_path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    server = Server(url, folder, env={"PYTHONPATH": python_path, **settings})
+    return Desk(server.start(), admin=admin, **keys)
+
+
+def _key(url: str, name: str, role: str) -> str:
+    made = cardflow("keys", "create", "--database-url", url, "--name", name, "--role", role)
+    assert made.exit_code == 0, made.output
+    return made.stdout.strip()
+
+
+class Counter:
+    """A channel's system speaking to the API with one clerk's key."""
+
+    def __init__(self, http: httpx.Client, token: str) -> None:
+        self.http = http
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def apply(self) -> str:
+        """A new card for a new person, applied at the card center."""
+        body = {
+            "applicant": {"name": "Li Lei", "id_number": citizen_id()},
+            "channel": str(Channel.CARD_CENTER),
+            "evidence": dict(APPLICATION),
+        }
+        answer = self.http.post("/v1/cards", json=body, headers=self.headers)
+        assert answer.status_code == 201, answer.text
+        card_id: str = answer.json()["card_id"]
+        return card_id
+
+    def step(
+        self,
+        card_id: str,
+        step: tuple[Event, Channel, Mapping[str, object], object],
+        *,
+        status: int = 200,
+    ) -> None:
+        """Take ``step`` (event, channel, evidence, state reached), answered ``status``."""
+        event, channel, evidence, _ = step
+        body = {"event": str(event), "channel": str(channel), "evidence": dict(evidence)}
+        answer = self.http.post(f"/v1/cards/{card_id}/transitions", json=body, headers=self.headers)
+        assert answer.status_code == status, answer.text
+
+
+def tell_stories(desk: Desk) -> dict[str, str]:
+    """Cards in several states, through the API; their ids by story:
+
+    * ``activated``: produced before its review (refused: not allowed from applied,
+      noted on its record), then reviewed, produced, collected and activated;
+    * ``produced``: waiting to be collected, its collection window running;
+    * ``applied-1`` .. ``applied-3``: waiting for their review;
+    * ``markup``: applied and reviewed by the clerk whose key is named with markup.
+    """
+    with httpx.Client(base_url=desk.server.base, timeout=10) as http:
+        counter = Counter(http, desk.clerk)
+        cards = {"activated": counter.apply()}
+        counter.step(cards["activated"], PRODUCE, status=409)
+        for step in (REVIEW, PRODUCE, COLLECT, ACTIVATE):
+            counter.step(cards["activated"], step)
+        cards["produced"] = counter.apply()
+        for step in (REVIEW, PRODUCE):
+            counter.step(cards["produced"], step)
+        for n in range(1, 4):
+            cards[f"applied-{n}"] = counter.apply()
+        marked = Counter(http, desk.markup_clerk)
+        cards["markup"] = marked.apply()
+        marked.step(cards["markup"], REVIEW)
+    desk.cards.update(cards)
+    return cards
