@@ -4,6 +4,7 @@ and cards moved through the HTTP API the way the channels' own systems would."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,17 @@ MARKUP: Final = "<script>alert(1)</script>"
 the one place a channel's words reach the desk unchecked."""
 
 REVIEW, PRODUCE, COLLECT, ACTIVATE, _ = HAPPY_PATH
+EMPLOYER_LETTER: Final = {
+    "unit_letter": "letter_of_introduction",
+    "unit_seal": True,
+    "person_in_charge_id": True,
+}
+"""What an employer's batch shows once for every application in it."""
+CHECKPOINT_SECONDS: Final = 15.0
+"""How long the server may take to sign a checkpoint over what was written."""
+BATCHED: Final = 26
+"""Cards applied for by one employer's batch: with the three applied one by one, more
+than a page of the desk's search for applied cards."""
 
 
 @dataclass
@@ -90,18 +102,53 @@ class Counter:
         card_id: str = answer.json()["card_id"]
         return card_id
 
+    def apply_together(self, count: int) -> list[str]:
+        """``count`` new cards for new people, applied as one employer's batch."""
+        body = {
+            "event": str(Event.APPLY),
+            "channel": str(Channel.EMPLOYER),
+            "evidence": EMPLOYER_LETTER,
+            "items": [
+                {
+                    "applicant": {"name": "Han Meimei", "id_number": citizen_id()},
+                    "evidence": dict(APPLICATION),
+                }
+                for _ in range(count)
+            ],
+        }
+        answer = self.http.post("/v1/batches", json=body, headers=self.headers)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["accepted"] == count, answer.text
+        return [item["card_id"] for item in answer.json()["items"]]
+
     def step(
         self,
         card_id: str,
         step: tuple[Event, Channel, Mapping[str, object], object],
         *,
         status: int = 200,
-    ) -> None:
-        """Take ``step`` (event, channel, evidence, state reached), answered ``status``."""
+    ) -> int | None:
+        """Take ``step`` (event, channel, evidence, state reached), answered ``status``;
+        the entry it wrote, if accepted."""
         event, channel, evidence, _ = step
         body = {"event": str(event), "channel": str(channel), "evidence": dict(evidence)}
         answer = self.http.post(f"/v1/cards/{card_id}/transitions", json=body, headers=self.headers)
         assert answer.status_code == status, answer.text
+        last: int | None = answer.json()["last_seq"] if status == 200 else None
+        return last
+
+
+def checkpointed(http: httpx.Client, size: int) -> None:
+    """Wait until a signed checkpoint covers the first ``size`` entries, so that every
+    one of them has a proof to show (the server signs one when it is asked for the
+    latest and one is due)."""
+    deadline = time.monotonic() + CHECKPOINT_SECONDS
+    while True:
+        answer = http.get("/v1/ledger/checkpoint", headers={"Accept": "application/json"})
+        if answer.status_code == 200 and answer.json()["size"] >= size:
+            return
+        assert time.monotonic() < deadline, f"no checkpoint of {size} entries: {answer.text}"
+        time.sleep(0.2)
 
 
 def tell_stories(desk: Desk) -> dict[str, str]:
@@ -110,8 +157,10 @@ def tell_stories(desk: Desk) -> dict[str, str]:
     * ``activated``: produced before its review (refused: not allowed from applied,
       noted on its record), then reviewed, produced, collected and activated;
     * ``produced``: waiting to be collected, its collection window running;
-    * ``applied-1`` .. ``applied-3``: waiting for their review;
-    * ``markup``: applied and reviewed by the clerk whose key is named with markup.
+    * ``applied-1`` .. ``applied-3``: waiting for their review, as do the ``BATCHED``
+      cards of an employer's batch (``batched-1`` ..);
+    * ``markup``: applied, produced before its review (refused), and reviewed, all by
+      the clerk whose key is named with markup.
     """
     with httpx.Client(base_url=desk.server.base, timeout=10) as http:
         counter = Counter(http, desk.clerk)
@@ -124,8 +173,13 @@ def tell_stories(desk: Desk) -> dict[str, str]:
             counter.step(cards["produced"], step)
         for n in range(1, 4):
             cards[f"applied-{n}"] = counter.apply()
+        for n, card_id in enumerate(counter.apply_together(BATCHED), start=1):
+            cards[f"batched-{n}"] = card_id
         marked = Counter(http, desk.markup_clerk)
         cards["markup"] = marked.apply()
-        marked.step(cards["markup"], REVIEW)
+        marked.step(cards["markup"], PRODUCE, status=409)
+        last = marked.step(cards["markup"], REVIEW)
+        assert last is not None
+        checkpointed(http, last)
     desk.cards.update(cards)
     return cards
