@@ -12,12 +12,13 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Final, NoReturn
+from typing import Any, Final, NoReturn
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Dialog, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
+from tests.browser.helpers import sign_in
 from tests.browser.world import Desk, open_desk, tell_stories
 
 CHROMIUM: Final = Path("/usr/bin/chromium")
@@ -107,24 +108,62 @@ def dialogs() -> list[str]:
 
 
 @pytest.fixture
-def context(browser, dialogs) -> Iterator[BrowserContext]:
-    """A fresh profile (no cookies) as a clerk's Chinese browser in Shanghai has it."""
-    made = browser.new_context(
-        locale="zh-CN", timezone_id=TIME_ZONE, accept_downloads=True, java_script_enabled=True
-    )
-    made.set_default_timeout(STEP_MS)
+def contexts(browser, dialogs) -> Iterator[Callable[..., BrowserContext]]:
+    """Open fresh profiles, as a clerk's Chinese browser in Shanghai has them unless
+    ``options`` say otherwise; every dialog one opens is noted, and each is closed when
+    the test ends."""
+    opened: list[BrowserContext] = []
 
     def dismissed(dialog: Dialog) -> None:
         dialogs.append(dialog.message)
         dialog.dismiss()
 
-    made.on("dialog", dismissed)
-    yield made
-    made.close()
+    def open_one(**options: Any) -> BrowserContext:
+        made = browser.new_context(
+            **{"locale": "zh-CN", "timezone_id": TIME_ZONE, "accept_downloads": True, **options}
+        )
+        made.set_default_timeout(STEP_MS)
+        made.on("dialog", dismissed)
+        opened.append(made)
+        return made
+
+    yield open_one
+    for made in opened:
+        made.close()
     assert not dialogs, f"a script ran in a desk page and opened a dialog: {dialogs}"
 
 
 @pytest.fixture
+def context(contexts) -> BrowserContext:
+    """A fresh profile: no cookies."""
+    made: BrowserContext = contexts()
+    return made
+
+
+@pytest.fixture
 def page(context) -> Page:
-    """A tab of the fresh profile."""
+    """A tab of a fresh profile."""
     return context.new_page()
+
+
+@pytest.fixture(scope="session")
+def supervisor_profile(browser, desk) -> dict[str, Any]:
+    """The cookies of a supervisor signed in to the shared desk, made once for the tests
+    that only read pages (the desk lets one address sign in only so often a minute)."""
+    made = browser.new_context(locale="zh-CN", timezone_id=TIME_ZONE)
+    try:
+        tab = made.new_page()
+        tab.goto(desk.ui("/sign-in"))
+        answer = sign_in(tab, desk.supervisor)
+        assert answer.status == 303, answer.status
+        state: dict[str, Any] = made.storage_state()
+        return state
+    finally:
+        made.close()
+
+
+@pytest.fixture
+def signed_in(contexts, supervisor_profile) -> Page:
+    """A tab of a profile in which the supervisor has signed in."""
+    tab: Page = contexts(storage_state=supervisor_profile).new_page()
+    return tab

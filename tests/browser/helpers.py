@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Response
 
 from tests.browser.world import ROOT
 
@@ -53,3 +53,15 @@ def _told(violation: dict[str, Any]) -> str:
     )
     more = f" (and {len(nodes) - _SHOWN_NODES} more)" if len(nodes) > _SHOWN_NODES else ""
     return f"- {violation['id']} ({violation['impact']}): {violation['help']} -- {where}{more}"
+
+
+def sign_in(page: Page, token: str) -> Response:
+    """Sign in on the sign-in page ``page`` shows, with ``token`` typed as the key; the
+    answer to the form (303 on to the page asked for, or the form again with why not)."""
+    page.locator("#key").fill(token)
+    with page.expect_response(
+        lambda answer: answer.request.method == "POST" and answer.url.endswith("/ui/sign-in")
+    ) as answered:
+        page.locator("#sign-in-button").click()
+    page.wait_for_load_state()
+    return answered.value

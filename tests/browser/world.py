@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 import httpx2 as httpx
 
-from tests.api.conftest import APPLICATION, HAPPY_PATH
+from tests.api.conftest import APPLICATION, DETOURS, HAPPY_PATH
 from tests.cli.helpers import cardflow
 from tests.people import citizen_id
 from tests.scale.servers import Server, prepared
-from workflow.states import Channel, Event
+from workflow.states import Channel, Event, State
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 """The checkout under test: the server runs its code, not whatever is installed."""
@@ -26,6 +27,7 @@ MARKUP: Final = "<script>alert(1)</script>"
 the one place a channel's words reach the desk unchecked."""
 
 REVIEW, PRODUCE, COLLECT, ACTIVATE, _ = HAPPY_PATH
+(TEMPORARY_LOSS,) = DETOURS[State.TEMPORARILY_LOST][1]
 EMPLOYER_LETTER: Final = {
     "unit_letter": "letter_of_introduction",
     "unit_seal": True,
@@ -89,6 +91,13 @@ class Counter:
     def __init__(self, http: httpx.Client, token: str) -> None:
         self.http = http
         self.headers = {"Authorization": f"Bearer {token}"}
+
+    @classmethod
+    @contextmanager
+    def at(cls, desk: Desk, token: str) -> Iterator[Counter]:
+        """A counter speaking to ``desk`` with ``token`` until the block ends."""
+        with httpx.Client(base_url=desk.server.base, timeout=10) as http:
+            yield cls(http, token)
 
     def apply(self) -> str:
         """A new card for a new person, applied at the card center."""
@@ -157,6 +166,8 @@ def tell_stories(desk: Desk) -> dict[str, str]:
     * ``activated``: produced before its review (refused: not allowed from applied,
       noted on its record), then reviewed, produced, collected and activated;
     * ``produced``: waiting to be collected, its collection window running;
+    * ``temporarily-lost``: collected, then reported lost by phone, a report that lapses
+      within days (the nearest deadline);
     * ``applied-1`` .. ``applied-3``: waiting for their review, as do the ``BATCHED``
       cards of an employer's batch (``batched-1`` ..);
     * ``markup``: applied, produced before its review (refused), and reviewed, all by
@@ -171,6 +182,9 @@ def tell_stories(desk: Desk) -> dict[str, str]:
         cards["produced"] = counter.apply()
         for step in (REVIEW, PRODUCE):
             counter.step(cards["produced"], step)
+        cards["temporarily-lost"] = counter.apply()
+        for step in (REVIEW, PRODUCE, COLLECT, TEMPORARY_LOSS):
+            counter.step(cards["temporarily-lost"], step)
         for n in range(1, 4):
             cards[f"applied-{n}"] = counter.apply()
         for n, card_id in enumerate(counter.apply_together(BATCHED), start=1):
