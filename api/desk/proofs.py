@@ -12,6 +12,9 @@ tree, must lead to the signed root. Completeness is the audit bundle's own check
 A read signs nothing: the marks are against the latest checkpoint as it stands (the
 server's scheduled signer keeps it within its cadence, and a read replica could not sign),
 so an entry newer than it is pending, and before the first checkpoint every entry is.
+Only this server's own key opens the note, never one rotated out (its binding is in the
+database, which anyone could add to): just after a rotation, until the new key signs a
+checkpoint, the marks say the checkpoint carries no signature of the log key.
 A ledger that fails a check is told in the marks, never raised.
 """
 
