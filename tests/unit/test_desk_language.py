@@ -446,6 +446,12 @@ class TestCatalogues:
             "|Search",
         ]
 
+    def test_the_readme_gives_the_commands(self):
+        readme = (ROOT / "README.md").read_text(encoding="utf-8")
+        assert EXTRACT in readme
+        assert f"{UPDATE} -l zh" in readme
+        assert "tests/unit/test_desk_language.py" in readme
+
 
 class TestTimeZoneSetting:
     """The desk's zone is China's unless set, and a zone that does not exist stops start-up."""
