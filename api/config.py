@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -60,6 +61,8 @@ RATE_ENV: Final[Mapping[Kind, str]] = {
 REFUSAL_NOTES_ENV: Final = "CARDFLOW_REFUSAL_NOTES"
 REQUEST_SECONDS_ENV: Final = "CARDFLOW_REQUEST_SECONDS"
 WITNESSES_ENV: Final = "CARDFLOW_WITNESSES"
+DESK_TIME_ZONE_ENV: Final = "CARDFLOW_DESK_TIME_ZONE"
+DEFAULT_DESK_TIME_ZONE: Final = "Asia/Shanghai"
 DEFAULT_REQUEST_SECONDS: Final = 30.0
 _OFF: Final = "off"
 _MOST_IN_A_GROUP: Final = 1000
@@ -92,6 +95,17 @@ class Settings(BaseSettings):
     witnesses: str | None = None
     group_commit_most: int = Field(DEFAULT_MOST, ge=1, le=_MOST_IN_A_GROUP)
     group_commit_linger_ms: float = Field(DEFAULT_LINGER * 1000, ge=0, le=_LONGEST_LINGER_MS)
+    desk_time_zone: str = DEFAULT_DESK_TIME_ZONE
+
+    @field_validator("desk_time_zone")
+    @classmethod
+    def _a_zone(cls, name: str) -> str:
+        """A zone the desk can show times in, found now rather than at the first page."""
+        try:
+            ZoneInfo(name)
+        except (KeyError, ValueError, OSError):
+            raise ValueError("not a known time zone") from None
+        return name
 
 
 def _said(env: str) -> str | None:
@@ -108,6 +122,7 @@ _HINTS: Final = {
     "checkpoint_seconds": "give a whole number above 0",
     "group_commit_most": f"give a whole number from 1 to {_MOST_IN_A_GROUP}",
     "group_commit_linger_ms": f"give milliseconds from 0 to {_LONGEST_LINGER_MS}",
+    "desk_time_zone": f"give a time zone of the IANA database, as {DEFAULT_DESK_TIME_ZONE}",
 }
 _SECRET_SETTINGS: Final = frozenset({"log_key"})
 
@@ -174,6 +189,12 @@ def sweep_every() -> float | None:
     """How often ``serve`` sweeps the deadlines, in seconds: ``$CARDFLOW_SWEEP_EVERY``,
     else never (sweep with ``cardflow sweep`` from a scheduler instead)."""
     return settings().sweep_every
+
+
+def desk_time_zone() -> ZoneInfo:
+    """The zone the desk shows times in: ``$CARDFLOW_DESK_TIME_ZONE``, else China's
+    (``Asia/Shanghai``); the ledger keeps every time in UTC whatever it is."""
+    return ZoneInfo(settings().desk_time_zone)
 
 
 @dataclass(frozen=True, slots=True)
