@@ -29,6 +29,8 @@ from api.cards.routes import router as cards
 from api.config import (
     DEFAULT_REQUEST_SECONDS,
     database_url,
+    desk_sessions,
+    desk_time_zone,
     open_runtime,
     rate_limits,
     read_database_url,
@@ -36,6 +38,8 @@ from api.config import (
     sweep_every,
 )
 from api.dependencies import capability_of
+from api.desk import Desk, mount_desk
+from api.desk.sessions import MemoryStore, Sessions, SqlStore
 from api.docs import mount_docs
 from api.keys import Keys
 from api.ledger.routes import router as ledger
@@ -354,6 +358,7 @@ def create_app(
     verify_job: VerifyJob | None = None,
     request_seconds: float | None = DEFAULT_REQUEST_SECONDS,
     reader: CardService | None = None,
+    desk: Desk | None = None,
 ) -> FastAPI:
     """The API over ``service`` and ``audit``, callers known by ``keys``; ``lifespan``
     runs around the server's life (e.g. to close connections); bodies over
@@ -361,7 +366,8 @@ def create_app(
     ``verify_job`` runs the whole-ledger check (by default in this process, its runs kept
     in memory); a long read past ``request_seconds`` is stopped (``api.bounds``);
     ``reader``, the use cases over a read-only replica, serves search, history and the
-    feed (``api.dependencies.Reads``)."""
+    feed (``api.dependencies.Reads``); ``desk``, the supervisor's desk's sessions and zone
+    (by default its sessions kept in memory, their keys read from ``keys``)."""
     app = CardflowAPI(
         title="cardflow",
         version="1",
@@ -382,6 +388,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     mount_docs(app)
+    mount_desk(app, desk or Desk(Sessions(MemoryStore(), keys)))
     app.add_middleware(Methods)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestDeadline, seconds=request_seconds)
@@ -430,6 +437,10 @@ def app_from_environment() -> FastAPI:
         verify_job=job,
         request_seconds=request_seconds(),
         reader=runtime.reader,
+        desk=Desk(
+            Sessions(SqlStore(runtime.ledger.engine), runtime.keys, *desk_sessions()),
+            desk_time_zone(),
+        ),
     )
 
 

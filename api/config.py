@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -60,10 +61,13 @@ RATE_ENV: Final[Mapping[Kind, str]] = {
 REFUSAL_NOTES_ENV: Final = "CARDFLOW_REFUSAL_NOTES"
 REQUEST_SECONDS_ENV: Final = "CARDFLOW_REQUEST_SECONDS"
 WITNESSES_ENV: Final = "CARDFLOW_WITNESSES"
+DESK_TIME_ZONE_ENV: Final = "CARDFLOW_DESK_TIME_ZONE"
+DEFAULT_DESK_TIME_ZONE: Final = "Asia/Shanghai"
 DEFAULT_REQUEST_SECONDS: Final = 30.0
 _OFF: Final = "off"
 _MOST_IN_A_GROUP: Final = 1000
 _LONGEST_LINGER_MS: Final = 100
+_DAY: Final = 24 * 60 * 60
 
 
 class Settings(BaseSettings):
@@ -92,6 +96,19 @@ class Settings(BaseSettings):
     witnesses: str | None = None
     group_commit_most: int = Field(DEFAULT_MOST, ge=1, le=_MOST_IN_A_GROUP)
     group_commit_linger_ms: float = Field(DEFAULT_LINGER * 1000, ge=0, le=_LONGEST_LINGER_MS)
+    desk_idle_seconds: int = Field(15 * 60, ge=1, le=_DAY)
+    desk_absolute_seconds: int = Field(8 * 60 * 60, ge=1, le=7 * _DAY)
+    desk_time_zone: str = DEFAULT_DESK_TIME_ZONE
+
+    @field_validator("desk_time_zone")
+    @classmethod
+    def _a_zone(cls, name: str) -> str:
+        """A zone the desk can show times in, found now rather than at the first page."""
+        try:
+            ZoneInfo(name)
+        except (KeyError, ValueError, OSError):
+            raise ValueError("not a known time zone") from None
+        return name
 
 
 def _said(env: str) -> str | None:
@@ -108,6 +125,9 @@ _HINTS: Final = {
     "checkpoint_seconds": "give a whole number above 0",
     "group_commit_most": f"give a whole number from 1 to {_MOST_IN_A_GROUP}",
     "group_commit_linger_ms": f"give milliseconds from 0 to {_LONGEST_LINGER_MS}",
+    "desk_time_zone": f"give a time zone of the IANA database, as {DEFAULT_DESK_TIME_ZONE}",
+    "desk_idle_seconds": "give a whole number of seconds from 1 to a day",
+    "desk_absolute_seconds": "give a whole number of seconds from 1 to a week",
 }
 _SECRET_SETTINGS: Final = frozenset({"log_key"})
 
@@ -174,6 +194,26 @@ def sweep_every() -> float | None:
     """How often ``serve`` sweeps the deadlines, in seconds: ``$CARDFLOW_SWEEP_EVERY``,
     else never (sweep with ``cardflow sweep`` from a scheduler instead)."""
     return settings().sweep_every
+
+
+def desk_time_zone() -> ZoneInfo:
+    """The zone the desk shows times in: ``$CARDFLOW_DESK_TIME_ZONE``, else China's
+    (``Asia/Shanghai``); the ledger keeps every time in UTC whatever it is."""
+    return ZoneInfo(settings().desk_time_zone)
+
+
+def desk_sessions() -> tuple[timedelta, timedelta]:
+    """How long a desk session lasts, idle and in all: ``$CARDFLOW_DESK_IDLE_SECONDS`` and
+    ``$CARDFLOW_DESK_ABSOLUTE_SECONDS`` (``api.desk.sessions``)."""
+    said = settings()
+    idle = timedelta(seconds=said.desk_idle_seconds)
+    absolute = timedelta(seconds=said.desk_absolute_seconds)
+    if idle > absolute:
+        raise ConfigurationError(
+            f"CARDFLOW_DESK_IDLE_SECONDS is {said.desk_idle_seconds}: give at most "
+            f"CARDFLOW_DESK_ABSOLUTE_SECONDS ({said.desk_absolute_seconds})"
+        )
+    return idle, absolute
 
 
 @dataclass(frozen=True, slots=True)

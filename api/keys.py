@@ -99,6 +99,11 @@ class Keys(Protocol):
         ``ASK_THE_DATABASE`` if not (run ``authenticate`` in a worker thread then)."""
         ...
 
+    def find(self, key_id: str) -> ApiKey | None:
+        """The live key ``key_id`` names, read now (the desk re-checks a session's key on
+        every page this way), or ``None`` if there is none or it was revoked."""
+        ...
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -177,6 +182,10 @@ class MemoryKeys:
     def recall(self, token: str) -> ApiKey | Literal[Unsure.ASK_THE_DATABASE] | None:
         """Always known: the dict is the store."""
         return self.authenticate(token)
+
+    def find(self, key_id: str) -> ApiKey | None:
+        found = self._keys.get(key_id)
+        return found[0] if found is not None and found[0].revoked_at is None else None
 
 
 class SqlKeys:
@@ -277,6 +286,13 @@ class SqlKeys:
             return ASK_THE_DATABASE
         key, digest, _ = remembered
         return key if hmac.compare_digest(digest, _digest(parts[1])) else None
+
+    def find(self, key_id: str) -> ApiKey | None:
+        """Read from the database, never from the cache: a revocation made anywhere ends
+        a desk session at its next page."""
+        with self._engine.connect() as conn:
+            row = conn.execute(select(keys_table).where(keys_table.c.key_id == key_id)).first()
+        return None if row is None or row.revoked_at is not None else _key(row)
 
     def _remember(self, key: ApiKey, digest: str, until: float, revocations: int) -> None:
         with self._lock:

@@ -131,12 +131,17 @@ class Audit:
 
     def bundle(self, card_id: str, entries: Sequence[Entry]) -> dict[str, Any]:
         """The audit bundle of ``card_id`` (``ledger.bundle``), whose history holds
-        ``entries``: a checkpoint that covers them, signed now if none does, with the
-        witnesses' cosignatures; every entry of the card it covers, re-read, so that one
-        written meanwhile is in it too; each one's inclusion path, and the card map's
-        proof of the last. ``CheckpointRefused`` if the stored map does not hold the
-        card's last entry (it was changed underneath)."""
+        ``entries``: as of a checkpoint that covers them, signed now if none does
+        (``bundle_at``)."""
         signed, _ = self.prove(entries)
+        return self.bundle_at(card_id, signed)
+
+    def bundle_at(self, card_id: str, signed: SignedCheckpoint) -> dict[str, Any]:
+        """The audit bundle of ``card_id`` as of the checkpoint ``signed``, signing nothing:
+        its note with the witnesses' cosignatures; every entry of the card it covers,
+        re-read, so that one written meanwhile is in it too; each one's inclusion path,
+        and the card map's proof of the last. ``CheckpointRefused`` if the stored map does
+        not hold the card's last entry (it was changed underneath)."""
         covered = [e for e in self.ledger.entries_for(card_id) if e.seq <= signed.size]
         proofs = prove_inclusions(self.ledger, [entry.seq for entry in covered], signed.size)
         map_root = map_root_of(Checkpoint.parse(note_parts(signed.note)[0]))

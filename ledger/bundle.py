@@ -7,6 +7,11 @@ none can be dropped, repeated or moved without the chain breaking, and the map s
 was left out at the end. ``spec/audit-bundle.md`` defines every byte and every step of
 ``check_bundle``, in this order; checking needs no database and no server, only the log's
 verifier key (and the witnesses' keys, for a quorum), which a supervisor holds apart.
+
+The steps are public for a server that checks a card's entries one by one against its
+own latest checkpoint (the desk's marks): ``open_checkpoint`` (steps 2, 3),
+``read_item`` (4.1 to 4.5), ``check_path`` (4.8) and ``check_entry`` (all of step 4 for
+one entry), and ``check_bundle`` is made of them.
 """
 
 from __future__ import annotations
@@ -97,8 +102,11 @@ def check_bundle(
     siblings = proof.get("siblings")
     if not isinstance(siblings, list):
         raise BundleError("the bundle's map siblings are not a list")
-    checkpoint, map_root = _opened(note, verifier)
-    entries = _entries(items, card_id, checkpoint)
+    checkpoint, map_root = open_checkpoint(note, verifier)
+    entries: list[BundleItem] = []
+    for number, raw in enumerate(items, start=1):
+        previous = entries[-1].seq if entries else None
+        entries.append(check_entry(raw, card_id, checkpoint, number=number, previous=previous))
     _chain(entries)
     _map(card_id, entries[-1], siblings, map_root)
     versions = _versions(entries)
@@ -107,7 +115,7 @@ def check_bundle(
     return Checked(card_id, len(entries), versions, checkpoint)
 
 
-def _opened(note: str, verifier: Verifier) -> tuple[Checkpoint, bytes]:
+def open_checkpoint(note: str, verifier: Verifier) -> tuple[Checkpoint, bytes]:
     """The checkpoint ``note`` signs with the log key, and its map root (steps 2, 3)."""
     try:
         text, signature = signature_of(note, verifier)
@@ -125,64 +133,85 @@ def _opened(note: str, verifier: Verifier) -> tuple[Checkpoint, bytes]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Item:
+class BundleItem:
+    """One entry of a bundle as read: its place, the bytes it carries (which hash to
+    ``hash``), the fields they hold and its inclusion path, not yet checked against a
+    tree."""
+
     seq: int
     hash: str
     fields: Mapping[str, object]
+    encoded: bytes
+    path: tuple[bytes, ...]
 
 
-def _entries(items: list[object], card_id: str, checkpoint: Checkpoint) -> list[_Item]:
-    """Each entry of the bundle, its bytes, hash, fields and place in the tree checked,
-    in strictly ascending order (step 4)."""
-    checked: list[_Item] = []
-    for number, raw in enumerate(items, start=1):
-        item = _object(raw, f"entry {number} of the bundle")
-        seq = item.get("seq")
-        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
-            raise BundleError(f"entry {number} of the bundle has no sequence number")
-        where = f"entry {seq}"
-        text, digest, path = item.get("encoded"), item.get("hash"), item.get("path")
-        if not isinstance(text, str) or not _is_hex(digest):
-            raise BundleError(f"{where} has no encoded bytes and hash")
-        if not isinstance(path, list) or not all(_is_hex(node) for node in path):
-            raise BundleError(f"{where} has no inclusion path")
-        try:
-            encoded = text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise BundleError(f"{where} was altered: its bytes do not match its hash") from None
-        if hashlib.sha256(encoded).hexdigest() != digest:
-            raise BundleError(f"{where} was altered: its bytes do not match its hash")
-        fields = _fields(encoded, where)
-        if fields.get("format") != ENCODING:
-            raise BundleError(f"{where}'s bytes are not a {ENCODING} document")
-        if fields.get("seq") != seq:
-            raise BundleError(f"{where}'s bytes are those of another seq")
-        if fields.get("card_id") != card_id:
-            raise BundleError(f"{where} is not an entry of card {card_id}")
-        if not _is_hex(fields.get("card_prev")):
-            raise BundleError(f"{where}'s card_prev is not 64 hex digits")
-        if seq > checkpoint.size:
-            raise BundleError(
-                f"{where} is past the checkpoint, which holds {checkpoint.size} entries"
-            )
-        if checked and seq == checked[-1].seq:
-            raise BundleError(f"{where} appears twice in the bundle")
-        if checked and seq < checked[-1].seq:
-            raise BundleError(
-                f"{where} comes after entry {checked[-1].seq}: the entries are out of order"
-            )
-        try:
-            nodes = [bytes.fromhex(node) for node in path]
-            verify_inclusion(leaf_hash(encoded), seq - 1, checkpoint.size, nodes, checkpoint.root)
-        except ProofError:
-            raise BundleError(
-                f"{where} is not in the checkpoint's tree: its path does not hold"
-            ) from None
-        checked.append(_Item(seq, digest, fields))
-    return checked
+def check_entry(
+    raw: object,
+    card_id: str,
+    checkpoint: Checkpoint,
+    *,
+    number: int = 1,
+    previous: int | None = None,
+) -> BundleItem:
+    """Entry number ``number`` of a bundle of ``card_id``, its bytes, hash, fields and
+    place in ``checkpoint``'s tree checked, after the entry ``previous`` if there is one
+    before it (step 4): what a bundle's every entry goes through, and one entry alone."""
+    item = read_item(raw, card_id, number=number)
+    where = f"entry {item.seq}"
+    if item.seq > checkpoint.size:
+        raise BundleError(f"{where} is past the checkpoint, which holds {checkpoint.size} entries")
+    if previous is not None and item.seq == previous:
+        raise BundleError(f"{where} appears twice in the bundle")
+    if previous is not None and item.seq < previous:
+        raise BundleError(f"{where} comes after entry {previous}: the entries are out of order")
+    check_path(item, checkpoint)
+    return item
 
 
-def _chain(entries: Sequence[_Item]) -> None:
+def read_item(raw: object, card_id: str, *, number: int = 1) -> BundleItem:
+    """Entry number ``number`` of a bundle of ``card_id``: its shape, its bytes against
+    its hash and the fields they hold (steps 4.1 to 4.5); no tree is needed yet."""
+    item = _object(raw, f"entry {number} of the bundle")
+    seq = item.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        raise BundleError(f"entry {number} of the bundle has no sequence number")
+    where = f"entry {seq}"
+    text, digest, path = item.get("encoded"), item.get("hash"), item.get("path")
+    if not isinstance(text, str) or not isinstance(digest, str) or not _is_hex(digest):
+        raise BundleError(f"{where} has no encoded bytes and hash")
+    if not isinstance(path, list) or not all(_is_hex(node) for node in path):
+        raise BundleError(f"{where} has no inclusion path")
+    try:
+        encoded = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BundleError(f"{where} was altered: its bytes do not match its hash") from None
+    if hashlib.sha256(encoded).hexdigest() != digest:
+        raise BundleError(f"{where} was altered: its bytes do not match its hash")
+    fields = _fields(encoded, where)
+    if fields.get("format") != ENCODING:
+        raise BundleError(f"{where}'s bytes are not a {ENCODING} document")
+    if fields.get("seq") != seq:
+        raise BundleError(f"{where}'s bytes are those of another seq")
+    if fields.get("card_id") != card_id:
+        raise BundleError(f"{where} is not an entry of card {card_id}")
+    if not _is_hex(fields.get("card_prev")):
+        raise BundleError(f"{where}'s card_prev is not 64 hex digits")
+    return BundleItem(seq, digest, fields, encoded, tuple(bytes.fromhex(node) for node in path))
+
+
+def check_path(item: BundleItem, checkpoint: Checkpoint) -> None:
+    """``item``'s path holds for its bytes' leaf in ``checkpoint``'s tree (step 4.8)."""
+    try:
+        verify_inclusion(
+            leaf_hash(item.encoded), item.seq - 1, checkpoint.size, item.path, checkpoint.root
+        )
+    except ProofError:
+        raise BundleError(
+            f"entry {item.seq} is not in the checkpoint's tree: its path does not hold"
+        ) from None
+
+
+def _chain(entries: Sequence[BundleItem]) -> None:
     """The card's entries chain by ``card_prev`` from its first (step 5)."""
     first = entries[0]
     if first.fields["card_prev"] != GENESIS_HASH:
@@ -207,7 +236,7 @@ def _chain(entries: Sequence[_Item]) -> None:
         )
 
 
-def _map(card_id: str, last: _Item, siblings: list[object], map_root: bytes) -> None:
+def _map(card_id: str, last: BundleItem, siblings: list[object], map_root: bytes) -> None:
     """The map at the checkpoint holds ``last`` as the card's latest entry (step 6)."""
     if not all(_is_hex(sibling) for sibling in siblings):
         raise BundleError("the map proof is malformed: a sibling is not 64 hex digits")
@@ -223,7 +252,7 @@ def _map(card_id: str, last: _Item, siblings: list[object], map_root: bytes) -> 
         ) from None
 
 
-def _versions(entries: Sequence[_Item]) -> int:
+def _versions(entries: Sequence[BundleItem]) -> int:
     """Transitions number the card's versions 1, 2, ...; notes name the current one
     (step 7). The number of versions."""
     version = 0

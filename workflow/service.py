@@ -110,6 +110,10 @@ class CardService:
     def policy(self) -> Policy:
         return self._ports.policy
 
+    def now(self) -> datetime:
+        """The time by the clock the use cases decide by."""
+        return self._ports.clock()
+
     def person_ref(self, id_number: str) -> str:
         """How the ledger names the holder of ``id_number`` (see ``Ports.person_ref``)."""
         return self._ports.person_ref(id_number)

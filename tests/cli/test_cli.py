@@ -404,6 +404,7 @@ class TestSettings:
             ("CARDFLOW_CHECKPOINT_SECONDS", "1.5"),
             ("CARDFLOW_SWEEP_EVERY", "never"),
             ("CARDFLOW_SWEEP_EVERY", "90000"),
+            ("CARDFLOW_DESK_TIME_ZONE", "Mars/Base"),
         ],
     )
     def test_every_setting_is_read_through_one_model(self, tmp_path, name, value):
