@@ -372,3 +372,15 @@ def test_an_entry_altered_in_the_database_is_marked_with_why(signed_in, cards, s
     marks = dict(re.findall(r'data-seq="(\d+)" data-kind="\w+" data-proof="(\w+)"', page))
     assert marks == {"1": "ok", "2": "bad"}
     assert 'class="incomplete"' in page
+
+
+@pytest.mark.parametrize("ledger", ["sqlite"], indirect=True)
+def test_markup_written_into_the_database_is_shown_as_text(signed_in, cards, sqlite_url):
+    """Evidence takes no markup through the API; an administrator can still write it."""
+    card_id = cards.new()
+    step(cards, card_id, 0)
+    evidence = json.dumps({"information_checked": MARKUP})
+    as_administrator(sqlite_url, f"UPDATE ledger_entries SET evidence = '{evidence}' WHERE seq = 2")
+    page = signed_in.get(f"/ui/cards/{card_id}").text
+    assert MARKUP not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
