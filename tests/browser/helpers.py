@@ -15,7 +15,8 @@ from tests.browser.world import ROOT
 ARTIFACTS: Final = Path(__file__).parent / "artifacts"
 """Every run's screenshots, to look at (git-ignored)."""
 DOCS: Final = ROOT / "docs" / "screenshots"
-"""The screenshots the README shows, written only when ``CARDFLOW_SCREENSHOTS=docs``."""
+"""The screenshots the README shows, written only when ``CARDFLOW_SCREENSHOTS=docs``
+(``CARDFLOW_SCREENSHOTS=docs .venv/bin/pytest tests/browser``)."""
 
 WCAG: Final = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
 """The axe-core rules run: WCAG 2.1, levels A and AA."""
@@ -23,13 +24,14 @@ _AXE: Final = Axe()
 _SHOWN_NODES: Final = 5
 
 
-def shot(page: Page, name: str) -> Path:
-    """A full-page PNG of ``page`` as ``name``.png in the artifacts, and in the docs'
-    screenshots too when asked for; the artifact's path."""
+def shot(page: Page, name: str, *, docs: bool = False) -> Path:
+    """A full-page PNG of ``page`` as ``name``.png in the artifacts, and, for one the
+    README shows (``docs``), in the docs' screenshots too when
+    ``CARDFLOW_SCREENSHOTS=docs``; the artifact's path."""
     made = ARTIFACTS / f"{name}.png"
     made.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=made, full_page=True, animations="disabled")
-    if os.environ.get("CARDFLOW_SCREENSHOTS") == "docs":
+    if docs and os.environ.get("CARDFLOW_SCREENSHOTS") == "docs":
         DOCS.mkdir(parents=True, exist_ok=True)
         (DOCS / made.name).write_bytes(made.read_bytes())
     return made
