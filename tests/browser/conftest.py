@@ -1,5 +1,9 @@
-"""One Chromium for the whole run, a fresh browser context for every test, and real
+"""One Chromium for the browser tests, a fresh browser context for every test, and real
 servers: one shared desk with its cards, and others a test starts for itself.
+
+The browser, the shared desk and the supervisor's profile last as long as this package's
+tests and no longer: while Playwright's synchronous API is open, its event loop counts as
+running in this thread, and a later test's ``asyncio.run`` would be refused.
 
 The browser is Debian's ``/usr/bin/chromium``; nothing here ever downloads one. Without
 it the tests skip, unless ``CARDFLOW_REQUIRE_BROWSER=1`` (CI sets it) makes that, or a
@@ -43,9 +47,9 @@ def _unavailable(why: str) -> NoReturn:
     pytest.skip(why)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, for the whole run."""
+    """Debian's Chromium, headless, for this package's tests."""
     if not CHROMIUM.exists():
         _unavailable(f"no browser at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)")
     with sync_playwright() as playwright:
@@ -61,15 +65,15 @@ def browser() -> Iterator[Browser]:
 
 @contextmanager
 def _keys_in_environment(person_key_file: str) -> Iterator[None]:
-    """The session's person and log keys, for the commands and servers a session-wide
-    fixture runs (the autouse fixture that sets them is per test)."""
+    """The session's person and log keys, for the commands and servers a fixture wider
+    than one test runs (the autouse fixture that sets them is per test)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CARDFLOW_PERSON_KEY_FILE", person_key_file)
         patch.setenv("CARDFLOW_LOG_KEY_FILE", str(Path(person_key_file).with_name("log-key")))
         yield
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def desk(browser, tmp_path_factory, _person_key_file) -> Iterator[Desk]:
     """The desk most tests read: a server with the stories' cards, nothing tampered.
     (It asks for the browser first, so a run without one starts no server.)"""
@@ -146,7 +150,7 @@ def page(context) -> Page:
     return context.new_page()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def supervisor_profile(browser, desk) -> dict[str, Any]:
     """The cookies of a supervisor signed in to the shared desk, made once for the tests
     that only read pages (the desk lets one address sign in only so often a minute)."""
