@@ -8,6 +8,7 @@ import csv
 import json
 import re
 import shlex
+import subprocess
 import time
 from pathlib import Path
 
@@ -238,19 +239,9 @@ class TestTimeline:
         assert [row["event"] for row in rows][:3] == ["apply", "produce", "review"]
 
     def test_the_bundle_checks_with_the_command_shown(self, desk, signed_in, tmp_path):
-        """The command is run as shown, in a folder holding the downloaded bundle and the
-        log key the page shows, under the names the command gives them."""
         page = signed_in
         page.goto(desk.ui(f"/cards/{desk.cards['activated']}"))
-        with page.expect_download() as download:
-            page.locator("#bundle").click()
-        command = shlex.split(page.locator("#verify-command").inner_text())
-        assert command[:3] == ["cardflow", "audit", "verify-bundle"], command
-        download.value.save_as(tmp_path / command[3])
-        assert json.loads((tmp_path / command[3]).read_text())["card_id"]
-        key_file = tmp_path / command[command.index("--key") + 1]
-        key_file.write_text(page.locator("#log-key").inner_text().strip() + "\n")
-        checked = cardflow_process(*command[1:], cwd=tmp_path, env={"PYTHONPATH": str(ROOT)})
+        checked = _check_bundle(page, tmp_path)
         assert checked.returncode == 0, checked.stdout + checked.stderr
         assert f"bundle of card {desk.cards['activated']}" in checked.stdout
 
@@ -260,6 +251,21 @@ class TestTimeline:
         assert answer.status == 404
         expect(signed_in.locator("#problem-page")).to_be_visible()
         axe(signed_in)
+
+
+def _check_bundle(page: Page, folder: Path) -> subprocess.CompletedProcess[str]:
+    """Download the bundle of the card ``page`` shows and run the command the page gives
+    as it is written, in ``folder`` holding the bundle and the log key the page shows,
+    under the names the command gives them."""
+    with page.expect_download() as download:
+        page.locator("#bundle").click()
+    command = shlex.split(page.locator("#verify-command").inner_text())
+    assert command[:3] == ["cardflow", "audit", "verify-bundle"], command
+    download.value.save_as(folder / command[3])
+    assert json.loads((folder / command[3]).read_text())["card_id"]
+    key_file = folder / command[command.index("--key") + 1]
+    key_file.write_text(page.locator("#log-key").inner_text().strip() + "\n")
+    return cardflow_process(*command[1:], cwd=folder, env={"PYTHONPATH": str(ROOT)})
 
 
 class TestTampering:
@@ -291,6 +297,27 @@ class TestTampering:
         expect(page.locator("#completeness")).to_contain_text(str(last))
         shot(page, "tampered-zh", docs=True)
         axe(page)
+
+    def test_a_rewritten_entry_is_marked_in_the_exports(self, own_desk, page, tmp_path):
+        """The history's CSV says which entry was altered, and the bundle fails the
+        offline check the page gives."""
+        desk = own_desk()
+        with Counter.at(desk, desk.clerk) as counter:
+            card_id = counter.apply()
+            last = counter.step(card_id, REVIEW)
+            assert last is not None
+            checkpointed(counter.http, last)
+        as_administrator(desk.url, f"UPDATE ledger_entries SET actor = 'nobody' WHERE seq = {last}")
+        page.goto(desk.ui(f"/cards/{card_id}"))
+        assert sign_in(page, desk.supervisor).status == 303
+        with page.expect_download() as download:
+            page.locator("#export-history").click()
+        marks = {row["seq"]: row["proof"] for row in _rows(download.value.path())}
+        assert marks[str(last)] == "altered", marks
+        assert marks[str(last - 1)] != "altered", marks
+        checked = _check_bundle(page, tmp_path)
+        assert checked.returncode == 1, checked.stdout + checked.stderr
+        assert "does not verify" in checked.stdout
 
 
 class TestLanguage:
