@@ -283,6 +283,8 @@ class TestPages:
             {"financial": "maybe"},
             {"opened_from": "yesterday"},
             {"opened_before": "2026-13-01"},
+            {"updated_from": "2026-02-30"},
+            {"updated_before": "soon"},
             {"after": "-1"},
             {"region": "x" * 65},
         ],
