@@ -9,7 +9,7 @@ from typing import Final
 from fastapi import FastAPI
 
 from api.desk import cards, routes, views
-from api.desk.render import Desk, SignInFirst, Trouble, to_sign_in, trouble_page
+from api.desk.render import Desk, SignInFirst, Trouble, in_the_desk, to_sign_in, trouble_page
 
 __all__ = ["DESK_ROUTERS", "Desk", "mount_desk"]
 
@@ -18,9 +18,13 @@ DESK_ROUTERS: Final = (routes.router, cards.router, views.router)
 
 
 def mount_desk(app: FastAPI, desk: Desk) -> None:
-    """Serve the desk's pages on ``app``, its sessions kept by ``desk``."""
+    """Serve the desk's pages on ``app``, its sessions kept by ``desk``; a problem the
+    app answers on a desk page (the database away, a path no page has) is a page too."""
     app.state.desk = desk
     for router in DESK_ROUTERS:
         app.include_router(router)
+    for error, handler in list(app.exception_handlers.items()):
+        if isinstance(error, type):
+            app.add_exception_handler(error, in_the_desk(handler))
     app.add_exception_handler(Trouble, trouble_page)
     app.add_exception_handler(SignInFirst, to_sign_in)

@@ -64,6 +64,8 @@ class Criteria:
     financial: str = ""
     opened_from: str = ""
     opened_before: str = ""
+    updated_from: str = ""
+    updated_before: str = ""
 
     def query(self, **more: str | int) -> str:
         given = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -79,6 +81,8 @@ class Criteria:
             financial=_financial(self.financial),
             opened_from=_day(self.opened_from, "opened_from", zone),
             opened_before=_day(self.opened_before, "opened_before", zone),
+            updated_from=_day(self.updated_from, "updated_from", zone),
+            updated_before=_day(self.updated_before, "updated_before", zone),
             after=after,
             limit=limit,
         )
@@ -151,10 +155,21 @@ def cards_page(
     financial: str = "",
     opened_from: str = "",
     opened_before: str = "",
+    updated_from: str = "",
+    updated_before: str = "",
     after: str | None = None,
 ) -> Response:
     """The search form and one page of what it found."""
-    criteria = Criteria(state, channel, region, financial, opened_from, opened_before)
+    criteria = Criteria(
+        state,
+        channel,
+        region,
+        financial,
+        opened_from,
+        opened_before,
+        updated_from,
+        updated_before,
+    )
     wanted = criteria.search(desk_of(request).zone, after=_after(after), limit=PAGE)
     draw(request, session)
     service = _service(request)
@@ -209,10 +224,21 @@ def cards_csv(
     financial: str = "",
     opened_from: str = "",
     opened_before: str = "",
+    updated_from: str = "",
+    updated_before: str = "",
 ) -> Response:
     """Every card the search finds, up to ``MOST_EXPORTED``, as CSV: read and sent a
     page at a time."""
-    criteria = Criteria(state, channel, region, financial, opened_from, opened_before)
+    criteria = Criteria(
+        state,
+        channel,
+        region,
+        financial,
+        opened_from,
+        opened_before,
+        updated_from,
+        updated_before,
+    )
     zone = desk_of(request).zone
     criteria.search(zone, after=0, limit=EXPORT_PAGE)  # a bad criterion: the page, not a CSV
     draw(request, session)

@@ -10,7 +10,8 @@ in the ledger can never act in a supervisor's browser even if escaping failed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Final
 from urllib.parse import quote, urlencode
@@ -152,6 +153,35 @@ async def trouble_page(request: Request, trouble: Exception) -> Response:
         what=trouble.what,
         said=trouble.said,
     )
+
+
+Handler = Callable[[Request, Exception], Awaitable[Response] | Response]
+
+
+def in_the_desk(handler: Handler) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """``handler``, an app's answer to an exception as a problem (JSON), answered as a
+    page in the supervisor's language instead when the request was for a desk page; its
+    status and ``Retry-After`` kept."""
+
+    async def answer(request: Request, error: Exception) -> Response:
+        said = handler(request, error)
+        problem = await said if inspect.isawaitable(said) else said
+        path = request.url.path
+        if path != PREFIX and not path.startswith(f"{PREFIX}/"):
+            return problem
+        page = render(
+            request,
+            "problem.html",
+            session=request.scope.get("state", {}).get("desk_session"),
+            status=problem.status_code,
+            what="status",
+            said={"status": problem.status_code},
+        )
+        if "retry-after" in problem.headers:
+            page.headers["Retry-After"] = problem.headers["retry-after"]
+        return page
+
+    return answer
 
 
 async def to_sign_in(request: Request, missing: Exception) -> Response:

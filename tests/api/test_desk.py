@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 
 from api.app import create_app
 from api.desk import DESK_ROUTERS, Desk
@@ -282,6 +283,8 @@ class TestPages:
             {"financial": "maybe"},
             {"opened_from": "yesterday"},
             {"opened_before": "2026-13-01"},
+            {"updated_from": "2026-02-30"},
+            {"updated_before": "soon"},
             {"after": "-1"},
             {"region": "x" * 65},
         ],
@@ -351,6 +354,23 @@ class TestPages:
         bundle = signed_in.get(f"/ui/cards/{card_id}/bundle.json")
         checked = check_bundle(json.loads(bundle.text), SIGNER.verifier())
         assert (checked.card_id, checked.entries) == (card_id, 2)
+
+    def test_a_path_no_page_has_is_a_page(self, signed_in):
+        answer = signed_in.get("/ui/nowhere", headers={"Accept-Language": "en"})
+        assert answer.status_code == 404
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "The desk has no such page." in answer.text
+
+    def test_the_database_away_is_a_page_to_retry(self, signed_in, service, monkeypatch):
+        def away(_wanted):
+            raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+        monkeypatch.setattr(service, "search", away)
+        answer = signed_in.get("/ui/cards", headers={"Accept-Language": "en"})
+        assert answer.status_code == 503
+        assert answer.headers["retry-after"]
+        assert "cannot reach the ledger" in answer.text
+        assert "connection refused" not in answer.text
 
     def test_the_ledger_page_shows_size_and_checkpoint(self, signed_in, cards):
         cards.new()
