@@ -21,6 +21,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from api.config import DEFAULT_DESK_TIME_ZONE
 from api.desk.language import LANGUAGE_COOKIE, LANGUAGES, environment, html_lang, negotiate
 from api.desk.sessions import Ended, Session, Sessions
 from api.desk.words import Words
@@ -32,7 +33,7 @@ PREFIX: Final = "/ui"
 SESSION_COOKIE: Final = "cardflow_desk"
 PAGE_HEADERS: Final = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"
     ),
     "Referrer-Policy": "no-referrer",
@@ -50,7 +51,7 @@ class Desk:
     the sign-in attempts each client address has left."""
 
     sessions: Sessions
-    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_DESK_TIME_ZONE))
     sign_ins: Limiter = field(default_factory=lambda: Limiter({Kind.WRITE: SIGN_IN_RATE}))
 
 
