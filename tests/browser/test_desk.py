@@ -418,3 +418,26 @@ class TestPages:
         css = signed_in.request.get(desk.ui("/static/desk.css"))
         assert css.status == 200
         assert css.headers["content-type"].startswith("text/css")
+
+
+class TestOnAPhone:
+    """Every page reads on a phone's width: nothing wider than the screen but the tables
+    and the code, which scroll in their own boxes."""
+
+    @pytest.mark.parametrize("path", ["/cards", "/workflow", "/deadlines", "/activity", "/ledger"])
+    def test_a_page_fits_a_phone(self, desk, contexts, supervisor_profile, path):
+        phone = contexts(
+            storage_state=supervisor_profile, viewport={"width": 390, "height": 844}
+        ).new_page()
+        phone.goto(desk.ui(path))
+        wide = phone.evaluate("document.documentElement.scrollWidth")
+        assert wide <= 390, f"{path} is {wide} px wide on a 390 px screen"
+
+    def test_a_timeline_fits_a_phone(self, desk, contexts, supervisor_profile):
+        phone = contexts(
+            storage_state=supervisor_profile, viewport={"width": 390, "height": 844}
+        ).new_page()
+        phone.goto(desk.ui(f"/cards/{desk.cards['activated']}"))
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+        shot(phone, "timeline-phone-zh")
+        axe(phone)
