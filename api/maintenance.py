@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from api.config import refuse_missing_file
+from api.ledger.runs import SqlRuns
 from ledger import grants
 from ledger.audit import Audit
 from ledger.sql import SqlLedger
@@ -23,6 +24,8 @@ class Inspection:
 
     audit: Audit
     entries: int
+    runs: SqlRuns
+    """Where whole-ledger checks are kept (``fsck --record`` writes its own there)."""
 
 
 @contextmanager
@@ -34,7 +37,7 @@ def inspection_for_command(url: str) -> Iterator[Inspection]:
     ledger = SqlLedger(url)
     try:
         ledger.check_schema()
-        yield Inspection(Audit(ledger), ledger.tip().size)
+        yield Inspection(Audit(ledger), ledger.tip().size, SqlRuns(ledger.engine))
     finally:
         ledger.dispose()
 

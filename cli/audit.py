@@ -7,15 +7,19 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Final, NoReturn
 
 import click
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from api.config import NoDatabase, database_url, log_signer, runtime_for_command
+from api.ledger.runs import record
 from api.logs import configure_logging
 from api.maintenance import inspection_for_command
 from cli.options import DatabaseUrl, help_settings
@@ -242,6 +246,15 @@ def audit_fsck(
             show_default=False,
         ),
     ] = None,
+    keep: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Keep the result in the database as the last whole-ledger check, which "
+            "the desk's ledger page and GET /v1/ledger/verify show (needs a role that may "
+            "write there). Default: write nothing.",
+        ),
+    ] = False,
 ) -> None:
     """Check the whole ledger: recompute every entry's hash and the whole Merkle tree,
     check every stored checkpoint's root and signature, each checkpoint you kept and the
@@ -258,6 +271,7 @@ def audit_fsck(
             held = [_kept_checkpoint(path, keys) for path in kept or ()]
             origin = keys.verifiers_for(opened.entries)[0].name
             witnessed = [_witnessed(url, origin, keys) for url in witness or ()]
+            started_at, began = datetime.now(UTC), time.perf_counter()
             with _progress_bar(opened.entries, "checking entries") as progress:
                 report = opened.audit.verify(
                     progress=progress,
@@ -266,8 +280,12 @@ def audit_fsck(
                     witnessed=witnessed,
                     jobs=jobs or default_jobs(),
                 )
+            if keep:
+                record(opened.runs, report, started_at, time.perf_counter() - began)
     except NoDatabase as missing:
         _cannot_check(str(missing))
+    except DBAPIError as refused:
+        _cannot_check(f"--record: the database refused to keep the result ({refused.orig})")
     print_report(report)
     if report.ok:
         typer.echo(

@@ -141,6 +141,14 @@ def _run(row: Row[Any]) -> Run:
     return Run(row.run_id, row.started_at, row.finished_at, row.seconds, report, row.stopped)
 
 
+def record(runs: Runs, report: Report, started_at: datetime, seconds: float) -> Run:
+    """Keep a check made elsewhere (``cardflow audit fsck --record``) as a finished run,
+    so the server's answers and the supervisor's desk show it as the last check."""
+    run = Run(str(uuid.uuid4()), started_at, _now(), round(seconds, 3), report)
+    runs.begin(run)
+    return run
+
+
 class _Stopped(Exception):
     """The run was told to stop (the server is stopping)."""
 

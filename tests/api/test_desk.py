@@ -21,6 +21,7 @@ from api.app import create_app
 from api.desk import DESK_ROUTERS, Desk
 from api.desk.render import back_to
 from api.desk.sessions import MOST_PER_KEY, MemoryStore, Session, Sessions
+from api.ledger.runs import record
 from ledger.bundle import check_bundle
 from tests.api.conftest import HAPPY_PATH, MEMORY_ONLY
 from tests.conftest import SIGNER
@@ -372,11 +373,20 @@ class TestPages:
         assert "cannot reach the ledger" in answer.text
         assert "connection refused" not in answer.text
 
-    def test_the_ledger_page_shows_size_and_checkpoint(self, signed_in, cards):
+    def test_the_ledger_page_shows_size_checkpoint_and_last_check(
+        self, signed_in, cards, audit, app, clock
+    ):
         cards.new()
-        page = signed_in.get("/ui/ledger", headers={"Accept-Language": "en"}).text
+        english = {"Accept-Language": "en"}
+        page = signed_in.get("/ui/ledger", headers=english).text
         assert 'id="ledger-status"' in page
-        assert "Entries" in page
+        assert "none signed yet" in page
+        assert "none kept yet" in page
+        audit.checkpoint()
+        record(app.state.verify_job.runs, audit.verify(), clock.now, 0.5)
+        page = signed_in.get("/ui/ledger", headers=english).text
+        assert "1 entries, signed" in page
+        assert "found nothing wrong" in page
 
 
 @pytest.mark.parametrize("ledger", ["sqlite"], indirect=True)

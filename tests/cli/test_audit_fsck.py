@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from api.ledger.runs import SqlRuns
 from ledger.note import Signer
 from ledger.sql import SqlLedger
 from tests.cli.helpers import cardflow, cardflow_process, command
@@ -214,3 +215,25 @@ def _read_all(fd: int) -> str:
             break
         chunks.append(chunk)
     return b"".join(chunks).decode(errors="replace")
+
+
+def test_a_check_kept_with_record_is_the_last_check(demo_url, kept):
+    engine = SqlLedger(demo_url)
+    try:
+        runs = SqlRuns(engine.engine)
+        assert fsck(demo_url).exit_code == 0
+        assert runs.last_finished() is None  # without --record, nothing is written
+        assert fsck(demo_url, "--record").exit_code == 0
+        clean = runs.last_finished()
+        assert clean is not None
+        assert clean.report is not None
+        assert (clean.report.ok, clean.report.entries) == (True, size_of(kept))
+        as_administrator(demo_url, "UPDATE ledger_entries SET channel = 'pharmacy' WHERE seq = 5")
+        assert fsck(demo_url, "--record").exit_code == 1
+        bad = runs.last_finished()
+        assert bad is not None
+        assert bad.report is not None
+        assert (bad.report.ok, bad.report.first_bad_seq) == (False, 5)
+        assert bad.started_at >= clean.started_at
+    finally:
+        engine.dispose()
