@@ -414,3 +414,24 @@ def test_markup_written_into_the_database_is_shown_as_text(signed_in, cards, sql
     page = signed_in.get(f"/ui/cards/{card_id}").text
     assert MARKUP not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+@pytest.mark.parametrize(
+    "ledger", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_the_desk_reads_each_database(signed_in, cards, audit):
+    """The search, a timeline with its proofs, the exports and the overviews, on the
+    databases cardflow runs on."""
+    card_id = cards.new()
+    step(cards, card_id, 0)
+    audit.checkpoint()
+    english = {"Accept-Language": "en"}
+    found = signed_in.get("/ui/cards", params={"state": "reviewed"}, headers=english)
+    assert f'data-card="{card_id}"' in found.text
+    timeline = signed_in.get(f"/ui/cards/{card_id}", headers=english).text
+    assert re.findall(r'data-proof="(\w+)"', timeline) == ["ok", "ok"]
+    assert 'class="complete"' in timeline
+    assert signed_in.get(f"/ui/cards/{card_id}/history.csv").text.count("\n") == 3
+    assert signed_in.get("/ui/cards.csv").text.count(card_id) == 1
+    for path in ("/ui/workflow", "/ui/deadlines", "/ui/activity", "/ui/ledger"):
+        assert signed_in.get(path).status_code == 200, path
