@@ -63,10 +63,11 @@ def test_a_session_resumes_with_its_key(sessions, key, clock):
     assert not resumed.takes(None)
 
 
+@pytest.mark.parametrize(
+    "stores", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 def test_the_table_keeps_digests_never_the_token(stores, sessions, key):
     _, _, engine = stores
-    if engine is None:
-        pytest.skip("the dict has no table")
     opened = sessions.open(key)
     with engine.connect() as conn:
         (row,) = conn.execute(select(desk_sessions_table)).all()
