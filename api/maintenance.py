@@ -7,14 +7,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import DBAPIError
 
 from api.config import refuse_missing_file
-from api.ledger.runs import SqlRuns
+from api.ledger.runs import SqlRuns, record
 from ledger import grants
 from ledger.audit import Audit
 from ledger.sql import SqlLedger
 from ledger.sql.migrate import Revision, Upgraded
 from ledger.sql.migrate import Standing as Standing
+from ledger.verify import Report
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +30,19 @@ class Inspection:
     entries: int
     runs: SqlRuns
     """Where whole-ledger checks are kept (``fsck --record`` writes its own there)."""
+
+    def keep(self, report: Report, started_at: datetime, seconds: float) -> None:
+        """Keep ``report``, a check begun at ``started_at`` that took ``seconds``, as the
+        last whole-ledger check; ``NotKept`` if the database refuses (a role that only
+        reads)."""
+        try:
+            record(self.runs, report, started_at, seconds)
+        except DBAPIError as refused:
+            raise NotKept(f"the database refused to keep the result ({refused.orig})") from None
+
+
+class NotKept(Exception):
+    """A check's result the database would not keep."""
 
 
 @contextmanager

@@ -16,12 +16,10 @@ from typing import Annotated, Final, NoReturn
 
 import click
 import typer
-from sqlalchemy.exc import DBAPIError
 
 from api.config import NoDatabase, database_url, log_signer, runtime_for_command
-from api.ledger.runs import record
 from api.logs import configure_logging
-from api.maintenance import inspection_for_command
+from api.maintenance import NotKept, inspection_for_command
 from cli.options import DatabaseUrl, help_settings
 from cli.output import print_report
 from ledger.binding import AnyOf, Keyring
@@ -281,11 +279,11 @@ def audit_fsck(
                     jobs=jobs or default_jobs(),
                 )
             if keep:
-                record(opened.runs, report, started_at, time.perf_counter() - began)
+                opened.keep(report, started_at, time.perf_counter() - began)
     except NoDatabase as missing:
         _cannot_check(str(missing))
-    except DBAPIError as refused:
-        _cannot_check(f"--record: the database refused to keep the result ({refused.orig})")
+    except NotKept as refused:
+        _cannot_check(f"--record: {refused}")
     print_report(report)
     if report.ok:
         typer.echo(
