@@ -30,6 +30,7 @@ from ledger.entry import REFUSAL, Entry
 from ledger.errors import LedgerError
 from workflow.definition import FINANCIAL_MOVES
 from workflow.errors import CardNotFound
+from workflow.records import Card
 from workflow.service import CardService, Search
 from workflow.states import Channel, Event, State
 
@@ -137,11 +138,18 @@ class Row:
     last: Entry | None
 
 
-def _row(service: CardService, card_id: str, state: State, region: str) -> Row:
-    entries = service.ledger.entries_for(card_id)
-    moves = [e for e in entries if e.moves]
+def _row(service: CardService, card_id: str, region: str) -> Row:
+    """The row of a card the search found, read from its entries (the search itself
+    reads the cards' heads, which no hash covers)."""
+    try:
+        with decoding_damage():
+            moves = [e for e in service.ledger.entries_for(card_id) if e.moves]
+    except HISTORY_DAMAGE as damage:
+        raise Trouble(503, "damaged", card_id=card_id, reason=str(damage)[:200]) from None
+    if not moves:
+        raise Trouble(503, "damaged", card_id=card_id, reason="it has no transition")
     financial = any((Event(e.event), Channel(e.channel)) in FINANCIAL_MOVES for e in moves)
-    return Row(card_id, state, region, financial, moves[-1] if moves else None)
+    return Row(card_id, State(moves[-1].to_state), region, financial, moves[-1])
 
 
 @router.get("/cards")
@@ -174,7 +182,7 @@ def cards_page(
     draw(request, session)
     service = _service(request)
     found = service.search(wanted)
-    rows = [_row(service, f.card.card_id, f.card.state, f.region) for f in found.found]
+    rows = [_row(service, f.card.card_id, f.region) for f in found.found]
     return render(
         request,
         "cards.html",
@@ -283,6 +291,19 @@ def _entries(service: CardService, card_id: str, after: int) -> list[Entry]:
         raise Trouble(503, "damaged", card_id=card_id, reason=str(damage)[:200]) from None
 
 
+def _standing(service: CardService, card_id: str) -> Card:
+    """The card as its last transition left it: read from the hashed entries, never from
+    its head, which an administrator could edit without a proof failing."""
+    try:
+        with decoding_damage():
+            moves = [entry for entry in service.history(card_id) if entry.moves]
+    except HISTORY_DAMAGE as damage:
+        raise Trouble(503, "damaged", card_id=card_id, reason=str(damage)[:200]) from None
+    if not moves:
+        raise Trouble(503, "damaged", card_id=card_id, reason="it has no transition")
+    return Card.from_entry(moves[-1])
+
+
 @router.get("/cards/{card_id}")
 @in_worker_thread
 def card_page(
@@ -298,7 +319,7 @@ def card_page(
         raise Trouble(404, "card", card_id=card_id)
     audit: Audit = request.app.state.audit
     checked = check_card(audit, card_id, entries)
-    card = service.card(card_id)
+    card = _standing(service, card_id)
     witnesses = [witness.key.name for witness in audit.witnessing.witnesses]
     return render(
         request,

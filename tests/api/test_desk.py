@@ -435,3 +435,23 @@ def test_the_desk_reads_each_database(signed_in, cards, audit):
     assert signed_in.get("/ui/cards.csv").text.count(card_id) == 1
     for path in ("/ui/workflow", "/ui/deadlines", "/ui/activity", "/ui/ledger"):
         assert signed_in.get(path).status_code == 200, path
+
+
+@pytest.mark.parametrize("ledger", ["sqlite"], indirect=True)
+def test_a_head_edited_in_the_database_does_not_change_what_the_desk_says(
+    signed_in, cards, sqlite_url
+):
+    """A card's head is a cache no hash covers: the desk says what the entries say."""
+    card_id = cards.new()
+    step(cards, card_id, 0)
+    as_administrator(
+        sqlite_url, f"UPDATE ledger_heads SET state = 'activated' WHERE card_id = '{card_id}'"
+    )
+    english = {"Accept-Language": "en"}
+    page = signed_in.get(f"/ui/cards/{card_id}", headers=english).text
+    shown = page.split('id="card-state"')[1].split("</p>")[0]
+    assert "state-reviewed" in shown
+    assert "activated" not in shown
+    found = signed_in.get("/ui/cards", headers=english).text
+    row = found.split(f'data-card="{card_id}"')[1].split("</tr>")[0]
+    assert "state-reviewed" in row
