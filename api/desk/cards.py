@@ -291,7 +291,7 @@ def _entries(service: CardService, card_id: str, after: int) -> list[Entry]:
         raise Trouble(503, "damaged", card_id=card_id, reason=str(damage)[:200]) from None
 
 
-def _standing(service: CardService, card_id: str) -> Card:
+def standing(service: CardService, card_id: str) -> Card:
     """The card as its last transition left it: read from the hashed entries, never from
     its head, which an administrator could edit without a proof failing."""
     try:
@@ -319,7 +319,7 @@ def card_page(
         raise Trouble(404, "card", card_id=card_id)
     audit: Audit = request.app.state.audit
     checked = check_card(audit, card_id, entries)
-    card = _standing(service, card_id)
+    card = standing(service, card_id)
     witnesses = [witness.key.name for witness in audit.witnessing.witnesses]
     return render(
         request,

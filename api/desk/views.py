@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.dependencies import in_worker_thread
+from api.desk.cards import standing
 from api.desk.pictures import activity_svg, bars_svg, workflow_svg
 from api.desk.render import PREFIX, SignedIn, Trouble, desk_of, draw, render, words_of
 from api.ledger.runs import VerifyJob
@@ -66,11 +67,14 @@ def deadlines_page(request: Request, session: SignedIn, within: str = "30") -> R
     draw(request, session)
     service: CardService = request.app.state.service
     now = service.now()
-    heads = service.ledger.due(now + timedelta(days=int(within)), MOST_DEADLINES)
+    horizon = now + timedelta(days=int(within))
+    heads = service.ledger.due(horizon, MOST_DEADLINES)
     rows = [
-        (head, rule)
-        for head in heads
-        if (rule := deadline_rule(State(head.state))) is not None and head.due_at is not None
+        (card, rule)
+        for card in (standing(service, head.card_id) for head in heads)
+        if (rule := deadline_rule(card.state)) is not None
+        and card.due_at is not None
+        and card.due_at <= horizon
     ]
     return render(
         request,

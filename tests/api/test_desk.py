@@ -27,7 +27,7 @@ from tests.api.conftest import HAPPY_PATH, MEMORY_ONLY
 from tests.conftest import SIGNER
 from tests.contract.helpers import as_administrator
 from workflow.definition import RULES
-from workflow.states import Role
+from workflow.states import Role, State
 
 IDLE = timedelta(minutes=15)
 ABSOLUTE = timedelta(hours=8)
@@ -455,3 +455,24 @@ def test_a_head_edited_in_the_database_does_not_change_what_the_desk_says(
     found = signed_in.get("/ui/cards", headers=english).text
     row = found.split(f'data-card="{card_id}"')[1].split("</tr>")[0]
     assert "state-reviewed" in row
+
+
+@pytest.mark.parametrize("ledger", ["sqlite"], indirect=True)
+def test_deadlines_are_listed_as_the_entries_say(
+    browser, supervisor, cards, service, clock, sqlite_url
+):
+    lost = cards.in_state(State.TEMPORARILY_LOST)
+    due = service.ledger.head(lost).due_at
+    assert due is not None
+    clock.now = due - timedelta(days=3)
+    produced = cards.in_state(State.PRODUCED)  # due to be collected in months
+    as_administrator(
+        sqlite_url,
+        f"UPDATE ledger_heads SET due_at = '{clock.now.isoformat()}' WHERE card_id = '{produced}'",
+    )
+    assert sign_in(browser, supervisor).status_code == 303  # on the clock moved on
+    page = browser.get("/ui/deadlines", params={"within": "7"}, headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    assert f'data-card="{lost}"' in page.text
+    assert "left" in page.text.split(f'data-card="{lost}"')[1].split("</tr>")[0]
+    assert f'data-card="{produced}"' not in page.text  # its entries say months, not days
