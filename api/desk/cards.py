@@ -14,11 +14,11 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any, Final
+from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
 from api.dependencies import in_worker_thread
@@ -89,6 +89,10 @@ class Criteria:
         )
 
 
+Asked = Annotated[Criteria, Depends()]
+"""A page's search, from its query: one parameter per field of ``Criteria``, each text."""
+
+
 def _member(kind: Any, given: str, name: str) -> Any:
     try:
         return kind(given)
@@ -157,27 +161,10 @@ def _row(service: CardService, card_id: str, region: str) -> Row:
 def cards_page(
     request: Request,
     session: SignedIn,
-    state: str = "",
-    channel: str = "",
-    region: str = "",
-    financial: str = "",
-    opened_from: str = "",
-    opened_before: str = "",
-    updated_from: str = "",
-    updated_before: str = "",
+    criteria: Asked,
     after: str | None = None,
 ) -> Response:
     """The search form and one page of what it found."""
-    criteria = Criteria(
-        state,
-        channel,
-        region,
-        financial,
-        opened_from,
-        opened_before,
-        updated_from,
-        updated_before,
-    )
     wanted = criteria.search(desk_of(request).zone, after=_after(after), limit=PAGE)
     draw(request, session)
     service = _service(request)
@@ -226,27 +213,10 @@ SEARCH_COLUMNS: Final = (
 def cards_csv(
     request: Request,
     session: SignedIn,
-    state: str = "",
-    channel: str = "",
-    region: str = "",
-    financial: str = "",
-    opened_from: str = "",
-    opened_before: str = "",
-    updated_from: str = "",
-    updated_before: str = "",
+    criteria: Asked,
 ) -> Response:
     """Every card the search finds, up to ``MOST_EXPORTED``, as CSV: read and sent a
     page at a time."""
-    criteria = Criteria(
-        state,
-        channel,
-        region,
-        financial,
-        opened_from,
-        opened_before,
-        updated_from,
-        updated_before,
-    )
     zone = desk_of(request).zone
     criteria.search(zone, after=0, limit=EXPORT_PAGE)  # a bad criterion: the page, not a CSV
     draw(request, session)
