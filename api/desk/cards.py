@@ -306,7 +306,7 @@ def card_page(
     )
 
 
-HISTORY_COLUMNS: Final = (
+HISTORY_COLUMNS: Final = (  # the entry's fields of these names, then its proof's mark
     "seq",
     "kind",
     "event",
@@ -326,6 +326,14 @@ HISTORY_COLUMNS: Final = (
 )
 
 
+def _field(entry: Entry, name: str) -> object:
+    """An entry's field as its history's CSV shows it: the evidence as JSON."""
+    value = getattr(entry, name)
+    if name == "evidence":
+        return json.dumps(dict(value), ensure_ascii=False, sort_keys=True)
+    return value
+
+
 @router.get("/cards/{card_id}/history.csv")
 @in_worker_thread
 def card_csv(request: Request, session: SignedIn, card_id: str) -> Response:
@@ -342,24 +350,10 @@ def card_csv(request: Request, session: SignedIn, card_id: str) -> Response:
             marks = check_card(audit, card_id, page).marks
             for entry in page:
                 mark = marks.get(entry.seq)
-                yield (
-                    entry.seq,
-                    entry.kind,
-                    entry.event,
-                    entry.from_state,
-                    entry.to_state,
-                    entry.channel,
-                    entry.actor,
-                    entry.role,
-                    entry.presenter,
-                    entry.occurred_at,
-                    entry.recorded_at,
-                    json.dumps(dict(entry.evidence), ensure_ascii=False, sort_keys=True),
-                    entry.region,
-                    entry.policy,
-                    entry.hash,
-                    "" if mark is None else mark.kind,
-                )
+                proof = "" if mark is None else mark.kind
+                yield [
+                    proof if name == "proof" else _field(entry, name) for name in HISTORY_COLUMNS
+                ]
             page = [] if len(page) < STEPS else _entries(service, card_id, page[-1].seq)
 
     return StreamingResponse(
